@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run fail when zero tests ran, which a green exit code alone would not show.
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
     projects: [
       {
         test: {
