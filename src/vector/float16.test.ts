@@ -1,0 +1,106 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { float16ToFloat32, float32ToFloat16 } from "./float16.ts";
+
+const toHalf = (x: number) => float32ToFloat16(new Float32Array([x]))[0];
+const fromHalf = (bits: number) => float16ToFloat32(new Uint16Array([bits]))[0];
+
+describe("float32ToFloat16 / float16ToFloat32", () => {
+  it("converts the landmark values exactly", () => {
+    const cases: Array<[number, number]> = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff], // largest finite half
+      [2 ** -14, 0x0400], // smallest normal
+      [2 ** -24, 0x0001], // smallest subnormal
+      [Number.POSITIVE_INFINITY, 0x7c00],
+      [Number.NEGATIVE_INFINITY, 0xfc00],
+    ];
+    for (const [value, bits] of cases) {
+      expect(toHalf(value), String(value)).toBe(bits);
+      expect(Object.is(fromHalf(bits), value), String(value)).toBe(true);
+    }
+  });
+
+  it("rounds ties to even, in the normal and subnormal ranges", () => {
+    expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // halfway between 1 and next: down to even
+    expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02); // halfway between odd 0x3c01 and 0x3c02: up
+    expect(toHalf(1 + 2 ** -11 + 2 ** -20)).toBe(0x3c01); // just above halfway
+    expect(toHalf(2 ** -25)).toBe(0x0000); // halfway between 0 and the smallest subnormal
+    expect(toHalf(2 ** -25 * 1.5)).toBe(0x0001);
+    expect(toHalf(3 * 2 ** -25)).toBe(0x0002);
+    expect(toHalf(2 ** -14 - 2 ** -26)).toBe(0x0400); // rounds up from subnormal into the smallest normal
+  });
+
+  it("overflows to infinity at the rounding boundary, not before", () => {
+    expect(toHalf(65519)).toBe(0x7bff);
+    expect(toHalf(65520)).toBe(0x7c00);
+    expect(toHalf(-1e10)).toBe(0xfc00);
+    expect(toHalf(1e-30)).toBe(0x0000);
+    expect(toHalf(-1e-45)).toBe(0x8000); // float32 subnormal
+  });
+
+  it("keeps NaN a NaN (never infinity) in both directions", () => {
+    const nanBits = toHalf(Number.NaN) ?? 0;
+    expect(nanBits & 0x7c00).toBe(0x7c00);
+    expect(nanBits & 0x3ff).not.toBe(0);
+    // A float32 NaN whose payload lives only in the low bits must not truncate to infinity.
+    const lowPayloadNaN = new Float32Array(new Uint32Array([0x7f800001]).buffer);
+    expect((float32ToFloat16(lowPayloadNaN)[0] ?? 0) & 0x3ff).not.toBe(0);
+    expect(fromHalf(0x7e00)).toBeNaN();
+  });
+
+  it("round-trips every one of the 65,536 half bit patterns (NaNs as NaN)", () => {
+    const all = new Uint16Array(65536).map((_, i) => i);
+    const back = float32ToFloat16(float16ToFloat32(all));
+    for (let bits = 0; bits < 65536; bits++) {
+      const isNaNPattern = (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
+      if (isNaNPattern) expect(Number.isNaN(fromHalf(bits))).toBe(true);
+      else if (back[bits] !== bits)
+        expect.fail(`0x${bits.toString(16)} came back as 0x${back[bits]?.toString(16)}`);
+    }
+  });
+
+  it("has relative error ≤ 2^-11 for every float32 in the normal half range", () => {
+    fc.assert(
+      fc.property(
+        fc.float({ min: 2 ** -14, max: 65504, noNaN: true }),
+        fc.boolean(),
+        (magnitude, negative) => {
+          const x = Math.fround(negative ? -magnitude : magnitude);
+          const y = fromHalf(toHalf(x) ?? 0) ?? Number.NaN;
+          expect(Math.abs(y - x) / Math.abs(x)).toBeLessThanOrEqual(2 ** -11);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("has absolute error ≤ 2^-25 (half a subnormal step) below the normal range", () => {
+    fc.assert(
+      fc.property(fc.float({ min: 0, max: 2 ** -14, noNaN: true }), (x) => {
+        const y = fromHalf(toHalf(x) ?? 0) ?? Number.NaN;
+        expect(Math.abs(y - x)).toBeLessThanOrEqual(2 ** -25);
+      }),
+    );
+  });
+
+  it.runIf(typeof Math.f16round === "function")("agrees with the runtime's Math.f16round", () => {
+    fc.assert(
+      fc.property(fc.float(), (x) => {
+        const expected = Math.f16round(x);
+        const actual = fromHalf(toHalf(x) ?? 0);
+        expect(Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected))).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("converts views at an offset inside a larger buffer", () => {
+    const buffer = new Float32Array([9, 1, 2, 9]);
+    expect([...float32ToFloat16(buffer.subarray(1, 3))]).toEqual([0x3c00, 0x4000]);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * IEEE 754 binary16 ⇄ binary32 conversion on raw bits, for runtimes without `Float16Array`.
+ * Half-precision values travel as `Uint16Array`s holding their bit patterns.
+ *
+ * Rounding is round-to-nearest-even, like a hardware conversion; subnormals, ±0, ±∞ and NaN are preserved
+ * (NaN stays NaN, quiet), and finite values beyond the half range become ±∞.
+ */
+
+/**
+ * @example
+ * float32ToFloat16(new Float32Array([1, -2, 65504, 1e6])) // Uint16Array [0x3c00, 0xc000, 0x7bff, 0x7c00]
+ */
+export function float32ToFloat16(values: Float32Array): Uint16Array {
+  // Same platform byte order for both views, so this reinterprets bits without copying.
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfBitsOf(bits[i] ?? 0);
+  return out;
+}
+
+/**
+ * @example
+ * float16ToFloat32(new Uint16Array([0x3c00, 0x0001, 0xfc00])) // Float32Array [1, 5.960464477539063e-8, -Infinity]
+ */
+export function float16ToFloat32(halves: Uint16Array): Float32Array {
+  const out = new Float32Array(halves.length);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < halves.length; i++) {
+    const half = halves[i] ?? 0;
+    const exponent = (half >> 10) & 0x1f;
+    if (exponent === 0) {
+      // Zero or subnormal: value = mantissa × 2^-24, exact in float32.
+      const magnitude = (half & 0x3ff) * 2 ** -24;
+      out[i] = half & 0x8000 ? -magnitude : magnitude;
+    } else {
+      // Normal, ∞ or NaN: rebias the exponent (15 → 127) and widen the mantissa; 31 maps to 255.
+      const wideExponent = exponent === 0x1f ? 0xff : exponent + 112;
+      bits[i] = ((half & 0x8000) << 16) | (wideExponent << 23) | ((half & 0x3ff) << 13);
+    }
+  }
+  return out;
+}
+
+function halfBitsOf(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+
+  if (exponent === 0xff) {
+    // ∞ stays ∞; NaN keeps its top payload bits and is forced quiet so it cannot turn into ∞.
+    return mantissa === 0 ? sign | 0x7c00 : sign | 0x7e00 | (mantissa >>> 13);
+  }
+  const halfExponent = exponent - 112; // rebias 127 → 15
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  if (halfExponent <= 0) {
+    // Subnormal in half precision (or underflow to zero). Below 2^-25 everything rounds to ±0.
+    if (halfExponent < -10) return sign;
+    const significand = mantissa | 0x800000;
+    const shift = 14 - halfExponent;
+    return sign | roundShift(significand, shift);
+  }
+  // A carry out of the mantissa correctly bumps the exponent, up to ∞ for values ≥ 65520.
+  return sign | ((halfExponent << 10) + roundShift(mantissa, 13));
+}
+
+/** `value >> shift`, rounded to nearest with ties to even. */
+function roundShift(value: number, shift: number): number {
+  const kept = value >>> shift;
+  const rest = value & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return rest > half || (rest === half && (kept & 1) === 1) ? kept + 1 : kept;
+}
