@@ -1,0 +1,3 @@
+export { ClipModel, type ClipModelOptions, type TextBatch } from "./clip-model.ts";
+export { type ModelFolder, ModelFolderError, type Precision, readModelFolder } from "./model-folder.ts";
+export type { ExecutionProvider, RuntimeOptions } from "./session.ts";
