@@ -1,0 +1,107 @@
+import type { ImageLimits } from "./image/errors.ts";
+import type { ExecutionProvider, Precision } from "./model/index.ts";
+
+/** Everything the service reads from its environment, checked once at start. */
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  modelDir: string;
+  precision: Precision;
+  providers: ExecutionProvider[];
+  graphOptimization: "disabled" | "basic" | "extended" | "all";
+  intraOpThreads: number | undefined;
+  /** Secrets accepted for request signatures (first signs nothing here; several allow rotation). */
+  sharedSecrets: string[];
+  /** Bearer tokens accepted instead of a signature (metrics scrapers, Hugging Face's gateway); empty by default. */
+  bearerTokens: string[];
+  image: ImageLimits;
+  /** Batch shapes the service runs, and warms up before it is ready; batches are padded to the next one. */
+  batchSizes: number[];
+  maxWaitMs: number;
+  /** Items that may wait in each batcher before new requests get 503 + Retry-After. */
+  maxQueue: number;
+  /** A request still unanswered after this long gets 503 (the edge retries elsewhere). */
+  requestTimeoutMs: number;
+  /** Largest request body, checked before reading it. */
+  maxBodyBytes: number;
+  /** Caption bank folder (captions.jsonl + embeddings), or undefined for none. */
+  captionBankDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const PROVIDERS: readonly ExecutionProvider[] = ["cuda", "tensorrt", "cpu", "coreml", "dml", "webgpu"];
+
+/**
+ * Reads the service configuration from environment variables (documented in gpu-service/README.md).
+ *
+ * @example readServiceConfig({ GPU_SHARED_SECRET: "…32+ chars…", MODEL_DIR: "models/tiny-clip" })
+ */
+export function readServiceConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const secrets = (env.GPU_SHARED_SECRET ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length === 0)
+    throw new ConfigError(
+      "GPU_SHARED_SECRET is required (≥ 32 characters; comma-separate several to rotate)",
+    );
+  if (secrets.some((s) => s.length < 32))
+    throw new ConfigError("GPU_SHARED_SECRET must be at least 32 characters");
+  const providers = list(env.ORT_PROVIDERS ?? "cpu").map((p) => {
+    if (!PROVIDERS.includes(p as ExecutionProvider))
+      throw new ConfigError(`ORT_PROVIDERS: unknown provider "${p}" (known: ${PROVIDERS})`);
+    return p as ExecutionProvider;
+  });
+  const precision = env.MODEL_PRECISION ?? "fp32";
+  if (precision !== "fp32" && precision !== "fp16" && precision !== "quantized") {
+    throw new ConfigError(`MODEL_PRECISION must be fp32, fp16 or quantized, got "${precision}"`);
+  }
+  const graphOptimization = env.ORT_GRAPH_OPTIMIZATION ?? "all";
+  if (!["disabled", "basic", "extended", "all"].includes(graphOptimization)) {
+    throw new ConfigError(
+      `ORT_GRAPH_OPTIMIZATION must be disabled, basic, extended or all, got "${graphOptimization}"`,
+    );
+  }
+  const batchSizes = list(env.BATCH_SIZES ?? "1,2,4,8,16,32,64").map((s) => integer("BATCH_SIZES", s, 1, 64));
+  batchSizes.sort((a, b) => a - b);
+  return {
+    host: env.HOST ?? "127.0.0.1",
+    port: integer("PORT", env.PORT ?? "8788", 0, 65535),
+    modelDir: env.MODEL_DIR ?? "models/tiny-clip",
+    precision,
+    providers,
+    graphOptimization: graphOptimization as ServiceConfig["graphOptimization"],
+    intraOpThreads: env.ORT_INTRA_OP_THREADS
+      ? integer("ORT_INTRA_OP_THREADS", env.ORT_INTRA_OP_THREADS, 1, 1024)
+      : undefined,
+    sharedSecrets: secrets,
+    bearerTokens: list(env.GPU_BEARER_TOKENS ?? ""),
+    image: {
+      maxBytes: integer("MAX_IMAGE_BYTES", env.MAX_IMAGE_BYTES ?? String(10 * 1024 * 1024), 1, 2 ** 31),
+      maxPixels: integer("MAX_IMAGE_PIXELS", env.MAX_IMAGE_PIXELS ?? "50000000", 1, 2 ** 31),
+    },
+    batchSizes: [...new Set(batchSizes)],
+    maxWaitMs: integer("BATCH_MAX_WAIT_MS", env.BATCH_MAX_WAIT_MS ?? "5", 0, 10_000),
+    maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
+    requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
+    maxBodyBytes: integer("MAX_BODY_BYTES", env.MAX_BODY_BYTES ?? String(96 * 1024 * 1024), 1024, 2 ** 31),
+    captionBankDir: env.CAPTION_BANK === "" ? undefined : env.CAPTION_BANK,
+  };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${value}"`);
+  return n;
+}

@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import type { ServiceDeps } from "./deps.ts";
+import { verifySignature } from "./middleware/verify-signature/index.ts";
+import { problem } from "./problem.ts";
+import { registerEmbedRoutes } from "./routes/embed-batch.ts";
+import { registerHealthRoutes, registerMetricsRoute } from "./routes/health.ts";
+import { registerHfZeroShotRoute } from "./routes/hf-zero-shot.ts";
+
+/** The GPU service's HTTP interface: health (unsigned), then everything else behind the edge's signature. */
+export function createServiceApp(deps: ServiceDeps, log: (message: string) => void): Hono {
+  const app = new Hono();
+
+  app.use("*", async function recordRequest(c, next) {
+    const start = performance.now();
+    await next();
+    deps.metrics.requestDone(c.req.routePath, c.res.status, (performance.now() - start) / 1000);
+  });
+  registerHealthRoutes(app, deps);
+
+  const signed = verifySignature({
+    secrets: deps.config.sharedSecrets,
+    bearerTokens: deps.config.bearerTokens,
+    maxBodyBytes: deps.config.maxBodyBytes,
+  });
+  for (const path of ["/v1/*", "/hf/*", "/metrics"]) app.use(path, signed);
+  for (const path of ["/v1/*", "/hf/*"]) {
+    app.use(path, async function refuseWhenNotServing(c, next) {
+      if (deps.lifecycle.draining)
+        return problem(c, "shutting_down", "this instance is draining; retry on another", 1);
+      if (!deps.lifecycle.ready) return problem(c, "not_ready", "the model is still warming up", 1);
+      await next();
+    });
+  }
+  registerMetricsRoute(app, deps);
+  registerEmbedRoutes(app, deps);
+  registerHfZeroShotRoute(app, deps);
+
+  app.notFound((c) => problem(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((error, c) => {
+    log(`error on ${c.req.method} ${c.req.routePath}: ${error.message}`);
+    return problem(c, "internal_error", "the service failed on this request");
+  });
+  return app;
+}

@@ -1,0 +1,25 @@
+import type { ClipTokenizer } from "../../src/tokenizer/index.ts";
+import type { ServiceConfig } from "../config.ts";
+import type { ImageEmbedder } from "../embedders/image-embedder.ts";
+import type { TextEmbedder } from "../embedders/text-embedder.ts";
+import type { ServiceMetrics } from "../metrics.ts";
+import type { ClipModel } from "../model/index.ts";
+
+/** Whether the service takes work: not before warm-up has finished, not once SIGTERM has arrived. */
+export interface Lifecycle {
+  ready: boolean;
+  draining: boolean;
+}
+
+/** Everything the routes use, built once at start-up. */
+export interface ServiceDeps {
+  config: ServiceConfig;
+  model: ClipModel;
+  tokenizer: ClipTokenizer;
+  images: ImageEmbedder;
+  texts: TextEmbedder;
+  metrics: ServiceMetrics;
+  lifecycle: Lifecycle;
+  /** Names the exact preprocessing, so the edge can report it and results are reproducible. */
+  preprocessingVersion: string;
+}

@@ -1,0 +1,30 @@
+import type { Hono } from "hono";
+import type { ServiceDeps } from "../deps.ts";
+import { problem } from "../problem.ts";
+
+/**
+ * `GET /healthz`: the process is alive. `GET /readyz`: the model is loaded and warm and the service is not draining —
+ * load balancers and the edge's health checks route by it. Neither needs a signature.
+ */
+export function registerHealthRoutes(app: Hono, deps: ServiceDeps): void {
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const { ready, draining } = deps.lifecycle;
+    if (draining) return problem(c, "shutting_down", "draining before exit", 1);
+    if (!ready) return problem(c, "not_ready", "warming up", 1);
+    return c.json({
+      status: "ready",
+      model: deps.model.folder.id,
+      providers: deps.model.providers,
+      queues: { images: deps.images.stats(), texts: deps.texts.stats() },
+    });
+  });
+}
+
+/** `GET /metrics`: Prometheus text (signed, or with a bearer token from GPU_BEARER_TOKENS). */
+export function registerMetricsRoute(app: Hono, deps: ServiceDeps): void {
+  app.get("/metrics", async (c) => {
+    const { contentType, body } = await deps.metrics.render();
+    return c.body(body, 200, { "content-type": contentType });
+  });
+}

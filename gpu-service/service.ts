@@ -1,0 +1,104 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { loadClipTokenizer } from "../src/tokenizer/index.ts";
+import type { ServiceConfig } from "./config.ts";
+import { ImageEmbedder } from "./embedders/image-embedder.ts";
+import { TextEmbedder } from "./embedders/text-embedder.ts";
+import { createServiceApp } from "./http/app.ts";
+import type { Lifecycle, ServiceDeps } from "./http/deps.ts";
+import { preprocessingVersion } from "./image/version.ts";
+import { ServiceMetrics } from "./metrics.ts";
+import { ClipModel } from "./model/index.ts";
+
+export interface RunningService {
+  url: string;
+  deps: ServiceDeps;
+  /** Stop taking work, finish what is queued, close the listener. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Loads the model, starts listening (so `/healthz` answers during warm-up), warms every batch shape, then reports
+ * ready on `/readyz`.
+ *
+ * @example const service = await startService(readServiceConfig(process.env)); console.log(service.url)
+ */
+export async function startService(
+  config: ServiceConfig,
+  log: (message: string) => void = console.log,
+): Promise<RunningService> {
+  const model = await ClipModel.load(config.modelDir, {
+    providers: config.providers,
+    precision: config.precision,
+    graphOptimization: config.graphOptimization,
+    intraOpThreads: config.intraOpThreads,
+    log,
+  });
+  const tokenizer = await loadClipTokenizer(config.modelDir);
+  const metrics = new ServiceMetrics();
+  const maxBatchSize = Math.max(...config.batchSizes);
+  const onGpu = model.providers.some((p) => p !== "cpu");
+  const images = new ImageEmbedder(model, {
+    limits: config.image,
+    maxBatchSize,
+    maxWaitMs: config.maxWaitMs,
+    maxQueue: config.maxQueue,
+    // cuDNN picks kernels per input shape, so on a GPU batches are padded to the shapes warmed below; on the CPU a
+    // new shape costs nothing and padding would only waste work.
+    padToSizes: onGpu ? config.batchSizes : undefined,
+    observer: metrics.observer("image"),
+    onItemError: (code) => metrics.itemFailed("image", code),
+  });
+  const texts = new TextEmbedder(model, {
+    vocabularySize: tokenizer.vocabularySize,
+    maxBatchSize,
+    maxWaitMs: config.maxWaitMs,
+    maxQueue: config.maxQueue,
+    observer: metrics.observer("text"),
+    onItemError: (code) => metrics.itemFailed("text", code),
+  });
+  const lifecycle: Lifecycle = { ready: false, draining: false };
+  const deps: ServiceDeps = {
+    config,
+    model,
+    tokenizer,
+    images,
+    texts,
+    metrics,
+    lifecycle,
+    preprocessingVersion: preprocessingVersion(model.folder.preprocess),
+  };
+  const app = createServiceApp(deps, log);
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  log(
+    `gpu-service: ${model.folder.id} (${model.folder.precision}) on [${model.providers}], listening on ${url}; warming up`,
+  );
+
+  const warmStart = performance.now();
+  await images.warmUp(config.batchSizes);
+  await texts.warmUp(config.batchSizes);
+  lifecycle.ready = true;
+  log(
+    `gpu-service: ready after ${((performance.now() - warmStart) / 1000).toFixed(1)} s of warm-up (batch sizes ${config.batchSizes})`,
+  );
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    url,
+    deps,
+    shutdown: () => {
+      shuttingDown ??= (async () => {
+        lifecycle.draining = true;
+        await Promise.all([images.drain(), texts.drain()]);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await model.release();
+      })();
+      return shuttingDown;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The public API's closed set of error codes, each with its HTTP status and a one-line title. Every error response
+ * is RFC 9457 `application/problem+json` naming one of these; docs/errors.md explains each one.
+ */
+export const ERROR_CODES = {
+  // Request shape
+  invalid_json: { status: 400, title: "The body is not valid JSON" },
+  invalid_request: { status: 400, title: "The request does not match the schema" },
+  invalid_multipart: { status: 400, title: "The multipart body is malformed" },
+  unsupported_media_type: { status: 415, title: "Send application/json or multipart/form-data" },
+  payload_too_large: { status: 413, title: "The body is larger than the limit" },
+  // Inputs
+  invalid_base64: { status: 400, title: "An image's base64 does not decode" },
+  not_an_image: { status: 400, title: "An input's bytes are not an image in a supported format" },
+  image_too_large: { status: 413, title: "An image, or all images together, exceed the byte limit" },
+  invalid_image_url: { status: 400, title: "An image URL is not an https URL we may fetch" },
+  all_inputs_failed: { status: 422, title: "Every image in the request failed" },
+  image_decode_failed: { status: 422, title: "An image could not be decoded (corrupt, truncated or too many pixels)" },
+  model_not_found: { status: 404, title: "The requested model is not served here" },
+  // Routing
+  not_found: { status: 404, title: "No such route" },
+  method_not_allowed: { status: 405, title: "Method not allowed on this route" },
+  // Keys, limits, billing
+  missing_api_key: { status: 401, title: "Send Authorization: Bearer <key>" },
+  malformed_api_key: { status: 401, title: "The API key is not in the clip_live_… format" },
+  invalid_api_key: { status: 401, title: "The API key is not known" },
+  revoked_api_key: { status: 401, title: "The API key was revoked" },
+  forbidden: { status: 403, title: "The credentials do not allow this" },
+  rate_limited: { status: 429, title: "Too many requests per second for this key's plan" },
+  quota_exceeded: { status: 429, title: "This key's monthly quota is used up" },
+  idempotency_in_progress: { status: 409, title: "A request with this Idempotency-Key is still running" },
+  idempotency_key_reused: { status: 422, title: "This Idempotency-Key was used with a different request" },
+  // Upstream
+  gpu_unavailable: { status: 503, title: "No inference backend can take the request right now" },
+  upstream_error: { status: 502, title: "The inference backend answered with an error" },
+  upstream_timeout: { status: 504, title: "The inference backend did not answer in time" },
+  internal_error: { status: 500, title: "Something failed on our side" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const DOCS_BASE = "https://clip-edge.dev/docs/errors";
+
+/** The body of an error response. Extension members: `code`, `request_id`, and `errors` for per-field problems. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  request_id: string;
+  errors?: { pointer: string; detail: string }[];
+}
+
+/**
+ * Builds a problem document for a code.
+ *
+ * @example problemFor("invalid_json", "Unexpected token } at 14", "req_123").status === 400
+ */
+export function problemFor(
+  code: ErrorCode,
+  detail: string,
+  requestId: string,
+  errors?: Problem["errors"],
+): Problem {
+  const { status, title } = ERROR_CODES[code];
+  return {
+    type: `${DOCS_BASE}#${code}`,
+    title,
+    status,
+    detail,
+    code,
+    request_id: requestId,
+    ...(errors?.length ? { errors } : {}),
+  };
+}

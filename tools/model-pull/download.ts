@@ -1,0 +1,201 @@
+import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
+import { dirname } from "node:path";
+import { ContentCheck } from "./checksum.ts";
+import { networkReason } from "./hub.ts";
+import type { RepoFile } from "./layout.ts";
+import { failure, type Outcome } from "./outcome.ts";
+import type { FileProgress, Progress } from "./progress.ts";
+
+export interface DownloadJob {
+  file: RepoFile;
+  /** The Hub's resolve URL; it may redirect to a CDN, which must answer Range requests for resuming to work. */
+  url: string;
+  destination: string;
+  accessToken?: string;
+  /** Abort a response that sends nothing for this long; the bytes so far stay in the .partial file. */
+  stallTimeoutMs: number;
+  progress: Progress;
+}
+
+export type DownloadStatus = "downloaded" | "resumed";
+
+/**
+ * Fetches one file into `<destination>.partial`, continuing from the partial's size with `Range: bytes=N-` when
+ * one is left from an interrupted run, checks size and hash, then renames it into place, so the destination is
+ * either absent or complete and verified. An interruption keeps the partial (code "interrupted", worth retrying);
+ * a wrong size or hash deletes it.
+ *
+ * We fetch ourselves instead of using the library's downloadFile: its blobs do not say whether the server honoured
+ * the Range, and appending a full 200 body to a partial file would corrupt it.
+ *
+ * @example await downloadOne({ file, url, destination: "models/clip/onnx/text_model.onnx", stallTimeoutMs: 60_000, progress })
+ */
+export async function downloadOne(
+  job: DownloadJob,
+): Promise<Outcome<{ status: DownloadStatus; fetched: number }>> {
+  const { file, destination } = job;
+  const partial = `${destination}.partial`;
+  try {
+    // A stale or corrupt copy must not sit there looking complete while we fetch its replacement.
+    await rm(destination, { force: true });
+    await mkdir(dirname(destination), { recursive: true });
+
+    // Touch the partial so an empty file (or one already complete) takes the same path as the rest.
+    await (await open(partial, "a")).close();
+    let offset = await sizeOf(partial);
+    if (offset > file.size) {
+      await truncate(partial, 0);
+      offset = 0;
+    }
+    const check = new ContentCheck(file);
+    if (offset > 0) await check.updateFromFile(partial);
+    const resumedFrom = offset;
+
+    const bar = job.progress.begin(file.path, file.size, offset);
+    const fetched =
+      offset < file.size
+        ? await fetchRest(job, partial, offset, check, bar)
+        : { ok: true as const, value: 0 };
+    if (!fetched.ok) {
+      bar.end(
+        fetched.error.code === "interrupted"
+          ? "interrupted (the partial file is kept for resuming)"
+          : "failed",
+      );
+      return fetched;
+    }
+    const onDisk = await sizeOf(partial);
+    if (onDisk !== file.size) {
+      bar.end("wrong size");
+      await rm(partial, { force: true });
+      return failure(
+        "size-mismatch",
+        `${file.path}: got ${onDisk} bytes, the Hub lists ${file.size}; removed it`,
+      );
+    }
+    const mismatch = check.mismatch();
+    if (mismatch !== null) {
+      bar.end("hash mismatch");
+      await rm(partial, { force: true });
+      return failure(
+        "checksum-mismatch",
+        `${file.path}: ${mismatch}; removed the download, run again to retry`,
+      );
+    }
+    await rename(partial, destination);
+    bar.end(`${resumedFrom > 0 ? "resumed and verified" : "verified"} (${check.describe()})`);
+    return {
+      ok: true,
+      value: { status: resumedFrom > 0 ? "resumed" : "downloaded", fetched: fetched.value },
+    };
+  } catch (error) {
+    return failure("filesystem", `${file.path}: ${(error as Error).message}`);
+  }
+}
+
+/** Appends bytes `offset..` to the partial file, feeding `check`; returns how many bytes came over the wire. */
+async function fetchRest(
+  job: DownloadJob,
+  partial: string,
+  offset: number,
+  check: ContentCheck,
+  bar: FileProgress,
+): Promise<Outcome<number>> {
+  const { file } = job;
+  const abort = new AbortController();
+  let stallTimer = setTimeout(() => abort.abort(), job.stallTimeoutMs);
+  const keepAlive = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => abort.abort(), job.stallTimeoutMs);
+  };
+  let done = offset;
+  let fetched = 0;
+  const handle = await open(partial, "a");
+  try {
+    let response: Response;
+    try {
+      // fetch drops the Authorization header when the Hub redirects to a CDN on another origin.
+      response = await fetch(job.url, {
+        headers: {
+          ...(offset > 0 && { Range: `bytes=${offset}-` }),
+          ...(job.accessToken && { Authorization: `Bearer ${job.accessToken}` }),
+        },
+        signal: abort.signal,
+      });
+    } catch (error) {
+      const why = abort.signal.aborted
+        ? `no answer for ${job.stallTimeoutMs / 1000} s`
+        : networkReason(error);
+      return failure("network", `${file.path}: ${why}`);
+    }
+    if (offset > 0 && response.status === 200) {
+      // The server ignored the Range: start over rather than append a whole file to the partial one.
+      await handle.truncate(0);
+      check.reset();
+      done = 0;
+    } else if (offset > 0 && response.status === 206) {
+      const start = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "")?.[1];
+      if (Number(start) !== offset) {
+        await response.body?.cancel();
+        return failure(
+          "hub-error",
+          `${file.path}: asked for bytes from ${offset}, got a range starting at ${start}`,
+        );
+      }
+    } else if (!response.ok) {
+      await response.body?.cancel();
+      const access = response.status === 401 || response.status === 403;
+      return failure(
+        access ? "access-denied" : "hub-error",
+        `${file.path}: the download answered ${response.status} ${response.statusText}`,
+      );
+    }
+    if (response.body === null) {
+      return failure("hub-error", `${file.path}: the download answered ${response.status} with no body`);
+    }
+
+    try {
+      for await (const chunk of response.body) {
+        keepAlive();
+        await handle.write(chunk);
+        check.update(chunk);
+        done += chunk.byteLength;
+        fetched += chunk.byteLength;
+        bar.update(done);
+      }
+    } catch (error) {
+      const why = abort.signal.aborted
+        ? `nothing received for ${job.stallTimeoutMs / 1000} s`
+        : networkReason(error);
+      return failure(
+        "interrupted",
+        `${file.path}: download interrupted at ${done} of ${file.size} bytes (${why}); run again to resume`,
+      );
+    }
+    if (done < file.size) {
+      return failure(
+        "interrupted",
+        `${file.path}: the connection closed at ${done} of ${file.size} bytes; run again to resume`,
+      );
+    }
+    return { ok: true, value: fetched };
+  } finally {
+    clearTimeout(stallTimer);
+    await handle.close();
+  }
+}
+
+/** A file from an earlier pull counts only if its size and hash still match the listing. */
+export async function isUpToDate(file: RepoFile, destination: string): Promise<boolean> {
+  if ((await sizeOf(destination)) !== file.size) return false;
+  const check = new ContentCheck(file);
+  await check.updateFromFile(destination);
+  return check.mismatch() === null;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return stat(path).then(
+    (s) => s.size,
+    () => -1,
+  );
+}

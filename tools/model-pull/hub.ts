@@ -1,0 +1,166 @@
+import {
+  downloadFile,
+  fileDownloadInfo,
+  HubApiError,
+  InvalidApiResponseFormatError,
+  listFiles,
+  modelInfo,
+} from "@huggingface/hub";
+import type { RepoFile } from "./layout.ts";
+import { failure, type Outcome, type PullError } from "./outcome.ts";
+
+/** Where a pull reads from. The token is only ever put in an Authorization header, never in a message. */
+export interface HubRepo {
+  hubUrl: string;
+  repo: string;
+  accessToken?: string;
+}
+
+/**
+ * Turns a branch or tag into the commit it points at, so every later request reads one consistent snapshot even
+ * if someone pushes to the branch mid-pull.
+ *
+ * @example await resolveCommit({ hubUrl: "https://huggingface.co", repo: "Xenova/clip-vit-base-patch32" }, "main")
+ */
+export async function resolveCommit(hub: HubRepo, revision: string): Promise<Outcome<string>> {
+  try {
+    const info = await modelInfo({
+      name: hub.repo,
+      revision,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+      additionalFields: ["sha"],
+    });
+    if (typeof info.sha !== "string" || info.sha === "")
+      return failure("hub-error", `${hub.hubUrl} did not say which commit ${revision} of ${hub.repo} is`);
+    return { ok: true, value: info.sha };
+  } catch (error) {
+    return { ok: false, error: describeHubError(error, hub, { revision }) };
+  }
+}
+
+/** Every file at `commit`, with the sizes and hashes the Hub's tree listing provides (it pages; listFiles follows). */
+export async function listRepoFiles(hub: HubRepo, commit: string): Promise<Outcome<RepoFile[]>> {
+  try {
+    const files: RepoFile[] = [];
+    for await (const entry of listFiles({
+      repo: hub.repo,
+      revision: commit,
+      recursive: true,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+    })) {
+      if (entry.type !== "file") continue;
+      files.push({
+        path: entry.path,
+        size: entry.size,
+        ...(entry.lfs ? { sha256: entry.lfs.oid } : entry.oid ? { gitBlobId: entry.oid } : {}),
+      });
+    }
+    return { ok: true, value: files };
+  } catch (error) {
+    return { ok: false, error: describeHubError(error, hub) };
+  }
+}
+
+/**
+ * The URL to GET `path` from, and its size, as the Hub's resolve endpoint reports them. We ask for the plain
+ * (redirecting) URL even for Xet-backed files: the CDN behind it answers Range requests, which is what resuming needs.
+ */
+export async function resolveDownload(
+  hub: HubRepo,
+  commit: string,
+  path: string,
+): Promise<Outcome<{ url: string; size: number }>> {
+  try {
+    const info = await fileDownloadInfo({
+      repo: hub.repo,
+      revision: commit,
+      path,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+    });
+    if (info === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
+    return { ok: true, value: { url: info.url, size: info.size } };
+  } catch (error) {
+    return { ok: false, error: describeHubError(error, hub, { path }) };
+  }
+}
+
+/** A small file's text, read without touching the disk (the model_type check before gigabytes are fetched). */
+export async function readSmallFile(hub: HubRepo, commit: string, path: string): Promise<Outcome<string>> {
+  try {
+    const blob = await downloadFile({
+      repo: hub.repo,
+      revision: commit,
+      path,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+      xet: false,
+    });
+    if (blob === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
+    return { ok: true, value: await blob.text() };
+  } catch (error) {
+    return { ok: false, error: describeHubError(error, hub, { path }) };
+  }
+}
+
+/**
+ * Maps what the Hub (or the network) said to a code and a sentence that tells the user what to do. The Hub answers
+ * 401, not 404, for a repo it will not admit exists to an anonymous caller, so without a token 401 reads "not found".
+ */
+export function describeHubError(
+  error: unknown,
+  hub: HubRepo,
+  context: { revision?: string; path?: string } = {},
+): PullError {
+  const what = context.path ? `${hub.repo}/${context.path}` : hub.repo;
+  if (error instanceof HubApiError) {
+    const said = hubMessage(error);
+    if (error.statusCode === 401 && !hub.accessToken)
+      return {
+        code: "repo-not-found",
+        message: `${hub.repo} was not found on ${hub.hubUrl} (if it is private or gated, set HF_TOKEN)`,
+      };
+    if (error.statusCode === 401)
+      return { code: "access-denied", message: `${hub.hubUrl} did not accept HF_TOKEN for ${what}: ${said}` };
+    if (error.statusCode === 403)
+      return {
+        code: "access-denied",
+        message: `no access to ${what}: ${said} (gated repos need their terms accepted on the Hub)`,
+      };
+    if (error.statusCode === 404 && context.revision !== undefined && /rev/i.test(said))
+      return {
+        code: "revision-not-found",
+        message: `${hub.repo} has no revision "${context.revision}": ${said}`,
+      };
+    if (error.statusCode === 404 && context.path === undefined)
+      return { code: "repo-not-found", message: `${hub.repo} was not found on ${hub.hubUrl}: ${said}` };
+    return { code: "hub-error", message: `${what}: the Hub answered ${error.statusCode}: ${said}` };
+  }
+  if (error instanceof InvalidApiResponseFormatError)
+    return { code: "hub-error", message: `${what}: unexpected answer from ${hub.hubUrl}: ${error.message}` };
+  return { code: "network", message: `cannot reach ${hub.hubUrl}: ${networkReason(error)}` };
+}
+
+function hubMessage(error: HubApiError): string {
+  const data = error.data as { error?: unknown; message?: unknown } | undefined;
+  const text =
+    typeof data?.error === "string" ? data.error : typeof data?.message === "string" ? data.message : "";
+  return oneLine(text || error.message);
+}
+
+/**
+ * fetch() reports "fetch failed" or "terminated" and hides the useful part in `cause`: a system error code
+ * (ECONNREFUSED, ENOTFOUND, ECONNRESET) or undici's sentence ("other side closed").
+ */
+export function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  if (typeof cause?.code === "string" && /^E[A-Z]+$/.test(cause.code)) return cause.code;
+  if (typeof cause?.message === "string") return oneLine(cause.message);
+  return oneLine(error instanceof Error ? error.message : String(error));
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim().slice(0, 300);
+}
