@@ -1,0 +1,54 @@
+import { existsSync } from "node:fs";
+import { readServiceConfig } from "../../gpu-service/config.ts";
+import { type RunningService, startService } from "../../gpu-service/service.ts";
+import { type BatchRequestInput, CONTENT_TYPE, encodeRequest } from "../../src/protocol/index.ts";
+import { signRequest } from "../../src/signing/index.ts";
+
+/** The model tests run on: the embedded one, unless TEST_MODEL_DIR points elsewhere. */
+export const TEST_MODEL_DIR = process.env.TEST_MODEL_DIR ?? "models/tiny-clip";
+export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
+
+export function modelPresent(): boolean {
+  return (
+    existsSync(`${TEST_MODEL_DIR}/onnx/text_model.onnx`) &&
+    existsSync(`${TEST_MODEL_DIR}/onnx/vision_model.onnx`)
+  );
+}
+
+/** A real GPU service on a free loopback port, with the embedded model on the CPU. */
+export async function startTestService(env: Record<string, string> = {}): Promise<RunningService> {
+  const config = readServiceConfig({
+    GPU_SHARED_SECRET: TEST_SECRET,
+    MODEL_DIR: TEST_MODEL_DIR,
+    PORT: "0",
+    BATCH_SIZES: "1,4,16,64",
+    ...env,
+  });
+  return startService(config, () => {});
+}
+
+/** POSTs a body the way the edge does: signed with the shared secret. */
+export async function signedPost(
+  url: string,
+  body: Uint8Array,
+  contentType = CONTENT_TYPE,
+  secret = TEST_SECRET,
+): Promise<Response> {
+  const { pathname, search } = new URL(url);
+  const headers = await signRequest({ secret, method: "POST", path: pathname + search, body });
+  return fetch(url, { method: "POST", body, headers: { ...headers, "content-type": contentType } });
+}
+
+/** GETs a signed route (e.g. /metrics). */
+export async function signedGet(url: string, secret = TEST_SECRET): Promise<Response> {
+  const { pathname, search } = new URL(url);
+  return fetch(url, {
+    headers: await signRequest({ secret, method: "GET", path: pathname + search, body: new Uint8Array(0) }),
+  });
+}
+
+export function frame(request: BatchRequestInput): Uint8Array {
+  const encoded = encodeRequest(request, { maxItems: 1024 });
+  if (!encoded.ok) throw new Error(encoded.message);
+  return encoded.value;
+}
