@@ -221,7 +221,7 @@ describe.skipIf(!modelPresent())(
         );
         expect(response.status).toBe(503);
         expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-        expect((await response.json()).code).toBe("overloaded");
+        expect(((await response.json()) as { code: string }).code).toBe("overloaded");
         const after = await signedPost(
           `${small.url}/v1/embed/images`,
           frame({ kind: "images", dtype: "f32", images: [image] }),
@@ -244,7 +244,7 @@ describe.skipIf(!modelPresent())(
           frame({ kind: "images", dtype: "f32", images: [await encode("png")] }),
         );
         expect(response.status).toBe(503);
-        expect((await response.json()).code).toBe("timeout");
+        expect(((await response.json()) as { code: string }).code).toBe("timeout");
       } finally {
         await slow.shutdown();
       }

@@ -30,7 +30,7 @@ describe.skipIf(!modelPresent())("GPU service over HTTP (real model, real onnxru
     expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).status).toBe("ready");
+    expect(((await ready.json()) as { status: string }).status).toBe("ready");
   });
 
   it("embeds images: unit vectors, one per item, a corrupt one failing alone", async () => {
