@@ -14,10 +14,19 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // The Worker runs inside workerd with real local KV/D1/Durable Objects/Queues; the GPU tier it calls is a
+        // real service process started by the global setup, reached over loopback HTTP.
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { GPU_BACKENDS: inject("gpuUrl"), GPU_SHARED_SECRET: inject("gpuSecret") } },
+          })),
+        ],
         test: {
           name: "workers",
           include: ["workers/**/*.test.ts"],
+          globalSetup: ["test/support/gpu-global-setup.ts"],
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,10 +1,17 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { callWorker } from "./test-support/worker.ts";
 
-describe("healthz", () => {
-  it("answers ok", async () => {
-    const res = await exports.default.fetch("http://edge.test/healthz");
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok" });
+describe("GET /healthz", () => {
+  it("answers ok with the model and the GPU backends' circuits", async () => {
+    const response = await callWorker("/healthz");
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      status: string;
+      model: string;
+      gpu_backends: { circuit: string }[];
+    };
+    expect(body.status).toBe("ok");
+    expect(body.model).toBeTruthy();
+    expect(body.gpu_backends[0]?.circuit).toBe("closed");
   });
 });

@@ -15,7 +15,10 @@ export const ERROR_CODES = {
   image_too_large: { status: 413, title: "An image, or all images together, exceed the byte limit" },
   invalid_image_url: { status: 400, title: "An image URL is not an https URL we may fetch" },
   all_inputs_failed: { status: 422, title: "Every image in the request failed" },
-  image_decode_failed: { status: 422, title: "An image could not be decoded (corrupt, truncated or too many pixels)" },
+  image_decode_failed: {
+    status: 422,
+    title: "An image could not be decoded (corrupt, truncated or too many pixels)",
+  },
   model_not_found: { status: 404, title: "The requested model is not served here" },
   // Routing
   not_found: { status: 404, title: "No such route" },

@@ -1,0 +1,21 @@
+/**
+ * The GPU tier's image pipeline: encoded bytes → the CHW float32 tensor openai/CLIP's PIL preprocessing
+ * produces. See README.md in this folder for the design and the measured fidelity.
+ */
+export { type PreprocessConfig, PreprocessConfigError, readPreprocessConfig } from "./config.ts";
+export {
+  DEFAULT_IMAGE_LIMITS,
+  IMAGE_ERROR_CODES,
+  type ImageError,
+  type ImageErrorCode,
+  type ImageLimits,
+} from "./errors.ts";
+export {
+  type PreprocessInfo,
+  type PreprocessIntoResult,
+  type PreprocessOptions,
+  type PreprocessResult,
+  preprocessImage,
+  preprocessImageInto,
+} from "./pipeline.ts";
+export { ACCEPTED_FORMATS } from "./sniff.ts";

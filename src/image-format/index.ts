@@ -1,0 +1,1 @@
+export { ACCEPTED_FORMATS, type AcceptedFormat, type Sniffed, sniffFormat } from "./sniff.ts";

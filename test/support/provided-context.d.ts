@@ -1,0 +1,14 @@
+// Values the Vitest global setup hands to tests (`inject(...)`), typed for both the node and the workerd projects.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the GPU service process the global setup started. */
+    gpuUrl: string;
+    gpuSecret: string;
+    /** A token the GPU service accepts as a bearer, standing in for an HF token of a custom Inference Endpoint. */
+    hfToken: string;
+    /** Fresh shapes-world renders (one per colour–shape pair), base64, for tests inside workerd where sharp cannot run. */
+    shapes: { colour: string; shape: string; label: string; mime: string; base64: string }[];
+  }
+}

@@ -1,0 +1,28 @@
+import type { ErrorCode, Problem } from "../../../src/api/index.ts";
+
+export interface ApiErrorOptions {
+  /** Per-field problems, each with a JSON pointer into the request. */
+  errors?: Problem["errors"];
+  /** Adds Retry-After (seconds). */
+  retryAfterSeconds?: number;
+  /** Extra response headers, e.g. WWW-Authenticate. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error with a public code, thrown by routes and middleware and turned into an RFC 9457 response by the one
+ * error handler. Anything else thrown is a bug: it is logged and answered with a bare 500.
+ *
+ * @example throw new ApiError("invalid_base64", "images[2].base64 is not base64", { errors: [{ pointer: "/images/2/base64", detail: "…" }] })
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly options: ApiErrorOptions;
+
+  constructor(code: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
+    super(detail);
+    this.name = "ApiError";
+    this.code = code;
+    this.options = options;
+  }
+}

@@ -1,0 +1,57 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { type ErrorCode, problemFor } from "../../../src/api/index.ts";
+import { ApiError, type ApiErrorOptions } from "./api-error.ts";
+
+export { ApiError, type ApiErrorOptions } from "./api-error.ts";
+
+/** Writes an RFC 9457 problem response carrying the request id (also in X-Request-Id) and a docs link. */
+export function problemResponse(
+  c: Context,
+  code: ErrorCode,
+  detail: string,
+  options: ApiErrorOptions = {},
+): Response {
+  const requestId = c.get("requestId") ?? "unknown";
+  const body = problemFor(code, detail, requestId, options.errors);
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    "x-request-id": requestId,
+    ...options.headers,
+  };
+  if (options.retryAfterSeconds !== undefined)
+    headers["retry-after"] = String(Math.max(1, Math.ceil(options.retryAfterSeconds)));
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
+
+/**
+ * The one error handler, in three tiers: our ApiErrors keep their code; Hono's HTTP exceptions map to the nearest
+ * code; anything else is logged (message only — never request bodies or secrets) and answered with a plain 500.
+ */
+export function handleError(log: (line: string) => void = console.error): ErrorHandler {
+  return function problemErrorHandler(error, c) {
+    if (error instanceof ApiError) return problemResponse(c, error.code, error.message, error.options);
+    if (error instanceof HTTPException) {
+      const code: ErrorCode =
+        error.status === 413
+          ? "payload_too_large"
+          : error.status === 404
+            ? "not_found"
+            : error.status >= 500
+              ? "internal_error"
+              : "invalid_request";
+      return problemResponse(c, code, error.message || "the request was refused");
+    }
+    log(
+      `[${c.get("requestId") ?? "?"}] unhandled ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
+    return problemResponse(
+      c,
+      "internal_error",
+      "something failed on our side; the request id identifies it in our logs",
+    );
+  };
+}
+
+export const notFound: NotFoundHandler = (c) =>
+  problemResponse(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

@@ -1,0 +1,86 @@
+import type { Context } from "hono";
+import type * as z from "zod";
+import { API_LIMITS } from "../../src/api/index.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+
+/**
+ * The request body as bytes, refused past the limit before it is parsed: first from Content-Length, then while
+ * streaming (a client may lie or stream without a length).
+ */
+export async function readBodyBytes(
+  c: Context,
+  maxBytes: number = API_LIMITS.maxBodyBytes,
+): Promise<Uint8Array> {
+  const declared = c.req.header("content-length");
+  const tooLarge = () => new ApiError("payload_too_large", `the body is over the ${maxBytes}-byte limit`);
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
+  const reader = c.req.raw.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+export type BodyKind = "json" | "multipart";
+
+/** Which parser the Content-Type asks for; anything else is a 415. */
+export function bodyKind(c: Context, allowMultipart: boolean): BodyKind {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type === "application/json") return "json";
+  if (allowMultipart && type === "multipart/form-data") return "multipart";
+  throw new ApiError(
+    "unsupported_media_type",
+    `Content-Type ${type ? `"${type}"` : "(none)"} is not accepted; send application/json${allowMultipart ? " or multipart/form-data" : ""}`,
+  );
+}
+
+/** Parses JSON bytes, with the parser's message on failure. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new ApiError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Validates against a schema; every issue becomes an entry with a JSON pointer to the offending field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues
+    .slice(0, 20)
+    .map((issue) => ({ pointer: toPointer(issue.path), detail: describeIssue(issue) }));
+  const first = errors[0];
+  throw new ApiError(
+    "invalid_request",
+    first ? `${first.pointer || "/"}: ${first.detail}` : "invalid request",
+    { errors },
+  );
+}
+
+function toPointer(path: readonly PropertyKey[]): string {
+  return path.map((part) => `/${String(part).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys")
+    return `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_union") return "does not match any accepted form (see the API docs)";
+  return issue.message;
+}

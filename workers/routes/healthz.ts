@@ -1,0 +1,16 @@
+import type { App } from "./shared.ts";
+
+/** `GET /healthz` — the edge is up; names the model and shows each GPU backend's circuit, without calling them. */
+export function registerHealthz(app: App): void {
+  app.get("/healthz", (c) => {
+    const services = c.get("services");
+    return c.json({
+      status: "ok",
+      model: services.model.id,
+      preprocessing: services.model.preprocessing.version,
+      gpu_backends: services.gpu
+        .snapshot()
+        .map(({ circuit, outstanding }, i) => ({ backend: i, circuit, outstanding })),
+    });
+  });
+}

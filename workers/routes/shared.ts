@@ -1,0 +1,63 @@
+import type { Context, Hono } from "hono";
+import type { Usage, Warning } from "../../src/api/index.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+import type { Services } from "../services/index.ts";
+import type { InferenceFailure } from "../services/inference.ts";
+import type { ComputeTexts } from "../services/text-embeddings/text-embedding-service.ts";
+import { TextComputeError } from "../services/text-embeddings/text-embedding-service.ts";
+
+export type App = Hono<{ Bindings: Env }>;
+
+/** The GPU tier as the text cache's compute function. */
+export function computeTextsOn(services: Services, signal?: AbortSignal): ComputeTexts {
+  return async (rows) => {
+    const result = await services.inference.embedTexts(rows, signal);
+    return result.ok ? { ok: true, embeddings: result.embeddings } : { ok: false, error: result };
+  };
+}
+
+/** Turns a GPU-tier failure (direct, or inside a TextComputeError) into the public error. */
+export function upstreamError(error: unknown): ApiError | undefined {
+  const failure = (error instanceof TextComputeError ? error.cause : error) as InferenceFailure | undefined;
+  if (failure?.ok !== false || !("code" in failure)) return undefined;
+  return new ApiError(failure.code, failure.message, { retryAfterSeconds: failure.retryAfterSeconds });
+}
+
+export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
+  return (promise) => {
+    try {
+      c.executionCtx.waitUntil(promise);
+    } catch {
+      // No execution context (a plain app.request() in tests): let the promise run on its own.
+      promise.catch(() => {});
+    }
+  };
+}
+
+export function truncationWarnings(
+  truncated: readonly boolean[],
+  pointer: (i: number) => string,
+  what: "label" | "text",
+): Warning[] {
+  return truncated.flatMap((cut, i) =>
+    cut
+      ? [
+          {
+            code: `${what}_truncated` as const,
+            message: `cut to the model's context of 77 tokens`,
+            pointer: pointer(i),
+          },
+        ]
+      : [],
+  );
+}
+
+/** Usage of a request, for its response and its billing record. */
+export function usageOf(images: number, texts: { computed: number; cached: number }): Usage {
+  return { images, texts_computed: texts.computed, texts_cached: texts.cached };
+}
+
+/** Headers every successful answer carries, so results can be reproduced. */
+export function modelHeaders(services: Services): Record<string, string> {
+  return { "x-clip-model": services.model.id, "x-clip-preprocessing": services.model.preprocessing.version };
+}

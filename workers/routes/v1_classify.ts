@@ -1,0 +1,180 @@
+import type { Context } from "hono";
+import {
+  API_LIMITS,
+  ClassifyRequest,
+  type ClassifyResponse,
+  DEFAULT_TEMPLATES,
+} from "../../src/api/index.ts";
+import { dot, softmax, topK } from "../../src/vector/index.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+import { imageSources, integerField, listField, readMultipart } from "../request/images-from-request.ts";
+import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
+import type { Services } from "../services/index.ts";
+import type { EmbeddedItem } from "../services/inference.ts";
+import {
+  type App,
+  computeTextsOn,
+  modelHeaders,
+  truncationWarnings,
+  upstreamError,
+  usageOf,
+  waitUntilOf,
+} from "./shared.ts";
+
+interface ClassifyInput {
+  images: ImageSource[];
+  labels: string[];
+  templates: string[];
+  topK: number;
+}
+
+/**
+ * `POST /v1/classify` — zero-shot labels for 1–16 images. Labels are embedded through prompt templates and
+ * ensembled (CLIP paper), compared with each image: `score` is the softmax over labels at the model's logit scale,
+ * `similarity` the raw cosine. JSON or multipart/form-data.
+ */
+export function registerV1Classify(app: App): void {
+  app.post("/v1/classify", async (c) => {
+    const services = c.get("services");
+    const input = await readClassifyInput(c);
+    const images = await resolveImages(input.images);
+    const signal = c.req.raw.signal;
+    try {
+      const [labels, embedded] = await Promise.all([
+        services.texts.embedLabels(
+          input.labels,
+          input.templates,
+          computeTextsOn(services, signal),
+          waitUntilOf(c),
+        ),
+        services.inference.embedImages(images, signal),
+      ]);
+      if (!embedded.ok) throw embedded;
+      const okImages = embedded.items.filter((item) => item.ok).length;
+      if (okImages === 0) throw allFailed(embedded.items);
+      const warnings = truncationWarnings(labels.truncated, (i) => `/labels/${i}`, "label");
+      const body: ClassifyResponse = {
+        model: services.model.id,
+        preprocessing: services.model.preprocessing.version,
+        provider: "gpu",
+        results: embedded.items.map((item) =>
+          rankLabels(item, input, labels.embeddings, services.model.logitScale),
+        ),
+        usage: usageOf(okImages, labels),
+        ...(warnings.length ? { warnings } : {}),
+      };
+      return c.json(body, 200, modelHeaders(services));
+    } catch (error) {
+      const upstream = upstreamError(error);
+      if (upstream?.code === "gpu_unavailable" && services.hf)
+        return classifyOnHuggingFace(c, services, input, images);
+      throw upstream ?? error;
+    }
+  });
+}
+
+function rankLabels(
+  item: EmbeddedItem,
+  input: ClassifyInput,
+  labels: Float32Array[],
+  logitScale: number,
+): ClassifyResponse["results"][number] {
+  if (!item.ok) return { labels: [], error: { code: item.code, message: item.message } };
+  const similarities = labels.map((label) => dot(item.embedding, label));
+  const scores = softmax(similarities, logitScale);
+  return {
+    labels: topK(scores, input.topK).map((i) => ({
+      label: input.labels[i] as string,
+      score: scores[i] as number,
+      similarity: similarities[i] as number,
+    })),
+  };
+}
+
+async function classifyOnHuggingFace(
+  c: Context,
+  services: Services,
+  input: ClassifyInput,
+  images: Uint8Array[],
+): Promise<Response> {
+  const hf = services.hf as NonNullable<Services["hf"]>;
+  const template = input.templates[0] ?? "a photo of a {}.";
+  const results = await Promise.all(
+    images.map(async (image) => {
+      try {
+        const ranked = await hf.classify(image, input.labels, template, c.req.raw.signal);
+        return {
+          labels: ranked.slice(0, input.topK).map(({ label, score }) => ({ label, score, similarity: null })),
+        };
+      } catch (error) {
+        return {
+          labels: [],
+          error: {
+            code: "upstream_error",
+            message: `the hosted fallback failed: ${(error as Error).message}`,
+          },
+        };
+      }
+    }),
+  );
+  const served = results.filter((r) => !r.error).length;
+  if (served === 0)
+    throw new ApiError("gpu_unavailable", "no GPU backend answered and the hosted fallback failed", {
+      retryAfterSeconds: 5,
+    });
+  return c.json(
+    {
+      model: services.config.HF_MODEL ?? services.config.HF_ENDPOINT_URL,
+      preprocessing: "huggingface",
+      provider: "huggingface",
+      results,
+      usage: usageOf(served, { computed: input.labels.length, cached: 0 }),
+    },
+    200,
+  );
+}
+
+async function readClassifyInput(c: Context): Promise<ClassifyInput> {
+  const kind = bodyKind(c, true);
+  const bytes = await readBodyBytes(c);
+  if (kind === "json") {
+    const request = validate(ClassifyRequest, parseJson(bytes));
+    return {
+      images: imageSources(request.images, (i) => `/images/${i}`),
+      labels: request.labels,
+      templates: request.templates ?? [...DEFAULT_TEMPLATES],
+      topK: request.top_k ?? request.labels.length,
+    };
+  }
+  const { images, fields } = await readMultipart(bytes, c.req.header("content-type") ?? "");
+  const unknown = [...fields.keys()].filter((name) => !["labels", "templates", "top_k"].includes(name));
+  if (unknown.length)
+    throw new ApiError(
+      "invalid_request",
+      `unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+    );
+  if (images.length === 0 || images.length > API_LIMITS.maxImages) {
+    throw new ApiError("invalid_request", `send 1 to ${API_LIMITS.maxImages} "image" file fields`, {
+      errors: [{ pointer: "/image", detail: `got ${images.length}` }],
+    });
+  }
+  const request = validate(ClassifyRequest.omit({ images: true }), {
+    labels: listField(fields, "labels"),
+    templates: listField(fields, "templates"),
+    top_k: integerField(fields, "top_k"),
+  });
+  return {
+    images,
+    labels: request.labels,
+    templates: request.templates ?? [...DEFAULT_TEMPLATES],
+    topK: request.top_k ?? request.labels.length,
+  };
+}
+
+function allFailed(items: EmbeddedItem[]): ApiError {
+  const errors = items.flatMap((item, i) =>
+    item.ok ? [] : [{ pointer: `/images/${i}`, detail: `${item.code}: ${item.message}` }],
+  );
+  return new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+}

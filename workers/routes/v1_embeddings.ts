@@ -1,0 +1,111 @@
+import {
+  API_LIMITS,
+  EmbeddingsRequest,
+  type EmbeddingsResponse,
+  type ImageInput,
+} from "../../src/api/index.ts";
+import { encodeBase64 } from "../../src/encoding/base64.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+import { imageSources } from "../request/images-from-request.ts";
+import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { resolveImages } from "../services/images/resolve-images.ts";
+import {
+  type App,
+  computeTextsOn,
+  modelHeaders,
+  truncationWarnings,
+  upstreamError,
+  usageOf,
+  waitUntilOf,
+} from "./shared.ts";
+
+/**
+ * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.
+ * Texts go through the cache; all images of the request go to the GPU tier in one signed batch.
+ */
+export function registerV1Embeddings(app: App): void {
+  app.post("/v1/embeddings", async (c) => {
+    const services = c.get("services");
+    bodyKind(c, false);
+    const request = validate(EmbeddingsRequest, parseJson(await readBodyBytes(c)));
+    if (request.model !== undefined && request.model !== services.model.id) {
+      throw new ApiError(
+        "model_not_found",
+        `this deployment serves "${services.model.id}", not "${request.model}"`,
+      );
+    }
+    const items = typeof request.input === "string" ? [request.input] : request.input;
+    const texts: { index: number; text: string }[] = [];
+    const images: { index: number; image: ImageInput }[] = [];
+    for (const [index, item] of items.entries()) {
+      if (typeof item === "string") texts.push({ index, text: item });
+      else if ("text" in item) texts.push({ index, text: item.text });
+      else images.push({ index, image: item.image });
+    }
+    if (images.length > API_LIMITS.maxImages) {
+      throw new ApiError("invalid_request", `at most ${API_LIMITS.maxImages} images per request`, {
+        errors: [{ pointer: "/input", detail: `${images.length} images` }],
+      });
+    }
+    const imageBytes = await resolveImages(
+      imageSources(
+        images.map((i) => i.image),
+        (i) => `/input/${images[i]?.index}/image`,
+      ),
+    );
+    const signal = c.req.raw.signal;
+    try {
+      const [embeddedTexts, embeddedImages] = await Promise.all([
+        services.texts.embedTexts(
+          texts.map((t) => t.text),
+          computeTextsOn(services, signal),
+          waitUntilOf(c),
+        ),
+        imageBytes.length
+          ? services.inference.embedImages(imageBytes, signal)
+          : Promise.resolve({ ok: true as const, items: [] }),
+      ]);
+      if (!embeddedImages.ok) throw embeddedImages;
+      const failed = embeddedImages.items.flatMap((item, i) =>
+        item.ok
+          ? []
+          : [{ pointer: `/input/${images[i]?.index}/image`, detail: `${item.code}: ${item.message}` }],
+      );
+      if (failed.length)
+        throw new ApiError(
+          "image_decode_failed",
+          `${failed.length} image(s) could not be decoded; nothing was billed`,
+          { errors: failed },
+        );
+
+      const vectors: Float32Array[] = new Array(items.length);
+      for (const [k, { index }] of texts.entries())
+        vectors[index] = embeddedTexts.embeddings[k] as Float32Array;
+      for (const [k, { index }] of images.entries())
+        vectors[index] = (embeddedImages.items[k] as { embedding: Float32Array }).embedding;
+      const base64 = request.encoding_format === "base64";
+      const warnings = truncationWarnings(
+        embeddedTexts.truncated,
+        (k) => `/input/${texts[k]?.index}`,
+        "text",
+      );
+      const body: EmbeddingsResponse = {
+        object: "list",
+        data: vectors.map((vector, index) => ({
+          object: "embedding",
+          index,
+          embedding: base64
+            ? encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength))
+            : Array.from(vector),
+        })),
+        model: services.model.id,
+        preprocessing: services.model.preprocessing.version,
+        usage: usageOf(images.length, embeddedTexts),
+        ...(warnings.length ? { warnings } : {}),
+      };
+      return c.json(body, 200, modelHeaders(services));
+    } catch (error) {
+      throw upstreamError(error) ?? error;
+    }
+  });
+}

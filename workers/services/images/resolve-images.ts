@@ -1,0 +1,104 @@
+import { API_LIMITS } from "../../../src/api/index.ts";
+import { decodeBase64 } from "../../../src/encoding/base64.ts";
+import { sniffFormat } from "../../../src/image-format/index.ts";
+import { ApiError } from "../../middleware/problem/index.ts";
+import { checkImageUrl, type FetchImageOptions, fetchImageUrl } from "./fetch-image-url.ts";
+
+/** An image as a request gives it, with the JSON pointer of where it was given (for error messages). */
+export type ImageSource =
+  | { kind: "bytes"; bytes: Uint8Array; pointer: string }
+  | { kind: "base64"; text: string; pointer: string }
+  | { kind: "url"; url: string; pointer: string };
+
+export interface ResolveOptions extends Omit<FetchImageOptions, "maxBytes"> {
+  maxImageBytes: number;
+  maxTotalBytes: number;
+}
+
+export const DEFAULT_RESOLVE_OPTIONS: ResolveOptions = {
+  maxImageBytes: API_LIMITS.maxImageBytes,
+  maxTotalBytes: API_LIMITS.maxTotalImageBytes,
+  maxRedirects: API_LIMITS.maxRedirects,
+  timeoutMs: API_LIMITS.urlTimeoutMs,
+};
+
+/**
+ * Turns a request's images into bytes, checking each before anything is sent on: base64 must decode, URLs must be
+ * https and fetchable within limits, every image must fit the byte limits, and the bytes must start like an image
+ * in a format the GPU tier decodes (magic bytes; a declared Content-Type is never trusted). Any problem refuses the
+ * whole request with a pointer to the image, before any work is done or billed.
+ */
+export async function resolveImages(
+  sources: readonly ImageSource[],
+  options: ResolveOptions = DEFAULT_RESOLVE_OPTIONS,
+): Promise<Uint8Array[]> {
+  for (const source of sources) {
+    if (source.kind !== "url") continue;
+    const problem = checkImageUrl(source.url);
+    if (problem) throw inputError("invalid_image_url", source.pointer, problem);
+  }
+  const images = await Promise.all(sources.map((source) => loadOne(source, options)));
+  const total = images.reduce((sum, bytes) => sum + bytes.length, 0);
+  if (total > options.maxTotalBytes) {
+    throw new ApiError(
+      "image_too_large",
+      `the images total ${total} bytes; the limit per request is ${options.maxTotalBytes}`,
+    );
+  }
+  return images;
+}
+
+async function loadOne(source: ImageSource, options: ResolveOptions): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  if (source.kind === "bytes") bytes = source.bytes;
+  else if (source.kind === "base64") {
+    const decoded = decodeBase64(stripDataUrl(source.text));
+    if (!decoded) throw inputError("invalid_base64", source.pointer, "is not valid base64");
+    bytes = decoded;
+  } else {
+    const fetched = await fetchImageUrl(source.url, { ...options, maxBytes: options.maxImageBytes });
+    if (!fetched.ok) {
+      const code = fetched.code === "image_too_large" ? "image_too_large" : "invalid_image_url";
+      throw inputError(code, source.pointer, fetched.message);
+    }
+    bytes = fetched.bytes;
+  }
+  if (bytes.length > options.maxImageBytes) {
+    throw inputError(
+      "image_too_large",
+      source.pointer,
+      `is ${bytes.length} bytes; the limit is ${options.maxImageBytes}`,
+    );
+  }
+  if (bytes.length === 0) throw inputError("not_an_image", source.pointer, "is empty");
+  const sniffed = sniffFormat(bytes);
+  if (sniffed.kind === "unsupported")
+    throw inputError(
+      "not_an_image",
+      source.pointer,
+      `is ${sniffed.format}, which is not accepted (JPEG, PNG, WebP, GIF, AVIF, TIFF are)`,
+    );
+  if (sniffed.kind === "unknown")
+    throw inputError(
+      "not_an_image",
+      source.pointer,
+      "does not start like an image (JPEG, PNG, WebP, GIF, AVIF or TIFF)",
+    );
+  return bytes;
+}
+
+// Apps often send what a canvas or FileReader gives them: "data:image/png;base64,…".
+function stripDataUrl(text: string): string {
+  const comma = text.indexOf(",");
+  return text.startsWith("data:") && comma !== -1 && text.slice(0, comma).endsWith(";base64")
+    ? text.slice(comma + 1)
+    : text;
+}
+
+function inputError(
+  code: "invalid_base64" | "not_an_image" | "image_too_large" | "invalid_image_url",
+  pointer: string,
+  problem: string,
+): ApiError {
+  return new ApiError(code, `${pointer} ${problem}`, { errors: [{ pointer, detail: problem }] });
+}

@@ -1,0 +1,119 @@
+import {
+  type BatchResponse,
+  CONTENT_TYPE,
+  decodeResponse,
+  type EmbeddingDtype,
+  embeddingToFloat32,
+  encodeRequest,
+} from "../../src/protocol/index.ts";
+import type { GpuClient, GpuFailureCode } from "./gpu-client/gpu-client.ts";
+
+export type InferenceFailure = {
+  ok: false;
+  code: GpuFailureCode;
+  message: string;
+  retryAfterSeconds: number;
+};
+
+/** Per item: an embedding (float32, unit length) or the GPU tier's error code for that item. */
+export type EmbeddedItem =
+  | { ok: true; embedding: Float32Array }
+  | { ok: false; code: string; message: string };
+
+export interface ServedModel {
+  id: string;
+  preprocessingVersion: string;
+}
+
+/** The GPU tier's embedding routes over the wire protocol, checking every answer comes from the model we serve. */
+export class Inference {
+  private readonly client: GpuClient;
+  private readonly model: ServedModel;
+
+  constructor(client: GpuClient, model: ServedModel) {
+    this.client = client;
+    this.model = model;
+  }
+
+  /** All images of a request in one signed call. */
+  embedImages(
+    images: readonly Uint8Array[],
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; items: EmbeddedItem[] } | InferenceFailure> {
+    return this.call("/v1/embed/images", { kind: "images", dtype: "f32", images }, signal);
+  }
+
+  /** Token-id rows; float16 on the wire, which is also what the cache stores, so fresh and cached answers agree. */
+  async embedTexts(
+    rows: readonly Uint32Array[],
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; embeddings: Float32Array[] } | InferenceFailure> {
+    const result = await this.call(
+      "/v1/embed/texts",
+      { kind: "texts", dtype: "f16" as EmbeddingDtype, texts: rows },
+      signal,
+    );
+    if (!result.ok) return result;
+    const failed = result.items.find((item) => !item.ok);
+    if (failed && !failed.ok)
+      return {
+        ok: false,
+        code: "upstream_error",
+        message: `a text failed on the GPU tier: ${failed.code} ${failed.message}`,
+        retryAfterSeconds: 1,
+      };
+    return {
+      ok: true,
+      embeddings: result.items.map((item) => (item as { embedding: Float32Array }).embedding),
+    };
+  }
+
+  private async call(
+    path: string,
+    request: Parameters<typeof encodeRequest>[0],
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; items: EmbeddedItem[] } | InferenceFailure> {
+    const frame = encodeRequest(request, { maxItems: 1024 });
+    if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
+    const sent = await this.client.post(path, frame.value, CONTENT_TYPE, signal);
+    if (!sent.ok) return sent;
+    const { response } = sent;
+    if (!response.ok) {
+      const detail = (await response.text()).slice(0, 300);
+      return {
+        ok: false,
+        code: "upstream_error",
+        message: `the GPU tier refused the batch (${response.status}): ${detail}`,
+        retryAfterSeconds: 1,
+      };
+    }
+    const decoded = decodeResponse(new Uint8Array(await response.arrayBuffer()), { maxItems: 1024 });
+    if (!decoded.ok)
+      return {
+        ok: false,
+        code: "upstream_error",
+        message: `the GPU tier's answer is malformed: ${decoded.message}`,
+        retryAfterSeconds: 1,
+      };
+    const mismatch = this.checkModel(decoded.value);
+    if (mismatch) return { ok: false, code: "upstream_error", message: mismatch, retryAfterSeconds: 60 };
+    return {
+      ok: true,
+      items: decoded.value.items.map((item) =>
+        item.status === "ok"
+          ? { ok: true, embedding: embeddingToFloat32(item.embedding) }
+          : { ok: false, code: item.status, message: item.message },
+      ),
+    };
+  }
+
+  // Mixing models would silently corrupt the cache and every similarity, so a backend serving another model is an error.
+  private checkModel(response: BatchResponse): string | undefined {
+    if (response.modelId !== this.model.id)
+      return `a GPU backend serves model "${response.modelId}", this edge was built for "${this.model.id}"`;
+    if (response.preprocessingVersion !== this.model.preprocessingVersion) {
+      return `a GPU backend preprocesses as "${response.preprocessingVersion}", this edge expects "${this.model.preprocessingVersion}"`;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { inject } from "vitest";
+import worker from "../index.ts";
+
+export const ALL_LABELS = inject("shapes").map((s) => s.label);
+
+/** Calls the Worker inside workerd, waiting for its `waitUntil` work (cache writes) before returning. */
+export async function callWorker(
+  path: string,
+  init: RequestInit = {},
+  bindings: Partial<Env> & Record<string, unknown> = {},
+): Promise<Response> {
+  const ctx = createExecutionContext();
+  // The same env object across calls keeps the isolate's services (LRU, breakers) as in production.
+  const bindingsFor = Object.keys(bindings).length ? ({ ...env, ...bindings } as Env) : env;
+  const response = await worker.fetch(new Request(`https://edge.test${path}`, init), bindingsFor, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function postJson(
+  path: string,
+  body: unknown,
+  bindings: Record<string, unknown> = {},
+): Promise<Response> {
+  return callWorker(
+    path,
+    { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } },
+    bindings,
+  );
+}
+
+export function shape(label: string) {
+  const found = inject("shapes").find((s) => s.label === label);
+  if (!found) throw new Error(`no test render for ${label}`);
+  return found;
+}
+
+export function bytesOf(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
