@@ -52,9 +52,22 @@ export function truncationWarnings(
   );
 }
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by a billable route once it has succeeded: the units the metering middleware records. */
+    usage: Usage;
+  }
+}
+
 /** Usage of a request, for its response and its billing record. */
 export function usageOf(images: number, texts: { computed: number; cached: number }): Usage {
   return { images, texts_computed: texts.computed, texts_cached: texts.cached };
+}
+
+/** Records a successful request's usage for metering, and returns it for the response body. */
+export function billUsage(c: Context, usage: Usage): Usage {
+  c.set("usage", usage);
+  return usage;
 }
 
 /** Headers every successful answer carries, so results can be reproduced. */

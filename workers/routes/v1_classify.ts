@@ -14,6 +14,7 @@ import type { Services } from "../services/index.ts";
 import type { EmbeddedItem } from "../services/inference.ts";
 import {
   type App,
+  billUsage,
   computeTextsOn,
   modelHeaders,
   truncationWarnings,
@@ -61,7 +62,7 @@ export function registerV1Classify(app: App): void {
         results: embedded.items.map((item) =>
           rankLabels(item, input, labels.embeddings, services.model.logitScale),
         ),
-        usage: usageOf(okImages, labels),
+        usage: billUsage(c, usageOf(okImages, labels)),
         ...(warnings.length ? { warnings } : {}),
       };
       return c.json(body, 200, modelHeaders(services));
@@ -129,7 +130,7 @@ async function classifyOnHuggingFace(
       preprocessing: "huggingface",
       provider: "huggingface",
       results,
-      usage: usageOf(served, { computed: input.labels.length, cached: 0 }),
+      usage: billUsage(c, usageOf(served, { computed: input.labels.length, cached: 0 })),
     },
     200,
   );

@@ -11,6 +11,7 @@ import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-bo
 import { resolveImages } from "../services/images/resolve-images.ts";
 import {
   type App,
+  billUsage,
   computeTextsOn,
   modelHeaders,
   truncationWarnings,
@@ -100,7 +101,7 @@ export function registerV1Embeddings(app: App): void {
         })),
         model: services.model.id,
         preprocessing: services.model.preprocessing.version,
-        usage: usageOf(images.length, embeddedTexts),
+        usage: billUsage(c, usageOf(images.length, embeddedTexts)),
         ...(warnings.length ? { warnings } : {}),
       };
       return c.json(body, 200, modelHeaders(services));
