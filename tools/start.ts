@@ -1,6 +1,12 @@
-// npm start — the whole local stack. Starts each service, prints where it listens, and stops everything on Ctrl-C
-// (or when any service exits).
+// npm start — the whole local stack: the GPU service (embedded model, CPU) on 127.0.0.1:8788 and the edge Worker
+// (wrangler dev, local KV/D1/Durable Objects under .wrangler/state) on 127.0.0.1:8787. Prints where each listens and
+// a ready-to-paste request; one Ctrl-C stops both (so does either of them exiting).
 import { type ChildProcess, spawn } from "node:child_process";
+import { ensureDevVars } from "./local-stack/dev-vars.ts";
+
+const GPU_PORT = Number(process.env.GPU_PORT ?? 8788);
+const EDGE_PORT = Number(process.env.EDGE_PORT ?? 8787);
+const MODEL_DIR = process.env.MODEL_DIR ?? "models/tiny-clip";
 
 interface Service {
   name: string;
@@ -11,17 +17,6 @@ interface Service {
   readyUrl: string;
 }
 
-const EDGE_PORT = Number(process.env.EDGE_PORT ?? 8787);
-
-const services: Service[] = [
-  {
-    name: "edge",
-    command: "wrangler",
-    args: ["dev", "--ip", "127.0.0.1", "--port", String(EDGE_PORT), "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"],
-    readyUrl: `http://127.0.0.1:${EDGE_PORT}/healthz`,
-  },
-];
-
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -29,25 +24,16 @@ function stopAll(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null))).then(() => process.exit(code));
+  setTimeout(() => process.exit(code), 5000).unref();
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null))).then(
+    () => process.exit(code),
+  );
 }
 
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-async function waitUntilReady(service: Service, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode}`);
-    const ok = await fetch(service.readyUrl).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${service.name} did not answer ${service.readyUrl} within 120 s`);
-}
-
-for (const service of services) {
+function launch(service: Service): ChildProcess {
   const child = spawn(service.command, service.args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...service.env },
@@ -68,18 +54,76 @@ for (const service of services) {
       stopAll(code ?? 1);
     }
   });
-  try {
-    await waitUntilReady(service, child);
-  } catch (error) {
-    console.error(`[start] ${(error as Error).message}`);
-    stopAll(1);
-  }
+  return child;
 }
 
-console.log(`
+async function waitUntilReady(service: Service, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode}`);
+    if (
+      await fetch(service.readyUrl).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${service.name} did not answer ${service.readyUrl} within 180 s`);
+}
+
+const secrets = await ensureDevVars(".dev.vars");
+const services: Service[] = [
+  {
+    name: "gpu",
+    command: process.execPath,
+    args: ["gpu-service/main.ts"],
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(GPU_PORT),
+      MODEL_DIR,
+      GPU_SHARED_SECRET: secrets.GPU_SHARED_SECRET,
+    },
+    readyUrl: `http://127.0.0.1:${GPU_PORT}/readyz`,
+  },
+  {
+    name: "edge",
+    command: "wrangler",
+    args: [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(EDGE_PORT),
+      "--persist-to",
+      ".wrangler/state",
+      "--show-interactive-dev-session=false",
+      "--var",
+      `GPU_BACKENDS:http://127.0.0.1:${GPU_PORT}`,
+    ],
+    readyUrl: `http://127.0.0.1:${EDGE_PORT}/healthz`,
+  },
+];
+
+try {
+  // Both start at once; the edge answers /healthz without the GPU tier, so readiness is checked for each.
+  const started = services.map((service) => ({ service, child: launch(service) }));
+  await Promise.all(started.map(({ service, child }) => waitUntilReady(service, child)));
+} catch (error) {
+  console.error(`[start] ${(error as Error).message}`);
+  stopAll(1);
+}
+
+if (!stopping) {
+  console.log(`
 clip-edge is running (Ctrl-C stops everything):
-  edge API   http://127.0.0.1:${EDGE_PORT}
+  edge API      http://127.0.0.1:${EDGE_PORT}      (Cloudflare Worker via wrangler dev; state in .wrangler/state)
+  GPU service   http://127.0.0.1:${GPU_PORT}      (${MODEL_DIR}, CPU; signed requests only)
 
 Try it:
-  curl -s http://127.0.0.1:${EDGE_PORT}/healthz
+  curl -s http://127.0.0.1:${EDGE_PORT}/v1/classify -H 'content-type: application/json' \\
+    -d '{"images":[{"url":"https://upload.wikimedia.org/wikipedia/commons/3/3a/Cat03.jpg"}],"labels":["cat","dog"]}'
+  curl -s http://127.0.0.1:${EDGE_PORT}/v1/embeddings -H 'content-type: application/json' -d '{"input":["a red circle"]}'
 `);
+}

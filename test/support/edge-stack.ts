@@ -1,0 +1,61 @@
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { type GpuProcess, startGpuProcess } from "./gpu-process.ts";
+import { TEST_SECRET } from "./gpu-service.ts";
+
+export interface EdgeStack {
+  /** The edge's base URL: real HTTP into workerd, run in-process through Miniflare's API. */
+  edgeUrl: string;
+  gpu: GpuProcess;
+  miniflare: Miniflare;
+  stop(): Promise<void>;
+}
+
+/** Bundles the Worker as wrangler would (esbuild, ES module, workerd conditions). */
+async function bundleWorker(): Promise<string> {
+  const result = await build({
+    entryPoints: [new URL("../../workers/index.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2023",
+    external: ["cloudflare:*", "node:*"],
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
+
+/** The local stack for end-to-end tests: a real GPU service process and the real Worker in workerd, over loopback. */
+export async function startEdgeStack(bindings: Record<string, string> = {}): Promise<EdgeStack> {
+  const [gpu, script] = await Promise.all([startGpuProcess(), bundleWorker()]);
+  // Bindings (KV, D1, Durable Objects, Queues) come from wrangler.toml itself, so the test runs what deploys.
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(
+    new URL("../../wrangler.toml", import.meta.url).pathname,
+  );
+  const miniflare = new Miniflare({
+    ...workerOptions,
+    modules: true,
+    script,
+    bindings: {
+      ...workerOptions.bindings,
+      GPU_BACKENDS: gpu.url,
+      GPU_SHARED_SECRET: TEST_SECRET,
+      ...bindings,
+    },
+    host: "127.0.0.1",
+    port: 0,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = await miniflare.ready;
+  return {
+    edgeUrl: url.origin,
+    gpu,
+    miniflare,
+    stop: async () => {
+      await miniflare.dispose();
+      await gpu.stop();
+    },
+  };
+}
