@@ -17,7 +17,7 @@ import { avifColour, bilinearChroma } from "./avif.ts";
 import type { ImageErrorCode, ImageLimits } from "./errors.ts";
 import { orientedSize, type Size } from "./geometry.ts";
 import { type GifFirstFrame, gifFirstFrame, pilFirstFrame } from "./gif.ts";
-import type { AcceptedFormat } from "./sniff.ts";
+import type { AcceptedFormat } from "../../src/image-format/index.ts";
 
 export interface Probe {
   format: AcceptedFormat;
@@ -112,7 +112,7 @@ export interface PreReduce {
 
 /**
  * Decodes to 8-bit RGB at full size, or pre-reduced by libvips when `reduce` is given; the caller picks
- * reductions that keep within its error budget (see reduce.ts).
+ * reductions that keep within its error budget and only for plain 8-bit images without alpha (reduce.ts).
  */
 export async function decodeRgb8(
   bytes: Uint8Array,
@@ -120,29 +120,22 @@ export async function decodeRgb8(
   limits: ImageLimits,
   reduce?: PreReduce,
 ): Promise<Rgb8> {
-  const target = reduce?.target;
   try {
-    let img = sharp(bytes, loadOptions(limits));
-    const resize = (s: Sharp) => {
-      if (!reduce) return s;
-      // An extract before the resize is how sharp is told not to shrink on load (it disables pre-shrink);
-      // with autoOrient its coordinates are the oriented image's.
-      const whole = orientedSize(p.stored, p.orientation);
-      const src = reduce.shrinkOnLoad ? s : s.extract({ left: 0, top: 0, ...whole });
-      return src.resize(reduce.target.width, reduce.target.height, {
-        fit: "fill",
-        kernel: "cubic",
-        fastShrinkOnLoad: true,
-      });
-    };
+    const img = sharp(bytes, loadOptions(limits));
+    if (reduce) return await rgb(preReduced(img, p, reduce));
     if (p.space === "cmyk") {
-      img = resize(img.pipelineColourspace("cmyk")).toColourspace("cmyk");
-      const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await img
+        .pipelineColourspace("cmyk")
+        .toColourspace("cmyk")
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       return { data: cmykToRgb(data, info.channels), width: info.width, height: info.height };
     }
-    if (isGrey16WithoutAlpha(p) && !target) {
-      img = img.toColourspace("grey16");
-      const { data, info } = await img.raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true });
+    if (isGrey16WithoutAlpha(p)) {
+      const { data, info } = await img
+        .toColourspace("grey16")
+        .raw({ depth: "ushort" })
+        .toBuffer({ resolveWithObject: true });
       return { data: clipGrey16(data, info.channels), width: info.width, height: info.height };
     }
     const gif = p.format === "gif" ? gifFirstFrame(bytes) : null;
@@ -154,16 +147,41 @@ export async function decodeRgb8(
         height: info.height,
       };
     }
-    img = resize(img).removeAlpha().toColourspace("srgb");
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`expected 3 channels, decoder produced ${info.channels}`);
-    let rgb: Uint8Array = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    const avif = p.format === "avif" && !reduce ? avifColour(bytes) : null;
-    if (avif) rgb = bilinearChroma(rgb, info.width, info.height, avif);
-    return { data: rgb, width: info.width, height: info.height };
+    const decoded = await rgb(img);
+    const avif = p.format === "avif" ? avifColour(bytes) : null;
+    if (avif) decoded.data = bilinearChroma(decoded.data, decoded.width, decoded.height, avif);
+    return decoded;
   } catch (err) {
     throw err instanceof DecodeError ? err : decodeFailure(err);
   }
+}
+
+function preReduced(img: Sharp, p: Probe, reduce: PreReduce): Sharp {
+  // An extract before the resize is how sharp is told not to shrink on load (it disables pre-shrink);
+  // with autoOrient its coordinates are the oriented image's.
+  const src = reduce.shrinkOnLoad
+    ? img
+    : img.extract({ left: 0, top: 0, ...orientedSize(p.stored, p.orientation) });
+  return src.resize(reduce.target.width, reduce.target.height, {
+    fit: "fill",
+    kernel: "cubic",
+    fastShrinkOnLoad: true,
+  });
+}
+
+/** Alpha dropped (after any resize, so only ever on unresized images: see reduce.ts), grey expanded. */
+async function rgb(img: Sharp): Promise<Rgb8> {
+  const { data, info } = await img
+    .removeAlpha()
+    .toColourspace("srgb")
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels, decoder produced ${info.channels}`);
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 function coversCanvas(frame: GifFirstFrame, canvas: Size): boolean {

@@ -104,3 +104,37 @@ describe("limits", () => {
     await expect(preprocessImageInto(png, config, new Float32Array(10), 0)).rejects.toThrow(RangeError);
   });
 });
+
+describe("corrupted files never throw", () => {
+  it("byte flips and truncations of every format give ok or a code from the closed set", async () => {
+    const { IMAGE_ERROR_CODES } = await import("./errors.ts");
+    const base = rawRgb(syntheticRgb(120, 90, 9), 120, 90);
+    const seeds = await Promise.all([
+      base.clone().jpeg().toBuffer(),
+      base.clone().png().toBuffer(),
+      base.clone().gif().toBuffer(),
+      base.clone().webp().toBuffer(),
+      base.clone().tiff().toBuffer(),
+      base.clone().avif().toBuffer(),
+    ]);
+    const rand = rng(7);
+    const codes = new Set<string>();
+    for (const seed of seeds) {
+      for (let trial = 0; trial < 8; trial++) {
+        const bytes = Uint8Array.from(seed);
+        // Keep the magic bytes so the decoders, not the sniffer, meet the damage.
+        for (let k = 0; k < 1 + trial * 3; k++)
+          bytes[16 + Math.floor(rand() * (bytes.length - 16))] = Math.floor(rand() * 256);
+        const cut = trial % 2 ? bytes.subarray(0, 16 + Math.floor(rand() * (bytes.length - 16))) : bytes;
+        const res = await preprocessImage(cut, config);
+        if (!res.ok) {
+          expect(IMAGE_ERROR_CODES).toContain(res.code);
+          codes.add(res.code);
+        } else {
+          expect(res.pixels.every(Number.isFinite)).toBe(true);
+        }
+      }
+    }
+    expect(codes.has("invalid_image")).toBe(true);
+  });
+});

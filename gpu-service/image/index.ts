@@ -18,4 +18,5 @@ export {
   preprocessImage,
   preprocessImageInto,
 } from "./pipeline.ts";
-export { ACCEPTED_FORMATS } from "./sniff.ts";
+export { createPreprocessPool, type PreprocessPool } from "./pool.ts";
+export { ACCEPTED_FORMATS } from "../../src/image-format/index.ts";

@@ -1,5 +1,5 @@
 /** EXIF orientations 1-8: phones store photos sideways and say so in EXIF; the model must see them upright. */
-import type sharp from "sharp";
+import type { Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
 import { preprocessImage } from "./pipeline.ts";
 import { fixtureConfig, mae, rawRgb, syntheticRgb } from "./test-images.ts";
@@ -10,7 +10,7 @@ const H = 240;
 const upright = syntheticRgb(W, H, 3);
 
 /** One sharp operation at a time (sharp reorders operations chained on one pipeline). */
-async function apply(rgb: Uint8Array, w: number, h: number, op: (s: sharp.Sharp) => sharp.Sharp) {
+async function apply(rgb: Uint8Array, w: number, h: number, op: (s: Sharp) => Sharp) {
   const { data, info } = await op(rawRgb(rgb, w, h))
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -19,7 +19,7 @@ async function apply(rgb: Uint8Array, w: number, h: number, op: (s: sharp.Sharp)
 
 /** Stores the upright image the way a camera with `orientation` would: the inverse of the EXIF transform. */
 async function stored(orientation: number) {
-  const steps: Record<number, ((s: sharp.Sharp) => sharp.Sharp)[]> = {
+  const steps: Record<number, ((s: Sharp) => Sharp)[]> = {
     1: [],
     2: [(s) => s.flop()],
     3: [(s) => s.rotate(180)],

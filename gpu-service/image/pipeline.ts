@@ -10,7 +10,7 @@ import { declaredSize } from "./header.ts";
 import { normalizeTable, writeChw } from "./normalize.ts";
 import { planReduce, type ReducePlan, resampleReduced } from "./reduce.ts";
 import { PIL_FILTERS, resampleExact } from "./resample.ts";
-import { type AcceptedFormat, sniffFormat } from "./sniff.ts";
+import { type AcceptedFormat, sniffFormat } from "../../src/image-format/index.ts";
 
 export interface PreprocessInfo {
   format: AcceptedFormat;
@@ -151,8 +151,10 @@ function resampleDecoded(
 ): Uint8Array {
   if (plan) return resampleReduced(decoded, header, resized, crop, plan);
   if (decoded.width !== source.width || decoded.height !== source.height) {
-    throw new Error(
-      `decoder returned ${decoded.width}x${decoded.height}, header said ${source.width}x${source.height}`,
+    // A header that disagrees with its own pixel data: a malformed file, not our bug.
+    throw new DecodeError(
+      "invalid_image",
+      `decoded ${decoded.width}x${decoded.height}, but the header says ${source.width}x${source.height}`,
     );
   }
   return resampleExact(

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { type PreprocessConfig, readPreprocessConfig } from "./config.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
@@ -67,12 +67,7 @@ export function syntheticRgb(width: number, height: number, seed = 1): Uint8Arra
   return out;
 }
 
-export function rawRgb(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  channels: 1 | 2 | 3 | 4 = 3,
-): sharp.Sharp {
+export function rawRgb(rgb: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4 = 3): Sharp {
   return sharp(rgb, { raw: { width, height, channels } });
 }
 
