@@ -9,6 +9,8 @@ export interface EdgeStack {
   edgeUrl: string;
   gpu: GpuProcess;
   miniflare: Miniflare;
+  /** Headers that authenticate a /v1 request (an API key created through the admin API). */
+  apiHeaders: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
     modules: true,
     script,
     bindings: {
-      ...workerOptions.bindings,
+      ...(workerOptions.bindings as Record<string, unknown>),
       GPU_BACKENDS: gpu.url,
       GPU_SHARED_SECRET: TEST_SECRET,
       ...bindings,
@@ -53,6 +55,7 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
     edgeUrl: url.origin,
     gpu,
     miniflare,
+    apiHeaders: {},
     stop: async () => {
       await miniflare.dispose();
       await gpu.stop();

@@ -5,13 +5,13 @@ import {
   type ClassifyResponse,
   DEFAULT_TEMPLATES,
 } from "../../src/api/index.ts";
-import { dot, softmax, topK } from "../../src/vector/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
 import { imageSources, integerField, listField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
 import type { EmbeddedItem } from "../services/inference.ts";
+import { rankLabels } from "../services/rank-labels.ts";
 import {
   type App,
   billUsage,
@@ -60,7 +60,7 @@ export function registerV1Classify(app: App): void {
         preprocessing: services.model.preprocessing.version,
         provider: "gpu",
         results: embedded.items.map((item) =>
-          rankLabels(item, input, labels.embeddings, services.model.logitScale),
+          rankLabels(item, input.labels, input.topK, labels.embeddings, services.model.logitScale),
         ),
         usage: billUsage(c, usageOf(okImages, labels)),
         ...(warnings.length ? { warnings } : {}),
@@ -75,23 +75,6 @@ export function registerV1Classify(app: App): void {
   });
 }
 
-function rankLabels(
-  item: EmbeddedItem,
-  input: ClassifyInput,
-  labels: Float32Array[],
-  logitScale: number,
-): ClassifyResponse["results"][number] {
-  if (!item.ok) return { labels: [], error: { code: item.code, message: item.message } };
-  const similarities = labels.map((label) => dot(item.embedding, label));
-  const scores = softmax(similarities, logitScale);
-  return {
-    labels: topK(scores, input.topK).map((i) => ({
-      label: input.labels[i] as string,
-      score: scores[i] as number,
-      similarity: similarities[i] as number,
-    })),
-  };
-}
 
 async function classifyOnHuggingFace(
   c: Context,

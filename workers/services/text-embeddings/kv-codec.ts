@@ -1,25 +1,36 @@
 import { decodeBase64, encodeBase64 } from "../../../src/encoding/base64.ts";
 import { float16ToFloat32, float32ToFloat16, normalizeInPlace } from "../../../src/vector/index.ts";
 
-// "h1:" + base64 of little-endian float16 values. KV's bulk get returns text only, hence base64; float16 halves the
-// size (a 512-d embedding is 1.4 KB) at a cosine error below 1e-3, which workers/KV-SCHEMA.md documents and a test
-// checks.
-const PREFIX = "h1:";
-
-/** @example decodeEmbedding(encodeEmbedding(v), v.length) ≈ v (float16 precision) */
-export function encodeEmbedding(embedding: Float32Array): string {
-  const halves = float32ToFloat16(embedding);
-  return PREFIX + encodeBase64(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
+/** A cached embedding and whether its text (or any of a label's prompts) was cut to the context length. */
+export interface CachedText {
+  embedding: Float32Array;
+  truncated: boolean;
 }
 
-/** The embedding, or undefined for a value that is not a well-formed one of `dim` values (treated as a miss). */
-export function decodeEmbedding(value: string | null | undefined, dim: number): Float32Array | undefined {
-  if (!value?.startsWith(PREFIX)) return undefined;
-  const bytes = decodeBase64(value.slice(PREFIX.length));
+// "h1:" (or "h1t:" when the text was truncated) + base64 of little-endian float16 values. KV's bulk get returns
+// text only, hence base64; float16 halves the size (a 512-d embedding is 1.4 KB) at a cosine error below 1e-3, which
+// workers/KV-SCHEMA.md documents and a test checks.
+const PREFIX = "h1:";
+const TRUNCATED_PREFIX = "h1t:";
+
+/** @example decodeEmbedding(encodeEmbedding({ embedding: v, truncated: false }), v.length)?.embedding ≈ v */
+export function encodeEmbedding({ embedding, truncated }: CachedText): string {
+  const halves = float32ToFloat16(embedding);
+  return (
+    (truncated ? TRUNCATED_PREFIX : PREFIX) +
+    encodeBase64(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength))
+  );
+}
+
+/** The cached value, or undefined for one that is not a well-formed embedding of `dim` values (treated as a miss). */
+export function decodeEmbedding(value: string | null | undefined, dim: number): CachedText | undefined {
+  const truncated = value?.startsWith(TRUNCATED_PREFIX) ?? false;
+  if (!truncated && !value?.startsWith(PREFIX)) return undefined;
+  const bytes = decodeBase64((value as string).slice(truncated ? TRUNCATED_PREFIX.length : PREFIX.length));
   if (!bytes || bytes.length !== dim * 2) return undefined;
   const halves = new Uint16Array(dim);
   new Uint8Array(halves.buffer).set(bytes);
-  return unitLength(float16ToFloat32(halves));
+  return { embedding: unitLength(float16ToFloat32(halves)), truncated };
 }
 
 /**

@@ -1,0 +1,148 @@
+// npm run bench:edge — the edge's own CPU cost per /v1/classify (tokenize, cache lookups, combine; GPU excluded), and
+// requests/s end to end through the local stack against calling the GPU service directly with the same images.
+// Not a test: prints tables. The CPU part runs the Worker's own code in Node (same V8 as workerd) with an in-memory
+// KV, and measures process CPU time; the end-to-end part runs the real Worker in workerd (Miniflare) and a real GPU
+// service process, side by side in one run.
+import { availableParallelism, cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { DEFAULT_TEMPLATES } from "../src/api/index.ts";
+import { decodeBase64 } from "../src/encoding/base64.ts";
+import { ClipTokenizer, decodeCompactVocabulary } from "../src/tokenizer/index.ts";
+import { normalizeInPlace } from "../src/vector/index.ts";
+import { startEdgeStack } from "../test/support/edge-stack.ts";
+import { frame, signedPost } from "../test/support/gpu-service.ts";
+import { ALL_PAIRS, renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
+import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../workers/generated/model.gen.ts";
+import { rankLabels } from "../workers/services/rank-labels.ts";
+import {
+  type TextCacheStore,
+  TextEmbeddingService,
+} from "../workers/services/text-embeddings/text-embedding-service.ts";
+
+const { values } = parseArgs({
+  options: { seconds: { type: "string", default: "6" }, skipStack: { type: "boolean", default: false } },
+});
+const seconds = Number(values.seconds);
+
+/** KV's text interface over a Map: the bench measures our CPU, not KV's latency. */
+function memoryKv(): TextCacheStore {
+  const store = new Map<string, string>();
+  return {
+    get: async (keys: string[]) => new Map(keys.map((k) => [k, store.get(k) ?? null])),
+    put: async (key: string, value: string) => void store.set(key, value),
+  };
+}
+
+const tokenizer = new ClipTokenizer(
+  decodeCompactVocabulary(decodeBase64(COMPACT_VOCABULARY_BASE64) as Uint8Array),
+);
+const dim = EDGE_MODEL.embeddingDim;
+let seed = 1;
+const randomUnit = () => {
+  const v = Float32Array.from({ length: dim }, () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647 - 0.5;
+  });
+  normalizeInPlace(v);
+  return v;
+};
+// Precomputed answers stand in for the GPU tier: its time is excluded by design.
+const compute = async (rows: Uint32Array[]) => ({
+  ok: true as const,
+  embeddings: rows.map(() => randomUnit()),
+});
+const image = { ok: true as const, embedding: randomUnit() };
+
+async function edgeCpuMs(labelCount: number, warm: boolean): Promise<number> {
+  const labels = Array.from(
+    { length: labelCount },
+    (_, i) => `${ALL_PAIRS[i % 32]?.colour} ${ALL_PAIRS[i % 32]?.shape} number ${i}`,
+  );
+  const body = JSON.stringify({ images: [{ url: "https://x.test/a.jpg" }], labels });
+  const service = () =>
+    new TextEmbeddingService({
+      tokenizer,
+      modelId: EDGE_MODEL.id,
+      vocabularyHash: "bench",
+      embeddingDim: dim,
+      contextLength: 77,
+      kv: memoryKv(),
+      kvTtlSeconds: 60,
+      lruSize: 100_000,
+    });
+  const shared = service();
+  const once = async (texts: TextEmbeddingService) => {
+    const parsed = JSON.parse(body) as { labels: string[] };
+    const embedded = await texts.embedLabels(parsed.labels, DEFAULT_TEMPLATES, compute, () => {});
+    return JSON.stringify(rankLabels(image, parsed.labels, 5, embedded.embeddings, EDGE_MODEL.logitScale));
+  };
+  if (warm) await once(shared);
+  const runs = warm ? 200 : 20;
+  const start = process.cpuUsage();
+  for (let i = 0; i < runs; i++) await once(warm ? shared : service());
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / runs;
+}
+
+console.log(
+  `Edge benchmark — ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, Node ${process.version}, model ${EDGE_MODEL.id} (${dim}-d), ${DEFAULT_TEMPLATES.length} default templates\n`,
+);
+console.log("Edge CPU per /v1/classify request (tokenize + cache + combine, GPU excluded):\n");
+console.log("| labels | cold cache ms | warm cache ms |");
+console.log("|---|---|---|");
+for (const n of [10, 100, 1000])
+  console.log(
+    `| ${n} | ${(await edgeCpuMs(n, false)).toFixed(2)} | ${(await edgeCpuMs(n, true)).toFixed(3)} |`,
+  );
+
+if (!values.skipStack) {
+  const stack = await startEdgeStack();
+  const renders = await Promise.all(
+    Array.from({ length: 16 }, (_, i) =>
+      renderShapeSample(0xed6e, i, { pairs: "all", shortSide: [400, 800] }),
+    ),
+  );
+  const labels = ALL_PAIRS.map((p) => `${p.colour} ${p.shape}`);
+  const throughput = async (concurrency: number, work: (i: number) => Promise<Response>) => {
+    let next = 0;
+    let done = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const response = await work(next++);
+          if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+          await response.arrayBuffer();
+          done++;
+        }
+      }),
+    );
+    return done / ((performance.now() - start) / 1000);
+  };
+  const viaEdge = (i: number) =>
+    fetch(`${stack.edgeUrl}/v1/classify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...stack.apiHeaders },
+      body: JSON.stringify({
+        images: [{ base64: Buffer.from(renders[i % 16]?.bytes as Uint8Array).toString("base64") }],
+        labels,
+        top_k: 3,
+      }),
+    });
+  const direct = (i: number) =>
+    signedPost(
+      `${stack.gpu.url}/v1/embed/images`,
+      frame({ kind: "images", dtype: "f32", images: [renders[i % 16]?.bytes as Uint8Array] }),
+    );
+  await throughput(4, viaEdge); // fills the label cache, warms both processes
+  console.log("\nEnd to end, single-image classify requests, 8 concurrent clients:\n");
+  const edge = await throughput(8, viaEdge);
+  const gpu = await throughput(8, direct);
+  console.log("| path | requests/s |");
+  console.log("|---|---|");
+  console.log(`| through the edge (workerd) → GPU service | ${edge.toFixed(1)} |`);
+  console.log(`| GPU service directly (/v1/embed/images) | ${gpu.toFixed(1)} |`);
+  console.log(`\nedge overhead: ${((1 - edge / gpu) * 100).toFixed(1)}% fewer requests/s (goal ≤ 20%)`);
+  await stack.stop();
+}
