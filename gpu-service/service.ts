@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { loadClipTokenizer } from "../src/tokenizer/index.ts";
+import { openCaptionFinder } from "./captions/index.ts";
 import type { ServiceConfig } from "./config.ts";
 import { ImageEmbedder } from "./embedders/image-embedder.ts";
 import { TextEmbedder } from "./embedders/text-embedder.ts";
@@ -57,6 +58,11 @@ export async function startService(
     observer: metrics.observer("text"),
     onItemError: (code) => metrics.itemFailed("text", code),
   });
+  // A broken or mismatched caption bank stops the start-up here, before the service listens.
+  const captions = await openCaptionFinder(config, model, log).catch(async (error: unknown) => {
+    await model.release();
+    throw error;
+  });
   const lifecycle: Lifecycle = { ready: false, draining: false };
   const deps: ServiceDeps = {
     config,
@@ -64,6 +70,7 @@ export async function startService(
     tokenizer,
     images,
     texts,
+    captions,
     metrics,
     lifecycle,
     preprocessingVersion: preprocessingVersion(model.folder.preprocess),
@@ -82,6 +89,7 @@ export async function startService(
   const warmStart = performance.now();
   await images.warmUp(config.batchSizes);
   await texts.warmUp(config.batchSizes);
+  await captions?.warmUp(config.batchSizes);
   lifecycle.ready = true;
   log(
     `gpu-service: ready after ${((performance.now() - warmStart) / 1000).toFixed(1)} s of warm-up (batch sizes ${config.batchSizes})`,
@@ -95,6 +103,7 @@ export async function startService(
       shuttingDown ??= (async () => {
         lifecycle.draining = true;
         await Promise.all([images.drain(), texts.drain()]);
+        await captions?.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await model.release();
       })();

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { ServiceDeps } from "./deps.ts";
 import { verifySignature } from "./middleware/verify-signature/index.ts";
 import { problem } from "./problem.ts";
+import { registerCaptionsRoute } from "./routes/captions.ts";
 import { registerEmbedRoutes } from "./routes/embed-batch.ts";
 import { registerHealthRoutes, registerMetricsRoute } from "./routes/health.ts";
 import { registerHfZeroShotRoute } from "./routes/hf-zero-shot.ts";
@@ -33,6 +34,7 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   }
   registerMetricsRoute(app, deps);
   registerEmbedRoutes(app, deps);
+  registerCaptionsRoute(app, deps);
   registerHfZeroShotRoute(app, deps);
 
   app.notFound((c) => problem(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));

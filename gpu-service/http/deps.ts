@@ -1,4 +1,5 @@
 import type { ClipTokenizer } from "../../src/tokenizer/index.ts";
+import type { CaptionFinder } from "../captions/index.ts";
 import type { ServiceConfig } from "../config.ts";
 import type { ImageEmbedder } from "../embedders/image-embedder.ts";
 import type { TextEmbedder } from "../embedders/text-embedder.ts";
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   tokenizer: ClipTokenizer;
   images: ImageEmbedder;
   texts: TextEmbedder;
+  /** Nearest captions from the deployment's caption bank; undefined when it has none. */
+  captions: CaptionFinder | undefined;
   metrics: ServiceMetrics;
   lifecycle: Lifecycle;
   /** Names the exact preprocessing, so the edge can report it and results are reproducible. */

@@ -13,6 +13,8 @@ export const SERVICE_ERRORS = {
   shutting_down: 503,
   timeout: 503,
   not_found: 404,
+  /** This deployment has no caption bank, so /v1/captions cannot answer (docs/captions.md says how to build one). */
+  no_caption_bank: 404,
   internal_error: 500,
 } as const;
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;

@@ -1,0 +1,95 @@
+import type { Context, Hono } from "hono";
+import {
+  CONTENT_TYPE,
+  decodeRequest,
+  type ItemErrorStatus,
+  isFrameContentType,
+} from "../../../src/protocol/index.ts";
+import { BatcherClosedError, QueueFullError } from "../../batching/index.ts";
+import type { CaptionHit } from "../../captions/index.ts";
+import type { ServiceDeps } from "../deps.ts";
+import { problem } from "../problem.ts";
+import { MAX_IMAGES_PER_FRAME } from "./embed-batch.ts";
+
+export const DEFAULT_TOP_K = 5;
+export const MAX_TOP_K = 100;
+
+/** Per image: its nearest captions, or why the image failed (alone, as in the embedding routes). */
+export type CaptionResult =
+  | { status: "ok"; captions: CaptionHit[] }
+  | { status: ItemErrorStatus; message: string };
+
+export interface CaptionsResponse {
+  model: string;
+  preprocessing: string;
+  results: CaptionResult[];
+}
+
+/**
+ * `POST /v1/captions?top_k=K` (signed): the images request frame that `/v1/embed/images` takes → JSON
+ * `{model, preprocessing, results: [{status: "ok", captions: [{index, text, score}]} | {status, message}]}`, one
+ * result per image in order, captions best first, `score` the cosine similarity. Images join the service-wide image
+ * batcher and searches the caption batcher, so concurrent requests share model runs. 404 `no_caption_bank` when the
+ * deployment has no bank.
+ */
+export function registerCaptionsRoute(app: Hono, deps: ServiceDeps): void {
+  app.post("/v1/captions", (c) => captions(c, deps));
+}
+
+async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
+  const finder = deps.captions;
+  if (!finder) return problem(c, "no_caption_bank", "this deployment has no caption bank");
+  const topK = parseTopK(c.req.query("top_k"));
+  if (typeof topK === "string") return problem(c, "invalid_input", topK);
+  if (!isFrameContentType(c.req.header("content-type")))
+    return problem(c, "unsupported_media_type", `send ${CONTENT_TYPE}`);
+  const frame = decodeRequest(c.get("body"), { maxItems: MAX_IMAGES_PER_FRAME });
+  if (!frame.ok) {
+    if (frame.code === "limit_exceeded")
+      return problem(c, "invalid_input", `at most ${MAX_IMAGES_PER_FRAME} images: ${frame.message}`);
+    return problem(
+      c,
+      frame.code === "unsupported_version" ? "unsupported_version" : "malformed_frame",
+      frame.message,
+    );
+  }
+  if (frame.value.kind !== "images")
+    return problem(c, "invalid_input", `this route takes images, the frame holds ${frame.value.kind}`);
+
+  const timeout = AbortSignal.timeout(deps.config.requestTimeoutMs);
+  const signal = AbortSignal.any([timeout, c.req.raw.signal]);
+  const settled = await Promise.allSettled(
+    frame.value.images.map(async (bytes): Promise<CaptionResult> => {
+      const embedded = await deps.images.embed(bytes, signal);
+      if (!embedded.ok) return { status: embedded.code, message: embedded.message };
+      return { status: "ok", captions: await finder.find(embedded.embedding, topK, signal) };
+    }),
+  );
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failure) {
+    const reason = failure.reason;
+    if (reason instanceof QueueFullError)
+      return problem(c, "overloaded", reason.message, reason.retryAfterMs / 1000);
+    // An image embedded just before shutdown whose search arrives after the search queue closed.
+    if (reason instanceof BatcherClosedError) return problem(c, "shutting_down", reason.message, 1);
+    if (timeout.aborted)
+      return problem(c, "timeout", `no answer within ${deps.config.requestTimeoutMs} ms`, 1);
+    if (c.req.raw.signal.aborted) return problem(c, "invalid_input", "the client went away");
+    throw reason;
+  }
+  const body: CaptionsResponse = {
+    model: deps.model.folder.id,
+    preprocessing: deps.preprocessingVersion,
+    results: settled.map((s) => (s as PromiseFulfilledResult<CaptionResult>).value),
+  };
+  return c.json(body);
+}
+
+/** `top_k` from the query string: absent → the default, else an integer in 1..MAX_TOP_K, or a message. @example parseTopK("3") === 3 */
+export function parseTopK(value: string | undefined): number | string {
+  if (value === undefined || value === "") return DEFAULT_TOP_K;
+  const k = Number(value);
+  if (!/^\d+$/.test(value) || k < 1 || k > MAX_TOP_K)
+    return `top_k must be an integer in 1..${MAX_TOP_K}, got "${value}"`;
+  return k;
+}
