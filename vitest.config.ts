@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -19,13 +19,21 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { GPU_BACKENDS: inject("gpuUrl"), GPU_SHARED_SECRET: inject("gpuSecret") } },
+            miniflare: {
+              bindings: {
+                GPU_BACKENDS: inject("gpuUrl"),
+                GPU_SHARED_SECRET: inject("gpuSecret"),
+                ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
+                TEST_MIGRATIONS: await readD1Migrations("migrations"),
+              },
+            },
           })),
         ],
         test: {
           name: "workers",
           include: ["workers/**/*.test.ts"],
           globalSetup: ["test/support/gpu-global-setup.ts"],
+          setupFiles: ["workers/test-support/setup.ts"],
           testTimeout: 30_000,
         },
       },

@@ -7,7 +7,14 @@ import { join } from "node:path";
 const repo = process.env.MODEL_PULL;
 const modelDir = process.env.MODEL_DIR ?? "models/tiny-clip";
 if (repo && !existsSync(join(modelDir, "config.json"))) {
-  const args = ["tools/model-pull/cli.ts", repo, "--dest", modelDir, "--precision", process.env.MODEL_PRECISION ?? "fp32"];
+  const args = [
+    "tools/model-pull/cli.ts",
+    repo,
+    "--dest",
+    modelDir,
+    "--precision",
+    process.env.MODEL_PRECISION ?? "fp32",
+  ];
   const pull = spawnSync(process.execPath, args, { stdio: "inherit" });
   if (pull.status !== 0) process.exit(pull.status ?? 1);
 }

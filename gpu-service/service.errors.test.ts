@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTENT_TYPE, decodeResponse } from "../src/protocol/index.ts";
+import { decodeResponse } from "../src/protocol/index.ts";
 import { frame, modelPresent, signedPost, startTestService } from "../test/support/gpu-service.ts";
 import type { RunningService } from "./service.ts";
 

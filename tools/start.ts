@@ -2,6 +2,7 @@
 // (wrangler dev, local KV/D1/Durable Objects under .wrangler/state) on 127.0.0.1:8787. Prints where each listens and
 // a ready-to-paste request; one Ctrl-C stops both (so does either of them exiting).
 import { type ChildProcess, spawn } from "node:child_process";
+import { applyLocalMigrations, bootstrapLocalStack, devKeyInstructions } from "./local-stack/bootstrap.ts";
 import { ensureDevVars } from "./local-stack/dev-vars.ts";
 
 const GPU_PORT = Number(process.env.GPU_PORT ?? 8788);
@@ -74,6 +75,7 @@ async function waitUntilReady(service: Service, child: ChildProcess): Promise<vo
 }
 
 const secrets = await ensureDevVars(".dev.vars");
+await applyLocalMigrations({ persistTo: ".wrangler/state", log: (line) => console.log(`[start] ${line}`) });
 const services: Service[] = [
   {
     name: "gpu",
@@ -116,14 +118,15 @@ try {
 }
 
 if (!stopping) {
+  const edgeUrl = `http://127.0.0.1:${EDGE_PORT}`;
+  const { devKey } = await bootstrapLocalStack({ edgeUrl, adminToken: secrets.ADMIN_TOKEN });
   console.log(`
 clip-edge is running (Ctrl-C stops everything):
-  edge API      http://127.0.0.1:${EDGE_PORT}      (Cloudflare Worker via wrangler dev; state in .wrangler/state)
+  edge API      ${edgeUrl}      (Cloudflare Worker via wrangler dev; KV, D1, Durable Objects, Queues in .wrangler/state)
   GPU service   http://127.0.0.1:${GPU_PORT}      (${MODEL_DIR}, CPU; signed requests only)
 
-Try it:
-  curl -s http://127.0.0.1:${EDGE_PORT}/v1/classify -H 'content-type: application/json' \\
-    -d '{"images":[{"url":"https://upload.wikimedia.org/wikipedia/commons/3/3a/Cat03.jpg"}],"labels":["cat","dog"]}'
-  curl -s http://127.0.0.1:${EDGE_PORT}/v1/embeddings -H 'content-type: application/json' -d '{"input":["a red circle"]}'
+${devKeyInstructions(edgeUrl, devKey)}
+  curl -s ${edgeUrl}/v1/classify -H "authorization: Bearer $CLIP_KEY" -F image=@examples/red-circle.jpg \\
+    -F labels="red circle" -F labels="blue star" -F labels="yellow square"
 `);
 }

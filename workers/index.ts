@@ -1,22 +1,45 @@
 import { Hono } from "hono";
+import { exportUsage } from "./billing/index.ts";
+import { adminAuth } from "./middleware/admin-auth/index.ts";
+import { apiKeyAuth } from "./middleware/api-key/index.ts";
+import { metering } from "./middleware/metering/index.ts";
 import { handleError, notFound } from "./middleware/problem/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
+import { registerAdminKeysCreate } from "./routes/admin_keys_create.ts";
+import { registerAdminKeysGet } from "./routes/admin_keys_get.ts";
+import { registerAdminKeysList } from "./routes/admin_keys_list.ts";
+import { registerAdminKeysRevoke } from "./routes/admin_keys_revoke.ts";
+import { registerAdminUsage } from "./routes/admin_usage.ts";
 import { registerHealthz } from "./routes/healthz.ts";
+import { registerV1Captions } from "./routes/v1_captions.ts";
 import { registerV1Classify } from "./routes/v1_classify.ts";
 import { registerV1Embeddings } from "./routes/v1_embeddings.ts";
 import { registerV1Models } from "./routes/v1_models.ts";
+import { registerV1Usage } from "./routes/v1_usage.ts";
 import { provideServices } from "./services/index.ts";
+
+export { KeyMeter } from "./billing/index.ts";
 
 /** The edge API: middleware in the order every request meets it, then one registration per route file. */
 export function createApp(): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   app.use("*", requestId());
   app.use("*", provideServices());
+  app.use("/v1/*", apiKeyAuth());
+  app.use("/v1/*", metering());
+  app.use("/admin/*", adminAuth());
   registerHealthz(app);
   registerV1Models(app);
   registerV1Classify(app);
   registerV1Embeddings(app);
-  app.notFound(notFound);
+  registerV1Captions(app);
+  registerV1Usage(app);
+  registerAdminKeysCreate(app);
+  registerAdminKeysList(app);
+  registerAdminKeysGet(app);
+  registerAdminKeysRevoke(app);
+  registerAdminUsage(app);
+  app.notFound(notFound(() => app.routes));
   app.onError(handleError());
   return app;
 }
@@ -25,4 +48,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => exportUsage(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -13,11 +13,11 @@
  *   16-bit images keep the high byte, as PIL's 16-bit PNG modes do.
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from "sharp";
+import type { AcceptedFormat } from "../../src/image-format/index.ts";
 import { avifColour, bilinearChroma } from "./avif.ts";
 import type { ImageErrorCode, ImageLimits } from "./errors.ts";
 import { orientedSize, type Size } from "./geometry.ts";
 import { type GifFirstFrame, gifFirstFrame, pilFirstFrame } from "./gif.ts";
-import type { AcceptedFormat } from "../../src/image-format/index.ts";
 
 export interface Probe {
   format: AcceptedFormat;

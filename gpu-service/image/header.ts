@@ -3,8 +3,9 @@
  * bomb (a small file declaring a huge image) is refused before libvips sees it — even when the rest of
  * the file is garbage that would make the decoder fail with a less useful error. Pure.
  */
-import type { Size } from "./geometry.ts";
+
 import type { AcceptedFormat } from "../../src/image-format/index.ts";
+import type { Size } from "./geometry.ts";
 
 const be16 = (b: Uint8Array, at: number) => ((b[at] as number) << 8) | (b[at + 1] as number);
 const le16 = (b: Uint8Array, at: number) => (b[at] as number) | ((b[at + 1] as number) << 8);

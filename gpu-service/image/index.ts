@@ -2,6 +2,8 @@
  * The GPU tier's image pipeline: encoded bytes → the CHW float32 tensor openai/CLIP's PIL preprocessing
  * produces. See README.md in this folder for the design and the measured fidelity.
  */
+
+export { ACCEPTED_FORMATS } from "../../src/image-format/index.ts";
 export { type PreprocessConfig, PreprocessConfigError, readPreprocessConfig } from "./config.ts";
 export {
   DEFAULT_IMAGE_LIMITS,
@@ -19,4 +21,3 @@ export {
   preprocessImageInto,
 } from "./pipeline.ts";
 export { createPreprocessPool, type PreprocessPool } from "./pool.ts";
-export { ACCEPTED_FORMATS } from "../../src/image-format/index.ts";

@@ -2,6 +2,8 @@
  * Bytes in, model input out: sniff → limits → header probe → decode (sharp, off the event loop) →
  * resize + centre crop (Pillow's arithmetic, crop window only) → normalise into a caller's slot.
  */
+
+import { type AcceptedFormat, sniffFormat } from "../../src/image-format/index.ts";
 import type { PreprocessConfig } from "./config.ts";
 import { DecodeError, decodeRgb8, type Probe, probe, type Rgb8 } from "./decode.ts";
 import { DEFAULT_IMAGE_LIMITS, type ImageError, type ImageLimits, imageError } from "./errors.ts";
@@ -10,7 +12,6 @@ import { declaredSize } from "./header.ts";
 import { normalizeTable, writeChw } from "./normalize.ts";
 import { planReduce, type ReducePlan, resampleReduced } from "./reduce.ts";
 import { PIL_FILTERS, resampleExact } from "./resample.ts";
-import { type AcceptedFormat, sniffFormat } from "../../src/image-format/index.ts";
 
 export interface PreprocessInfo {
   format: AcceptedFormat;

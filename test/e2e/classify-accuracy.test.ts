@@ -33,7 +33,7 @@ describe.skipIf(!modelPresent())("end to end: zero-shot accuracy through the API
       const batch = samples.slice(start, start + 16);
       const response = await fetch(`${stack.edgeUrl}/v1/classify`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...stack.apiHeaders },
         body: JSON.stringify({
           images: batch.map((s) => ({ base64: Buffer.from(s.bytes).toString("base64") })),
           labels: LABELS,
@@ -68,7 +68,7 @@ describe.skipIf(!modelPresent())("end to end: zero-shot accuracy through the API
     const started = Date.now();
     const response = await fetch(`${stack.edgeUrl}/v1/classify`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...stack.apiHeaders },
       body: JSON.stringify({
         images: [{ base64: Buffer.from(sample.bytes).toString("base64") }],
         labels: ["a new label nobody cached"],

@@ -1,6 +1,8 @@
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { createApiKey } from "../../tools/keys/admin-client.ts";
+import { applyMigrations } from "../../tools/local-stack/bootstrap.ts";
 import { type GpuProcess, startGpuProcess } from "./gpu-process.ts";
 import { TEST_SECRET } from "./gpu-service.ts";
 
@@ -13,6 +15,8 @@ export interface EdgeStack {
   apiHeaders: Record<string, string>;
   stop(): Promise<void>;
 }
+
+const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdefghij";
 
 /** Bundles the Worker as wrangler would (esbuild, ES module, workerd conditions). */
 async function bundleWorker(): Promise<string> {
@@ -45,17 +49,20 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
       ...(workerOptions.bindings as Record<string, unknown>),
       GPU_BACKENDS: gpu.url,
       GPU_SHARED_SECRET: TEST_SECRET,
+      ADMIN_TOKEN,
       ...bindings,
     },
     host: "127.0.0.1",
     port: 0,
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await miniflare.ready;
+  await applyMigrations(await miniflare.getD1Database("DB"));
+  const key = await createApiKey({ url: url.origin, adminToken: ADMIN_TOKEN }, { name: "e2e", plan: "pro" });
   return {
     edgeUrl: url.origin,
     gpu,
     miniflare,
-    apiHeaders: {},
+    apiHeaders: { authorization: `Bearer ${key.key}` },
     stop: async () => {
       await miniflare.dispose();
       await gpu.stop();

@@ -38,7 +38,7 @@ export const EDGE_MODEL = {
     "size": 1546,
     "hash": "3ad04e10c03c6f65"
   },
-  "captionBankSize": null
+  "captionBankSize": 224
 } as const;
 
 /** The vocabulary's merge pairs (see src/tokenizer/compact-form.ts), base64. */

@@ -1,4 +1,4 @@
-import type { ImageInput } from "../../src/api/index.ts";
+import { API_LIMITS, type ImageInput } from "../../src/api/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
 import type { ImageSource } from "../services/images/resolve-images.ts";
 
@@ -76,4 +76,22 @@ export function integerField(fields: Map<string, string[]>, name: string): numbe
       errors: [{ pointer: `/${name}`, detail: "must be an integer" }],
     });
   return n;
+}
+
+/** The multipart checks JSON bodies get from the schema: known fields only, 1–16 images. */
+export function checkMultipart(
+  { images, fields }: MultipartImagesAndFields,
+  allowedFields: readonly string[],
+): void {
+  const unknown = [...fields.keys()].filter((name) => !allowedFields.includes(name));
+  if (unknown.length)
+    throw new ApiError(
+      "invalid_request",
+      `unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+    );
+  if (images.length === 0 || images.length > API_LIMITS.maxImages) {
+    throw new ApiError("invalid_request", `send 1 to ${API_LIMITS.maxImages} "image" file fields`, {
+      errors: [{ pointer: "/image", detail: `got ${images.length}` }],
+    });
+  }
 }

@@ -1,12 +1,13 @@
 import type { Context } from "hono";
-import {
-  API_LIMITS,
-  ClassifyRequest,
-  type ClassifyResponse,
-  DEFAULT_TEMPLATES,
-} from "../../src/api/index.ts";
+import { ClassifyRequest, type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
-import { imageSources, integerField, listField, readMultipart } from "../request/images-from-request.ts";
+import {
+  checkMultipart,
+  imageSources,
+  integerField,
+  listField,
+  readMultipart,
+} from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
@@ -75,7 +76,6 @@ export function registerV1Classify(app: App): void {
   });
 }
 
-
 async function classifyOnHuggingFace(
   c: Context,
   services: Services,
@@ -131,18 +131,9 @@ async function readClassifyInput(c: Context): Promise<ClassifyInput> {
       topK: request.top_k ?? request.labels.length,
     };
   }
-  const { images, fields } = await readMultipart(bytes, c.req.header("content-type") ?? "");
-  const unknown = [...fields.keys()].filter((name) => !["labels", "templates", "top_k"].includes(name));
-  if (unknown.length)
-    throw new ApiError(
-      "invalid_request",
-      `unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
-    );
-  if (images.length === 0 || images.length > API_LIMITS.maxImages) {
-    throw new ApiError("invalid_request", `send 1 to ${API_LIMITS.maxImages} "image" file fields`, {
-      errors: [{ pointer: "/image", detail: `got ${images.length}` }],
-    });
-  }
+  const multipart = await readMultipart(bytes, c.req.header("content-type") ?? "");
+  checkMultipart(multipart, ["labels", "templates", "top_k"]);
+  const { images, fields } = multipart;
   const request = validate(ClassifyRequest.omit({ images: true }), {
     labels: listField(fields, "labels"),
     templates: listField(fields, "templates"),

@@ -20,6 +20,11 @@ export type EmbeddedItem =
   | { ok: true; embedding: Float32Array }
   | { ok: false; code: string; message: string };
 
+/** Per image from the GPU tier's caption search: the nearest captions, or the image's error code. */
+export type CaptionItem =
+  | { status: "ok"; captions: { index: number; text: string; score: number }[] }
+  | { status: string; message: string };
+
 export interface ServedModel {
   id: string;
   preprocessingVersion: string;
@@ -68,6 +73,41 @@ export class Inference {
     };
   }
 
+  /** All images of a request in one signed call; the GPU tier embeds them and searches its caption bank. */
+  async captions(
+    images: readonly Uint8Array[],
+    topK: number,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; results: CaptionItem[] } | InferenceFailure> {
+    const frame = encodeRequest({ kind: "images", dtype: "f16", images });
+    if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
+    const sent = await this.client.post(`/v1/captions?top_k=${topK}`, frame.value, CONTENT_TYPE, signal);
+    if (!sent.ok) return sent;
+    const { response } = sent;
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return {
+        ok: false,
+        code: "upstream_error",
+        message: "this deployment's GPU tier has no caption bank",
+        retryAfterSeconds: 60,
+      };
+    }
+    if (!response.ok) {
+      const detail = (await response.text()).slice(0, 300);
+      return {
+        ok: false,
+        code: "upstream_error",
+        message: `the GPU tier refused the batch (${response.status}): ${detail}`,
+        retryAfterSeconds: 1,
+      };
+    }
+    const body = (await response.json()) as { model: string; preprocessing: string; results: CaptionItem[] };
+    const mismatch = this.checkModel({ modelId: body.model, preprocessingVersion: body.preprocessing });
+    if (mismatch) return { ok: false, code: "upstream_error", message: mismatch, retryAfterSeconds: 60 };
+    return { ok: true, results: body.results };
+  }
+
   private async call(
     path: string,
     request: Parameters<typeof encodeRequest>[0],
@@ -108,7 +148,7 @@ export class Inference {
   }
 
   // Mixing models would silently corrupt the cache and every similarity, so a backend serving another model is an error.
-  private checkModel(response: BatchResponse): string | undefined {
+  private checkModel(response: Pick<BatchResponse, "modelId" | "preprocessingVersion">): string | undefined {
     if (response.modelId !== this.model.id)
       return `a GPU backend serves model "${response.modelId}", this edge was built for "${this.model.id}"`;
     if (response.preprocessingVersion !== this.model.preprocessingVersion) {

@@ -2,10 +2,14 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import worker from "../index.ts";
+import { TEST_API_KEY } from "./api-key.ts";
 
 export const ALL_LABELS = inject("shapes").map((s) => s.label);
 
-/** Calls the Worker inside workerd, waiting for its `waitUntil` work (cache writes) before returning. */
+/**
+ * Calls the Worker inside workerd, waiting for its `waitUntil` work (cache writes) before returning. Sends the test
+ * API key (TEST_API_KEY) unless `init` carries its own Authorization header.
+ */
 export async function callWorker(
   path: string,
   init: RequestInit = {},
@@ -14,7 +18,10 @@ export async function callWorker(
   const ctx = createExecutionContext();
   // The same env object across calls keeps the isolate's services (LRU, breakers) as in production.
   const bindingsFor = Object.keys(bindings).length ? ({ ...env, ...bindings } as Env) : env;
-  const response = await worker.fetch(new Request(`https://edge.test${path}`, init), bindingsFor, ctx);
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${TEST_API_KEY}`);
+  const request = new Request(`https://edge.test${path}`, { ...init, headers });
+  const response = await worker.fetch(request, bindingsFor, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

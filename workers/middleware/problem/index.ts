@@ -53,5 +53,27 @@ export function handleError(log: (line: string) => void = console.error): ErrorH
   };
 }
 
-export const notFound: NotFoundHandler = (c) =>
-  problemResponse(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+/** 404 for unknown paths; 405 with `Allow` for a known path asked with another method. */
+export function notFound(routes: () => readonly { method: string; path: string }[]): NotFoundHandler {
+  return function problemNotFound(c) {
+    const path = new URL(c.req.url).pathname;
+    const allowed = [
+      ...new Set(
+        routes()
+          .filter((r) => r.path === path && r.method !== "ALL")
+          .map((r) => r.method),
+      ),
+    ];
+    if (allowed.length > 0) {
+      return problemResponse(
+        c,
+        "method_not_allowed",
+        `${path} takes ${allowed.join(", ")}, not ${c.req.method}`,
+        {
+          headers: { allow: allowed.join(", ") },
+        },
+      );
+    }
+    return problemResponse(c, "not_found", `no route for ${c.req.method} ${path}`);
+  };
+}

@@ -1,0 +1,35 @@
+export {
+  API_KEY_PREFIX,
+  generateApiKey,
+  hashApiKey,
+  isWellFormedApiKey,
+  keyHint,
+  newKeyId,
+  newUsageRecordId,
+} from "./key-format.ts";
+export { ACCOUNT_PATTERN, type ApiKeyRecord, type CreatedApiKey, DEFAULT_ACCOUNT } from "./key-record.ts";
+export { dayOf, monthBounds, monthOf, parseBound, secondsUntilMonthEnds } from "./periods.ts";
+export {
+  CURRENCY,
+  DEFAULT_PLAN,
+  DEFAULT_PLANS,
+  PLAN_NAME,
+  type Plan,
+  PlanSchema,
+  type Plans,
+  PlansSchema,
+  parsePlans,
+} from "./plans.ts";
+export { type LimitsSnapshot, rateLimitHeaders } from "./ratelimit-headers.ts";
+export { type BucketLimits, type BucketState, peek, type TakeResult, take } from "./token-bucket.ts";
+export {
+  buildUsageRecord,
+  CSV_COLUMNS,
+  costMicros,
+  csvLine,
+  formatMicros,
+  type RecordInput,
+  type Units,
+  type UsageRecord,
+  UsageRecordSchema,
+} from "./usage-record.ts";

@@ -1,0 +1,67 @@
+import type { LimitsSnapshot, Plan, RecordInput, UsageRecord } from "../../../src/billing/index.ts";
+
+export type QuotaDimension = "images" | "texts";
+
+/**
+ * What a billable route needs left before it is worth running: `all` of these dimensions, or `any` one of them.
+ * Checked at admission to spare GPU work; the exact check is the one in `settle`.
+ */
+export interface QuotaPrecheck {
+  all?: QuotaDimension[];
+  any?: QuotaDimension[];
+}
+
+/** A response as kept for idempotent replays: status, headers and the exact body bytes. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface AdmitInput {
+  keyId: string;
+  plan: Plan;
+  /** Absent for routes that bill nothing (/v1/models, /v1/usage): they only take a token. */
+  precheck?: QuotaPrecheck;
+  /** The request's Idempotency-Key, its fingerprint and this attempt's random owner token. */
+  idempotency?: { key: string; fingerprint: string; owner: string };
+}
+
+export type AdmitRefusal =
+  | "revoked_api_key"
+  | "rate_limited"
+  | "quota_exceeded"
+  | "idempotency_in_progress"
+  | "idempotency_key_reused";
+
+export type AdmitResult =
+  | { ok: true; snapshot: LimitsSnapshot; replay?: StoredResponse }
+  | { ok: false; code: AdmitRefusal; retryAfterSeconds?: number; snapshot?: LimitsSnapshot };
+
+export interface SettleInput {
+  record: RecordInput;
+  plan: Plan;
+  /** Present when the request carried an Idempotency-Key: the response to keep, under the attempt's owner token. */
+  idempotency?: { key: string; owner: string; response: StoredResponse };
+}
+
+export type SettleRefusal = "revoked_api_key" | "quota_exceeded" | "idempotency_in_progress";
+
+export type SettleResult =
+  | { ok: true; record: UsageRecord; snapshot: LimitsSnapshot }
+  | { ok: false; code: SettleRefusal; retryAfterSeconds?: number; snapshot?: LimitsSnapshot };
+
+export interface DailyUsage {
+  day: string;
+  route: string;
+  requests: number;
+  images: number;
+  texts_computed: number;
+  texts_cached: number;
+  cost_micros: number;
+}
+
+export interface KeyUsageReport {
+  days: DailyUsage[];
+  month: { period: string; images: number; texts: number; requests: number; cost_micros: number };
+}

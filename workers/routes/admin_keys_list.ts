@@ -1,0 +1,19 @@
+import * as z from "zod";
+import { ACCOUNT_PATTERN } from "../../src/billing/index.ts";
+import { billingFor } from "../billing/index.ts";
+import { validate } from "../request/read-body.ts";
+import type { App } from "./shared.ts";
+
+const ListKeysQuery = z.strictObject({
+  account: z.string().regex(ACCOUNT_PATTERN).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+/** `GET /admin/keys?account=&limit=` — keys, newest first (never the keys themselves, nor their hashes). */
+export function registerAdminKeysList(app: App): void {
+  app.get("/admin/keys", async (c) => {
+    const query = validate(ListKeysQuery, c.req.query());
+    const data = await billingFor(c.env).keys.list({ account: query.account, limit: query.limit ?? 100 });
+    return c.json({ object: "list", data });
+  });
+}

@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import { CaptionsRequest, type CaptionsResponse } from "../../src/api/index.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
+import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
+import { type App, billUsage, modelHeaders, upstreamError, usageOf } from "./shared.ts";
+
+const DEFAULT_TOP_K = 5;
+
+/**
+ * `POST /v1/captions` — captions by retrieval: for each of 1–16 images, the nearest texts of the deployment's caption
+ * bank (computed once through the same model; searched on the GPU tier, see docs/captions.md). `score` is the cosine
+ * similarity. JSON or multipart/form-data, like /v1/classify.
+ */
+export function registerV1Captions(app: App): void {
+  app.post("/v1/captions", async (c) => {
+    const services = c.get("services");
+    const { images: sources, topK } = await readCaptionsInput(c);
+    const images = await resolveImages(sources);
+    const answer = await services.inference.captions(images, topK, c.req.raw.signal);
+    if (!answer.ok) throw upstreamError(answer) ?? new ApiError("upstream_error", answer.message);
+    const served = answer.results.filter((r) => r.status === "ok").length;
+    if (served === 0) {
+      const errors = answer.results.map((r, i) => ({
+        pointer: `/images/${i}`,
+        detail: `${r.status}: ${"message" in r ? r.message : ""}`,
+      }));
+      throw new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+    }
+    const body: CaptionsResponse = {
+      model: services.model.id,
+      preprocessing: services.model.preprocessing.version,
+      results: answer.results.map((r) =>
+        r.status === "ok" && "captions" in r
+          ? { captions: r.captions.map(({ text, score }) => ({ text, score })) }
+          : { captions: [], error: { code: r.status, message: "message" in r ? r.message : "" } },
+      ),
+      usage: billUsage(c, usageOf(served, { computed: 0, cached: 0 })),
+    };
+    return c.json(body, 200, modelHeaders(services));
+  });
+}
+
+async function readCaptionsInput(c: Context): Promise<{ images: ImageSource[]; topK: number }> {
+  const kind = bodyKind(c, true);
+  const bytes = await readBodyBytes(c);
+  if (kind === "json") {
+    const request = validate(CaptionsRequest, parseJson(bytes));
+    return {
+      images: imageSources(request.images, (i) => `/images/${i}`),
+      topK: request.top_k ?? DEFAULT_TOP_K,
+    };
+  }
+  const multipart = await readMultipart(bytes, c.req.header("content-type") ?? "");
+  checkMultipart(multipart, ["top_k"]);
+  const { images, fields } = multipart;
+  const request = validate(CaptionsRequest.omit({ images: true }), { top_k: integerField(fields, "top_k") });
+  return { images, topK: request.top_k ?? DEFAULT_TOP_K };
+}

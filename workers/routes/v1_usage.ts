@@ -1,0 +1,63 @@
+import * as z from "zod";
+import { CURRENCY, dayOf, formatMicros, monthBounds, parseBound } from "../../src/billing/index.ts";
+import { billingFor, planNamed } from "../billing/index.ts";
+import type { DailyUsage } from "../billing/key-meter/index.ts";
+import { ApiError } from "../middleware/problem/index.ts";
+import { validate } from "../request/read-body.ts";
+import type { App } from "./shared.ts";
+
+const UsageQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional() });
+
+/**
+ * `GET /v1/usage?from&to` — the calling key's usage by UTC day and route, with costs, and this month's quota. Read
+ * from the key's Durable Object, so it includes the request made a moment ago. `from`/`to` are UTC days, both
+ * inclusive (default: this month so far). Not billed; rate-limited like every /v1 call.
+ */
+export function registerV1Usage(app: App): void {
+  app.get("/v1/usage", async (c) => {
+    const query = validate(UsageQuery, c.req.query());
+    const key = c.get("apiKey");
+    const billing = billingFor(c.env);
+    const now = Date.now();
+    const fromDay = dayOf(bound(query.from, "from") ?? monthBounds(now).start);
+    const toDay = dayOf((bound(query.to, "to") ?? now + 1) - 1);
+    const report = await billing.meter(key.id).usage({ fromDay, toDay });
+    const plan = planNamed(billing.config, key.plan);
+    const totals = report.days.reduce(
+      (sum, d) => ({
+        requests: sum.requests + d.requests,
+        images: sum.images + d.images,
+        texts_computed: sum.texts_computed + d.texts_computed,
+        texts_cached: sum.texts_cached + d.texts_cached,
+        cost_micros: sum.cost_micros + d.cost_micros,
+      }),
+      { requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 },
+    );
+    return c.json({
+      object: "usage",
+      key_id: key.id,
+      account: key.account,
+      plan: key.plan,
+      from: fromDay,
+      to: toDay,
+      currency: CURRENCY,
+      data: report.days.map((d: DailyUsage) => ({ ...d, cost: formatMicros(d.cost_micros) })),
+      totals: { ...totals, cost: formatMicros(totals.cost_micros) },
+      quota: {
+        period: report.month.period,
+        images: { used: report.month.images, limit: plan?.monthly_quota.images ?? null },
+        texts: { used: report.month.texts, limit: plan?.monthly_quota.texts ?? null },
+      },
+    });
+  });
+}
+
+function bound(text: string | undefined, side: "from" | "to"): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseBound(text, side);
+  if (ms === undefined)
+    throw new ApiError("invalid_request", `${side} must be a UTC day (YYYY-MM-DD)`, {
+      errors: [{ pointer: `/${side}`, detail: `got "${text}"` }],
+    });
+  return ms;
+}
