@@ -11,16 +11,32 @@ import { readModelFolder } from "../gpu-service/model/index.ts";
 import { encodeBase64 } from "../src/encoding/base64.ts";
 import { encodeCompactVocabulary, loadClipVocabulary } from "../src/tokenizer/index.ts";
 
-const { values } = parseArgs({
-  options: { model: { type: "string", default: process.env.MODEL_DIR ?? "models/tiny-clip" }, out: { type: "string", default: "workers/generated/model.gen.ts" } },
-});
-const modelDir = values.model as string;
+export const EDGE_MODEL_MODULE = "workers/generated/model.gen.ts";
+
+/** Writes the module for a model folder; leaves the file untouched when it would not change. Returns whether it did. */
+export async function writeEdgeModel(dir: string, out = EDGE_MODEL_MODULE): Promise<boolean> {
+  const module = await edgeModelModule(dir);
+  if (existsSync(out) && readFileSync(out, "utf8") === module) return false;
+  writeFileSync(out, module);
+  return true;
+}
+
+function cliArguments() {
+  return parseArgs({
+    options: {
+      model: { type: "string", default: process.env.MODEL_DIR ?? "models/tiny-clip" },
+      out: { type: "string", default: "workers/generated/model.gen.ts" },
+    },
+  });
+}
 
 export async function edgeModelModule(dir: string): Promise<string> {
   const folder = await readModelFolder(dir);
   const compact = encodeCompactVocabulary(await loadClipVocabulary(dir));
   const bankManifest = join(dir, "captions", "manifest.json");
-  const captionBankSize = existsSync(bankManifest) ? (JSON.parse(readFileSync(bankManifest, "utf8")) as { count: number }).count : null;
+  const captionBankSize = existsSync(bankManifest)
+    ? (JSON.parse(readFileSync(bankManifest, "utf8")) as { count: number }).count
+    : null;
   const manifest = {
     id: folder.id,
     embeddingDim: folder.embeddingDim,
@@ -28,7 +44,10 @@ export async function edgeModelModule(dir: string): Promise<string> {
     imageSize: folder.imageSize,
     logitScale: folder.logitScale,
     preprocessing: { version: preprocessingVersion(folder.preprocess), settings: folder.preprocessorConfig },
-    vocabulary: { size: compact.length > 0 ? vocabularySize(compact) : 0, hash: createHash("sha256").update(compact).digest("hex").slice(0, 16) },
+    vocabulary: {
+      size: compact.length > 0 ? vocabularySize(compact) : 0,
+      hash: createHash("sha256").update(compact).digest("hex").slice(0, 16),
+    },
     captionBankSize,
   };
   return [
@@ -47,6 +66,7 @@ function vocabularySize(compact: Uint8Array): number {
 }
 
 if (import.meta.main) {
-  writeFileSync(values.out as string, await edgeModelModule(modelDir));
-  console.log(`wrote ${values.out} for ${modelDir}`);
+  const { values } = cliArguments();
+  const changed = await writeEdgeModel(values.model as string, values.out as string);
+  console.log(`${changed ? "wrote" : "unchanged:"} ${values.out} for ${values.model}`);
 }

@@ -2,6 +2,7 @@
 // (wrangler dev, local KV/D1/Durable Objects under .wrangler/state) on 127.0.0.1:8787. Prints where each listens and
 // a ready-to-paste request; one Ctrl-C stops both (so does either of them exiting).
 import { type ChildProcess, spawn } from "node:child_process";
+import { EDGE_MODEL_MODULE, writeEdgeModel } from "./build-edge-model.ts";
 import { applyLocalMigrations, bootstrapLocalStack, devKeyInstructions } from "./local-stack/bootstrap.ts";
 import { ensureDevVars } from "./local-stack/dev-vars.ts";
 
@@ -75,6 +76,8 @@ async function waitUntilReady(service: Service, child: ChildProcess): Promise<vo
 }
 
 const secrets = await ensureDevVars(".dev.vars");
+// The edge bundles its model's vocabulary and facts; keep them in step with the GPU tier's model.
+if (await writeEdgeModel(MODEL_DIR)) console.log(`[start] ${EDGE_MODEL_MODULE} now describes ${MODEL_DIR}`);
 await applyLocalMigrations({ persistTo: ".wrangler/state", log: (line) => console.log(`[start] ${line}`) });
 const services: Service[] = [
   {

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
     title: "An image could not be decoded (corrupt, truncated or too many pixels)",
   },
   model_not_found: { status: 404, title: "The requested model is not served here" },
+  no_caption_bank: { status: 404, title: "This deployment has no caption bank" },
   // Routing
   not_found: { status: 404, title: "No such route" },
   method_not_allowed: { status: 405, title: "Method not allowed on this route" },

@@ -20,7 +20,13 @@ export function computeTextsOn(services: Services, signal?: AbortSignal): Comput
 export function upstreamError(error: unknown): ApiError | undefined {
   const failure = (error instanceof TextComputeError ? error.cause : error) as InferenceFailure | undefined;
   if (failure?.ok !== false || !("code" in failure)) return undefined;
-  return new ApiError(failure.code, failure.message, { retryAfterSeconds: failure.retryAfterSeconds });
+  // Retry-After only where waiting helps: the GPU tier busy, down or slow.
+  const transient = failure.code === "gpu_unavailable" || failure.code === "upstream_timeout";
+  return new ApiError(
+    failure.code,
+    failure.message,
+    transient ? { retryAfterSeconds: failure.retryAfterSeconds } : {},
+  );
 }
 
 export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {

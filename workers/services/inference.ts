@@ -10,7 +10,7 @@ import type { GpuClient, GpuFailureCode } from "./gpu-client/gpu-client.ts";
 
 export type InferenceFailure = {
   ok: false;
-  code: GpuFailureCode;
+  code: GpuFailureCode | "no_caption_bank";
   message: string;
   retryAfterSeconds: number;
 };
@@ -88,7 +88,7 @@ export class Inference {
       await response.body?.cancel();
       return {
         ok: false,
-        code: "upstream_error",
+        code: "no_caption_bank",
         message: "this deployment's GPU tier has no caption bank",
         retryAfterSeconds: 60,
       };
