@@ -6,7 +6,7 @@ describe("error codes", () => {
   it("are each documented in docs/errors.md with their status", () => {
     const docs = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
     for (const [code, { status }] of Object.entries(ERROR_CODES)) {
-      expect(docs, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+      expect(docs, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${status}\\s*\\|`));
     }
   });
 

@@ -78,7 +78,7 @@ describe("readFrameBody", () => {
       code: "limit_exceeded",
       message: "body too large: more than 10 bytes arrived; the limit is 10",
     });
-    expect(cancelled).toBe("frame too large");
+    expect(cancelled).toBe("body too large");
   });
 
   it("accepts a body of exactly the limit", async () => {

@@ -2,6 +2,7 @@
  * Getting a frame off the wire safely: the media type check and a body read that enforces the frame-size
  * limit *while* reading, so a lying or absent Content-Length cannot make us buffer more than the limit.
  */
+import { readCapped } from "../streams/read-capped.ts";
 import { type FrameError, type FrameResult, frameError } from "./codes.ts";
 import { CONTENT_TYPE, DEFAULT_LIMITS } from "./frame.ts";
 
@@ -60,38 +61,17 @@ export async function readFrameBody(
       return tooLarge(`declared ${Number(declared)} bytes`, maxBytes);
     }
   }
-  if (!body) return { ok: true, value: new Uint8Array(0) };
-
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > maxBytes) {
-        await reader.cancel("frame too large").catch(() => {});
-        return tooLarge(`more than ${maxBytes} bytes arrived`, maxBytes);
-      }
-      chunks.push(value);
-    }
+    const read = await readCapped(body, maxBytes);
+    return read.ok
+      ? { ok: true, value: read.bytes }
+      : tooLarge(`more than ${maxBytes} bytes arrived`, maxBytes);
   } catch (error) {
     return frameError(
       "malformed_frame",
       `body stream failed: ${error instanceof Error ? error.message : String(error)}`,
     );
-  } finally {
-    reader.releaseLock();
   }
-  if (chunks.length === 1 && chunks[0]) return { ok: true, value: chunks[0] };
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { ok: true, value: bytes };
 }
 
 function tooLarge(what: string, maxBytes: number): FrameError {

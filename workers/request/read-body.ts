@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type * as z from "zod";
 import { API_LIMITS } from "../../src/api/index.ts";
+import { readCapped } from "../../src/streams/read-capped.ts";
 import { ApiError } from "../middleware/problem/index.ts";
 
 /**
@@ -14,27 +15,9 @@ export async function readBodyBytes(
   const declared = c.req.header("content-length");
   const tooLarge = () => new ApiError("payload_too_large", `the body is over the ${maxBytes}-byte limit`);
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  const read = await readCapped(c.req.raw.body, maxBytes);
+  if (!read.ok) throw tooLarge();
+  return read.bytes;
 }
 
 export type BodyKind = "json" | "multipart";

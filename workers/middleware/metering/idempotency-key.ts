@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { API_LIMITS } from "../../../src/api/index.ts";
+import { concatBytes, readCapped } from "../../../src/streams/read-capped.ts";
 import type { StoredResponse } from "../../billing/key-meter/index.ts";
 import { ApiError } from "../problem/index.ts";
 
@@ -45,8 +46,9 @@ export async function fingerprintRequest(
   maxBytes: number = API_LIMITS.maxBodyBytes,
 ): Promise<string | undefined> {
   if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return undefined;
-  const body = await readCapped(request.clone().body, maxBytes);
-  if (body === undefined) return undefined;
+  const read = await readCapped(request.clone().body, maxBytes);
+  if (!read.ok) return undefined;
+  const body = read.bytes;
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   const url = new URL(request.url);
@@ -55,7 +57,7 @@ export async function fingerprintRequest(
   ];
   const formParts = mediaType === "multipart/form-data" ? await multipartParts(body, contentType) : undefined;
   parts.push(...(formParts ?? [body]));
-  const digest = await crypto.subtle.digest("SHA-256", concat(parts));
+  const digest = await crypto.subtle.digest("SHA-256", concatBytes(parts) as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -94,35 +96,4 @@ async function multipartParts(body: Uint8Array, contentType: string): Promise<Ui
     );
   }
   return parts;
-}
-
-async function readCapped(
-  stream: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-): Promise<Uint8Array | undefined> {
-  if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return concat(chunks);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

@@ -1,3 +1,5 @@
+import { readCapped } from "../../../src/streams/read-capped.ts";
+
 export interface FetchImageOptions {
   maxBytes: number;
   maxRedirects: number;
@@ -71,7 +73,7 @@ export async function fetchImageUrl(raw: string, options: FetchImageOptions): Pr
         await response.body?.cancel();
         return { ok: false, code: "url_fetch_failed", message: `the image URL answered ${response.status}` };
       }
-      return await readCapped(response, options.maxBytes);
+      return await readImageBody(response, options.maxBytes);
     }
   } catch (error) {
     if (signal.aborted)
@@ -88,7 +90,7 @@ export async function fetchImageUrl(raw: string, options: FetchImageOptions): Pr
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<FetchedImage> {
+async function readImageBody(response: Response, maxBytes: number): Promise<FetchedImage> {
   const declared = Number(response.headers.get("content-length"));
   const tooLarge = {
     ok: false as const,
@@ -99,27 +101,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<Fetched
     await response.body?.cancel();
     return tooLarge;
   }
-  const reader = response.body?.getReader();
-  if (!reader) return { ok: true, bytes: new Uint8Array(0) };
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return tooLarge;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { ok: true, bytes };
+  const read = await readCapped(response.body, maxBytes);
+  return read.ok ? { ok: true, bytes: read.bytes } : tooLarge;
 }
 
 // IPv4 literals in private/reserved ranges and IPv6 loopback, link-local, unique-local and mapped forms.
