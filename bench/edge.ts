@@ -18,6 +18,7 @@ import {
   type TextCacheStore,
   TextEmbeddingService,
 } from "../workers/services/text-embeddings/text-embedding-service.ts";
+import { throughput } from "./support/throughput.ts";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "6" }, skipStack: { type: "boolean", default: false } },
@@ -103,23 +104,12 @@ if (!values.skipStack) {
     ),
   );
   const labels = ALL_PAIRS.map((p) => `${p.colour} ${p.shape}`);
-  const throughput = async (concurrency: number, work: (i: number) => Promise<Response>) => {
-    let next = 0;
-    let done = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < deadline) {
-          const response = await work(next++);
-          if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-          await response.arrayBuffer();
-          done++;
-        }
-      }),
-    );
-    return done / ((performance.now() - start) / 1000);
-  };
+  const requests = (concurrency: number, work: (i: number) => Promise<Response>) =>
+    throughput(seconds, concurrency, 1, async (i) => {
+      const response = await work(i);
+      if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    });
   const viaEdge = (i: number) =>
     fetch(`${stack.edgeUrl}/v1/classify`, {
       method: "POST",
@@ -135,10 +125,10 @@ if (!values.skipStack) {
       `${stack.gpu.url}/v1/embed/images`,
       frame({ kind: "images", dtype: "f32", images: [renders[i % 16]?.bytes as Uint8Array] }),
     );
-  await throughput(4, viaEdge); // fills the label cache, warms both processes
+  await requests(4, viaEdge); // fills the label cache, warms both processes
   console.log("\nEnd to end, single-image classify requests, 8 concurrent clients:\n");
-  const edge = await throughput(8, viaEdge);
-  const gpu = await throughput(8, direct);
+  const edge = await requests(8, viaEdge);
+  const gpu = await requests(8, direct);
   console.log("| path | requests/s |");
   console.log("|---|---|");
   console.log(`| through the edge (workerd) → GPU service | ${edge.toFixed(1)} |`);

@@ -13,6 +13,7 @@ import { startGpuProcess } from "../test/support/gpu-process.ts";
 import { frame, signedPost } from "../test/support/gpu-service.ts";
 import { renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
 import { naivePreprocessor } from "./support/naive-preprocess.ts";
+import { throughput } from "./support/throughput.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,27 +40,6 @@ const images = await Promise.all(
 );
 const averageMegapixels = megapixels.reduce((a, b) => a + b, 0) / megapixels.length;
 
-/** Runs `work` with `concurrency` workers for about `seconds`, each call handling `perCall` images; returns images/s. */
-async function throughput(
-  concurrency: number,
-  perCall: number,
-  work: (i: number) => Promise<unknown>,
-): Promise<number> {
-  let next = 0;
-  let done = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await work(next++);
-        done += perCall;
-      }
-    }),
-  );
-  return done / ((performance.now() - start) / 1000);
-}
-
 const rows: { name: string; rate: number }[] = [];
 const record = (name: string, rate: number) => {
   rows.push({ name, rate });
@@ -71,7 +51,7 @@ const folder = await readModelFolder(modelDir);
 const naive = naivePreprocessor(folder.preprocess);
 record(
   "bare sharp decode+resize (ceiling)",
-  await throughput(8, 1, (i) => naive(images[i % images.length] as Uint8Array)),
+  await throughput(seconds, 8, 1, (i) => naive(images[i % images.length] as Uint8Array)),
 );
 
 // 2. The HTTP service.
@@ -90,13 +70,13 @@ const batch64 = (i: number) =>
       images: Array.from({ length: 64 }, (_, k) => images[(i * 64 + k) % images.length] as Uint8Array),
     }),
   ).then((r) => r.arrayBuffer());
-await throughput(4, 1, single); // warm the process's JIT and caches outside the measurement
+await throughput(seconds, 4, 1, single); // warm the process's JIT and caches outside the measurement
 for (const concurrency of [1, 4, 16, 64])
   record(
     `HTTP service, ${concurrency} concurrent single-image clients`,
-    await throughput(concurrency, 1, single),
+    await throughput(seconds, concurrency, 1, single),
   );
-record("HTTP service, offline batches of 64 (2 in flight)", await throughput(2, 64, batch64));
+record("HTTP service, offline batches of 64 (2 in flight)", await throughput(seconds, 2, 64, batch64));
 await gpu.stop();
 
 // 3. Transformers.js in-process, same folder, batches of 16 (its best on this CPU).
@@ -113,7 +93,7 @@ const tjs = async (i: number) => {
   await vision(await processor(batch));
 };
 await tjs(0);
-record("Transformers.js in-process (batches of 16)", await throughput(1, 16, tjs));
+record("Transformers.js in-process (batches of 16)", await throughput(seconds, 1, 16, tjs));
 
 const rate = (name: string) => rows.find((r) => r.name.startsWith(name))?.rate ?? Number.NaN;
 const best = Math.max(...rows.filter((r) => r.name.startsWith("HTTP service")).map((r) => r.rate));

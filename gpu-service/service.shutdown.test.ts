@@ -1,37 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
+import { startGpuProcess } from "../test/support/gpu-process.ts";
 import { frame, modelPresent, signedPost, TEST_MODEL_DIR, TEST_SECRET } from "../test/support/gpu-service.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
-
-/** Starts the real entry point as its own process and waits until it reports where it listens and is ready. */
-async function startProcess(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      GPU_SHARED_SECRET: TEST_SECRET,
-      MODEL_DIR: TEST_MODEL_DIR,
-      PORT: "0",
-      BATCH_SIZES: "1,4",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/[^;\s]+)/.exec(output);
-      if (listening && output.includes("ready after")) resolve(listening[1] as string);
-    });
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-  return { child, url, exited };
-}
 
 describe.skipIf(!modelPresent())("GPU service shutdown", () => {
   let running: ChildProcess | undefined;
@@ -41,8 +14,9 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
 
   it("on SIGTERM stops taking work, finishes what is queued, and exits 0", async () => {
     // A long batching wait keeps the first request queued when SIGTERM arrives; draining must flush it at once.
-    const { child, url, exited } = await startProcess({ BATCH_MAX_WAIT_MS: "3000" });
+    const { child, url } = await startGpuProcess({ BATCH_MAX_WAIT_MS: "3000", BATCH_SIZES: "1,4" });
     running = child;
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const image = new Uint8Array(
       await sharp({ create: { width: 64, height: 64, channels: 3, background: "red" } })
         .png()

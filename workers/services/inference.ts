@@ -79,29 +79,13 @@ export class Inference {
     topK: number,
     signal?: AbortSignal,
   ): Promise<{ ok: true; results: CaptionItem[] } | InferenceFailure> {
-    const frame = encodeRequest({ kind: "images", dtype: "f16", images });
-    if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
-    const sent = await this.client.post(`/v1/captions?top_k=${topK}`, frame.value, CONTENT_TYPE, signal);
+    const sent = await this.send(
+      `/v1/captions?top_k=${topK}`,
+      { kind: "images", dtype: "f16", images },
+      signal,
+    );
     if (!sent.ok) return sent;
     const { response } = sent;
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return {
-        ok: false,
-        code: "no_caption_bank",
-        message: "this deployment's GPU tier has no caption bank",
-        retryAfterSeconds: 60,
-      };
-    }
-    if (!response.ok) {
-      const detail = (await response.text()).slice(0, 300);
-      return {
-        ok: false,
-        code: "upstream_error",
-        message: `the GPU tier refused the batch (${response.status}): ${detail}`,
-        retryAfterSeconds: 1,
-      };
-    }
     const body = (await response.json()) as { model: string; preprocessing: string; results: CaptionItem[] };
     const mismatch = this.checkModel({ modelId: body.model, preprocessingVersion: body.preprocessing });
     if (mismatch) return { ok: false, code: "upstream_error", message: mismatch, retryAfterSeconds: 60 };
@@ -113,20 +97,9 @@ export class Inference {
     request: Parameters<typeof encodeRequest>[0],
     signal?: AbortSignal,
   ): Promise<{ ok: true; items: EmbeddedItem[] } | InferenceFailure> {
-    const frame = encodeRequest(request, { maxItems: 1024 });
-    if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
-    const sent = await this.client.post(path, frame.value, CONTENT_TYPE, signal);
+    const sent = await this.send(path, request, signal);
     if (!sent.ok) return sent;
     const { response } = sent;
-    if (!response.ok) {
-      const detail = (await response.text()).slice(0, 300);
-      return {
-        ok: false,
-        code: "upstream_error",
-        message: `the GPU tier refused the batch (${response.status}): ${detail}`,
-        retryAfterSeconds: 1,
-      };
-    }
     const decoded = decodeResponse(new Uint8Array(await response.arrayBuffer()), { maxItems: 1024 });
     if (!decoded.ok)
       return {
@@ -144,6 +117,35 @@ export class Inference {
           ? { ok: true, embedding: embeddingToFloat32(item.embedding) }
           : { ok: false, code: item.status, message: item.message },
       ),
+    };
+  }
+
+  /** Encodes, signs and posts a frame; any answer but a 2xx becomes a failure with the GPU tier's detail. */
+  private async send(
+    path: string,
+    request: Parameters<typeof encodeRequest>[0],
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; response: Response } | InferenceFailure> {
+    const frame = encodeRequest(request, { maxItems: 1024 });
+    if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
+    const sent = await this.client.post(path, frame.value, CONTENT_TYPE, signal);
+    if (!sent.ok) return sent;
+    const { response } = sent;
+    if (response.ok) return { ok: true, response };
+    const detail = (await response.text()).slice(0, 300);
+    if (response.status === 404 && detail.includes("no_caption_bank")) {
+      return {
+        ok: false,
+        code: "no_caption_bank",
+        message: "this deployment's GPU tier has no caption bank",
+        retryAfterSeconds: 60,
+      };
+    }
+    return {
+      ok: false,
+      code: "upstream_error",
+      message: `the GPU tier refused the batch (${response.status}): ${detail}`,
+      retryAfterSeconds: 1,
     };
   }
 
