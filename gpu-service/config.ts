@@ -24,8 +24,11 @@ export interface ServiceConfig {
   requestTimeoutMs: number;
   /** Largest request body, checked before reading it. */
   maxBodyBytes: number;
-  /** Caption bank folder (captions.jsonl + embeddings), or undefined for none. */
-  captionBankDir: string | undefined;
+  /**
+   * Caption bank folder (manifest.json, embeddings.f16, texts.txt); undefined means `<MODEL_DIR>/captions` when it
+   * exists, `false` turns captions off (CAPTION_BANK=off).
+   */
+  captionBankDir: string | false | undefined;
 }
 
 export class ConfigError extends Error {
@@ -88,7 +91,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
     maxBodyBytes: integer("MAX_BODY_BYTES", env.MAX_BODY_BYTES ?? String(96 * 1024 * 1024), 1024, 2 ** 31),
-    captionBankDir: env.CAPTION_BANK === "" ? undefined : env.CAPTION_BANK,
+    captionBankDir: env.CAPTION_BANK === "off" ? false : env.CAPTION_BANK || undefined,
   };
 }
 

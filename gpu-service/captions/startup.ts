@@ -36,6 +36,10 @@ export async function openCaptionFinder(
   log: (message: string) => void,
 ): Promise<CaptionFinder | undefined> {
   const started = performance.now();
+  if (config.captionBankDir === false) {
+    log("gpu-service: captions are off (CAPTION_BANK=off); /v1/captions answers 404");
+    return undefined;
+  }
   const dir = config.captionBankDir ?? (await defaultBankDir(config.modelDir));
   if (!dir) {
     log(
