@@ -2,7 +2,10 @@
  * Zero-shot and caption-retrieval evaluation of a CLIP ONNX folder on fresh shapes-world renders.
  * Shared by the accuracy test and by anyone re-measuring the model card's figures.
  */
+import { preprocessImageInto } from "../../gpu-service/image/pipeline.ts";
+import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { cosineSimilarity } from "../../src/vector/index.ts";
 import {
   ALL_PAIRS,
   captionBank,
@@ -12,8 +15,6 @@ import {
   type ShapeSample,
   zeroShotPrompt,
 } from "../../tools/tiny-clip/shapes-world/index.ts";
-import { clipPixels } from "./clip-pixels.ts";
-import { cosine, loadOnnxClip } from "./onnx-clip.ts";
 
 /** Never used for training (11), validation (12) or the BPE corpus (1001). */
 export const EVAL_SEEDS = { mixed: 4242, heldOut: 4243 };
@@ -43,7 +44,7 @@ function argmaxSimilarity(image: Float32Array, texts: Float32Array[]): number {
   let best = 0;
   let bestScore = Number.NEGATIVE_INFINITY;
   texts.forEach((t, i) => {
-    const s = cosine(image, t);
+    const s = cosineSimilarity(image, t);
     if (s > bestScore) {
       bestScore = s;
       best = i;
@@ -57,13 +58,21 @@ export async function evaluateModel(
   counts = { mixed: 256, heldOut: 64 },
 ): Promise<EvalReport> {
   const tokenizer = await loadClipTokenizer(modelDir);
-  const clip = await loadOnnxClip(modelDir);
+  // The GPU tier's own model runtime and preprocessing, so the figures are those of the served pipeline.
+  const clip = await ClipModel.load(modelDir, { providers: ["cpu"] });
+  const embedText = async (texts: string[]) => {
+    const rows = tokenizer.tokenize(texts, { contextLength: clip.folder.contextLength });
+    const length = Math.max(...rows.lengths);
+    const ids = new BigInt64Array(texts.length * length);
+    for (const [r, row] of rows.ids.entries())
+      for (let i = 0; i < length; i++) ids[r * length + i] = BigInt(row[i] ?? 0);
+    const flat = await clip.embedTexts({ ids, count: texts.length, length, lengths: rows.lengths });
+    return texts.map((_, r) => flat.slice(r * clip.embeddingDim, (r + 1) * clip.embeddingDim));
+  };
   try {
-    const prompts = await clip.embedText(
-      ALL_PAIRS.map((p) => tokenizer.encode(zeroShotPrompt(p.colour, p.shape))),
-    );
+    const prompts = await embedText(ALL_PAIRS.map((p) => zeroShotPrompt(p.colour, p.shape)));
     const bank = captionBank();
-    const bankEmbeds = await clip.embedText(bank.map((c) => tokenizer.encode(c.text)));
+    const bankEmbeds = await embedText(bank.map((c) => c.text));
     const samples = [
       ...(await renderMany(EVAL_SEEDS.mixed, counts.mixed, "all")),
       ...(await renderMany(EVAL_SEEDS.heldOut, counts.heldOut, "held-out")),
@@ -75,9 +84,13 @@ export async function evaluateModel(
     let retrieved = 0;
     for (let start = 0; start < samples.length; start += 32) {
       const batch = samples.slice(start, start + 32);
-      const pixels = new Float32Array(batch.length * 3 * 224 * 224);
-      await Promise.all(batch.map((s, i) => clipPixels(s.bytes, pixels, i)));
-      const images = await clip.embedImages(pixels, batch.length);
+      const size = 3 * 224 * 224;
+      const pixels = new Float32Array(batch.length * size);
+      await Promise.all(
+        batch.map((s, i) => preprocessImageInto(s.bytes, clip.folder.preprocess, pixels, i * size)),
+      );
+      const flat = await clip.embedImages(pixels, batch.length);
+      const images = batch.map((_, i) => flat.slice(i * clip.embeddingDim, (i + 1) * clip.embeddingDim));
       batch.forEach((sample, i) => {
         const image = images[i] as Float32Array;
         const predicted = ALL_PAIRS[argmaxSimilarity(image, prompts)];

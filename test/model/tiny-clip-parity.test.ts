@@ -14,14 +14,15 @@ import {
   type Tensor,
 } from "@huggingface/transformers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
 import {
   captionBank,
   describeSample,
   PROMPT_TEMPLATES,
   renderShapeSample,
 } from "../../tools/tiny-clip/shapes-world/index.ts";
-import { cosine, loadOnnxClip, type OnnxClip } from "./onnx-clip.ts";
 
 const MODELS = join(import.meta.dirname, "../../models");
 const MODEL_DIR = join(MODELS, "tiny-clip");
@@ -57,12 +58,12 @@ function embeddingRows(tensor: Tensor): Float32Array[] {
 }
 
 describe("tiny CLIP through Transformers.js", () => {
-  let ours: OnnxClip;
+  let ours: ClipModel;
   beforeAll(async () => {
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = `${MODELS}/`;
-    ours = await loadOnnxClip(MODEL_DIR);
+    ours = await ClipModel.load(MODEL_DIR, { providers: ["cpu"] });
     return () => ours.release();
   });
 
@@ -95,7 +96,15 @@ describe("tiny CLIP through Transformers.js", () => {
       .map((c) => c.text);
     const inputs = tokenizer(texts, { padding: true, truncation: true });
     const { text_embeds } = await model(inputs);
-    const direct = await ours.embedText(tensorRows(inputs.input_ids as Tensor));
+    const idRows = tensorRows(inputs.input_ids as Tensor);
+    const length = idRows[0]?.length ?? 0;
+    const flat = await ours.embedTexts({
+      ids: BigInt64Array.from(idRows.flat(), BigInt),
+      count: idRows.length,
+      length,
+      lengths: idRows.map(() => length),
+    });
+    const direct = idRows.map((_, r) => flat.slice(r * ours.embeddingDim, (r + 1) * ours.embeddingDim));
     embeddingRows(text_embeds as Tensor).forEach((row, i) => {
       expect(cosine(row, direct[i] as Float32Array), texts[i]).toBeGreaterThanOrEqual(0.9999);
     });
@@ -115,7 +124,8 @@ describe("tiny CLIP through Transformers.js", () => {
     const { pixel_values } = await processor(images);
     expect((pixel_values as Tensor).dims).toEqual([4, 3, 224, 224]);
     const { image_embeds } = await model({ pixel_values });
-    const direct = await ours.embedImages((pixel_values as Tensor).data as Float32Array, 4);
+    const flat = await ours.embedImages((pixel_values as Tensor).data as Float32Array, 4);
+    const direct = [0, 1, 2, 3].map((r) => flat.slice(r * ours.embeddingDim, (r + 1) * ours.embeddingDim));
     embeddingRows(image_embeds as Tensor).forEach((row, i) => {
       expect(cosine(row, direct[i] as Float32Array)).toBeGreaterThanOrEqual(0.9999);
     });

@@ -4,7 +4,7 @@ export const EDGE_MODEL = {
   "embeddingDim": 128,
   "contextLength": 77,
   "imageSize": 224,
-  "logitScale": 14.282512989658594,
+  "logitScale": 15.780767054542771,
   "preprocessing": {
     "version": "pil-exact-1+a6ecfc7f1c",
     "settings": {
