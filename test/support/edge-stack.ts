@@ -57,7 +57,8 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await miniflare.ready;
   await applyMigrations(await miniflare.getD1Database("DB"));
-  const key = await createApiKey({ url: url.origin, adminToken: ADMIN_TOKEN }, { name: "e2e", plan: "pro" });
+  const adminToken = bindings.ADMIN_TOKEN ?? ADMIN_TOKEN;
+  const key = await createApiKey({ url: url.origin, adminToken }, { name: "e2e", plan: "pro" });
   return {
     edgeUrl: url.origin,
     gpu,
