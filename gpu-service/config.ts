@@ -19,8 +19,10 @@ export interface ServiceConfig {
   /** Batch shapes the service runs, and warms up before it is ready; batches are padded to the next one. */
   batchSizes: number[];
   maxWaitMs: number;
-  /** Items that may wait in each batcher before new requests get 503 + Retry-After. */
+  /** Images that may wait to be batched before new requests get 503 + Retry-After (each holds its bytes). */
   maxQueue: number;
+  /** The same for texts: a few hundred bytes each, and one classify request may bring a thousand. */
+  maxTextQueue: number;
   /** A request still unanswered after this long gets 503 (the edge retries elsewhere). */
   requestTimeoutMs: number;
   /** Worker threads that decode and resample images (0: the event-loop thread resamples). */
@@ -92,6 +94,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     batchSizes: [...new Set(batchSizes)],
     maxWaitMs: integer("BATCH_MAX_WAIT_MS", env.BATCH_MAX_WAIT_MS ?? "5", 0, 10_000),
     maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
+    maxTextQueue: integer("MAX_TEXT_QUEUE", env.MAX_TEXT_QUEUE ?? "8192", 1, 10_000_000),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
     preprocessThreads: integer(
       "PREPROCESS_THREADS",

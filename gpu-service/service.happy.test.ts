@@ -82,6 +82,20 @@ describe.skipIf(!modelPresent())("GPU service over HTTP (real model, real onnxru
     }
   });
 
+  it("embeds a frame of 1,024 texts (a classify with many labels × templates sends them at once)", async () => {
+    const tokenizer = await loadClipTokenizer(TEST_MODEL_DIR);
+    const texts = Array.from({ length: 1024 }, (_, i) => tokenizer.encode(`a photo of ${i} red circles`));
+    const response = await signedPost(
+      `${service.url}/v1/embed/texts`,
+      frame({ kind: "texts", dtype: "f16", texts }),
+    );
+    expect(response.status).toBe(200);
+    const decoded = decodeResponse(new Uint8Array(await response.arrayBuffer()), { maxItems: 1024 });
+    if (!decoded.ok) throw new Error(decoded.message);
+    expect(decoded.value.items).toHaveLength(1024);
+    expect(decoded.value.items.every((item) => item.status === "ok")).toBe(true);
+  });
+
   it("fails over-long and out-of-vocabulary texts alone", async () => {
     const tokenizer = await loadClipTokenizer(TEST_MODEL_DIR);
     const ok = tokenizer.encode("a red square");

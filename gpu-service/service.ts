@@ -59,7 +59,7 @@ export async function startService(
     vocabularySize: tokenizer.vocabularySize,
     maxBatchSize,
     maxWaitMs: config.maxWaitMs,
-    maxQueue: config.maxQueue,
+    maxQueue: config.maxTextQueue,
     observer: metrics.observer("text"),
     onItemError: (code) => metrics.itemFailed("text", code),
   });

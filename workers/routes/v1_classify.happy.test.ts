@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClassifyResponse } from "../../src/api/index.ts";
+import { type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
 import { ALL_LABELS, bytesOf, callWorker, postJson, shape } from "../test-support/worker.ts";
 
 const templates = ["a photo of a {}."];
@@ -26,6 +26,35 @@ describe("POST /v1/classify", () => {
     expect(labels.map((l) => l.score)).toEqual([...labels.map((l) => l.score)].sort((a, b) => b - a));
     for (const l of labels) expect(Math.abs(l.similarity)).toBeLessThanOrEqual(1);
   });
+
+  it("uses the default template ensemble over all 32 labels (224 prompts in one GPU batch) and still ranks right", async () => {
+    const response = await postJson("/v1/classify", {
+      images: [{ base64: shape("white circle").base64 }],
+      labels: ALL_LABELS,
+      top_k: 1,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as ClassifyResponse;
+    expect(body.results[0]?.labels[0]?.label).toBe("white circle");
+    expect(body.usage.texts_computed + body.usage.texts_cached).toBe(
+      ALL_LABELS.length * DEFAULT_TEMPLATES.length,
+    );
+  });
+
+  it("takes 1,000 labels through the default templates (7,000 prompts, several GPU frames) and finds the right one", async () => {
+    const labels = Array.from({ length: 1000 }, (_, i) =>
+      i === 617 ? "orange star" : `${ALL_LABELS[i % 32]} number ${i}`,
+    );
+    const response = await postJson("/v1/classify", {
+      images: [{ base64: shape("orange star").base64 }],
+      labels,
+      top_k: 3,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as ClassifyResponse;
+    expect(body.results[0]?.labels.map((l) => l.label)).toContain("orange star");
+    expect(body.usage.texts_computed + body.usage.texts_cached).toBe(1000 * DEFAULT_TEMPLATES.length);
+  }, 120_000);
 
   it("gives probabilities over all labels that sum to one when top_k is left out", async () => {
     const response = await postJson("/v1/classify", {

@@ -8,6 +8,10 @@ import {
 } from "../../src/protocol/index.ts";
 import type { GpuClient, GpuFailureCode } from "./gpu-client/gpu-client.ts";
 
+/** The GPU tier's limit of texts per frame, and how many such frames one request keeps in flight. */
+const TEXTS_PER_FRAME = 1024;
+const FRAMES_IN_FLIGHT = 2;
+
 export type InferenceFailure = {
   ok: false;
   code: GpuFailureCode | "no_caption_bank";
@@ -53,24 +57,35 @@ export class Inference {
     rows: readonly Uint32Array[],
     signal?: AbortSignal,
   ): Promise<{ ok: true; embeddings: Float32Array[] } | InferenceFailure> {
-    const result = await this.call(
-      "/v1/embed/texts",
-      { kind: "texts", dtype: "f16" as EmbeddingDtype, texts: rows },
-      signal,
-    );
-    if (!result.ok) return result;
-    const failed = result.items.find((item) => !item.ok);
-    if (failed && !failed.ok)
+    // A frame carries at most TEXTS_PER_FRAME texts; 1,000 labels × 32 templates need several, sent a few at a
+    // time so the GPU tier's text queue is not flooded by one request.
+    const chunks: (readonly Uint32Array[])[] = [];
+    for (let start = 0; start < rows.length; start += TEXTS_PER_FRAME)
+      chunks.push(rows.slice(start, start + TEXTS_PER_FRAME));
+    const answers: ({ ok: true; items: EmbeddedItem[] } | InferenceFailure)[] = [];
+    for (let start = 0; start < chunks.length; start += FRAMES_IN_FLIGHT) {
+      const wave = chunks.slice(start, start + FRAMES_IN_FLIGHT);
+      answers.push(
+        ...(await Promise.all(
+          wave.map((texts) =>
+            this.call("/v1/embed/texts", { kind: "texts", dtype: "f16" as EmbeddingDtype, texts }, signal),
+          ),
+        )),
+      );
+      const failure = answers.find((answer) => !answer.ok);
+      if (failure && !failure.ok) return failure;
+    }
+    const items = answers.flatMap((answer) => (answer.ok ? answer.items : []));
+    const failed = items.find((item) => !item.ok);
+    if (failed && !failed.ok) {
       return {
         ok: false,
         code: "upstream_error",
         message: `a text failed on the GPU tier: ${failed.code} ${failed.message}`,
         retryAfterSeconds: 1,
       };
-    return {
-      ok: true,
-      embeddings: result.items.map((item) => (item as { embedding: Float32Array }).embedding),
-    };
+    }
+    return { ok: true, embeddings: items.map((item) => (item as { embedding: Float32Array }).embedding) };
   }
 
   /** All images of a request in one signed call; the GPU tier embeds them and searches its caption bank. */
@@ -100,7 +115,9 @@ export class Inference {
     const sent = await this.send(path, request, signal);
     if (!sent.ok) return sent;
     const { response } = sent;
-    const decoded = decodeResponse(new Uint8Array(await response.arrayBuffer()), { maxItems: 1024 });
+    const decoded = decodeResponse(new Uint8Array(await response.arrayBuffer()), {
+      maxItems: TEXTS_PER_FRAME,
+    });
     if (!decoded.ok)
       return {
         ok: false,
@@ -126,7 +143,7 @@ export class Inference {
     request: Parameters<typeof encodeRequest>[0],
     signal?: AbortSignal,
   ): Promise<{ ok: true; response: Response } | InferenceFailure> {
-    const frame = encodeRequest(request, { maxItems: 1024 });
+    const frame = encodeRequest(request, { maxItems: TEXTS_PER_FRAME });
     if (!frame.ok) throw new Error(`encoding a GPU request failed: ${frame.message}`);
     const sent = await this.client.post(path, frame.value, CONTENT_TYPE, signal);
     if (!sent.ok) return sent;

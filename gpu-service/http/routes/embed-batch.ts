@@ -63,13 +63,16 @@ async function embedBatch(c: Context, deps: ServiceDeps, kind: "images" | "texts
     throw reason;
   }
   const items = settled.map((s) => toItem((s as PromiseFulfilledResult<EmbedOutcome>).value));
-  const encoded = encodeResponse({
-    dtype: request.dtype,
-    dim: deps.model.embeddingDim,
-    modelId: deps.model.folder.id,
-    preprocessingVersion: deps.preprocessingVersion,
-    items,
-  });
+  const encoded = encodeResponse(
+    {
+      dtype: request.dtype,
+      dim: deps.model.embeddingDim,
+      modelId: deps.model.folder.id,
+      preprocessingVersion: deps.preprocessingVersion,
+      items,
+    },
+    { maxItems: MAX_TEXTS_PER_FRAME },
+  );
   if (!encoded.ok) throw new Error(`encoding the response failed: ${encoded.message}`);
   return c.body(encoded.value, 200, { "content-type": CONTENT_TYPE });
 }
