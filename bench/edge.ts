@@ -97,7 +97,14 @@ for (const n of [10, 100, 1000])
   );
 
 if (!values.skipStack) {
-  const stack = await startEdgeStack();
+  // A plan without practical limits: the bench measures throughput, not the pro plan's 50 requests/s.
+  const unlimited = {
+    requests_per_second: 1e6,
+    burst: 1e6,
+    monthly_quota: { images: 1e12, texts: 1e12 },
+    prices_micros: { request: 0, image: 0, text_computed: 0, text_cached: 0 },
+  };
+  const stack = await startEdgeStack({ BILLING_PLANS: JSON.stringify({ free: unlimited, pro: unlimited }) });
   const renders = await Promise.all(
     Array.from({ length: 16 }, (_, i) =>
       renderShapeSample(0xed6e, i, { pairs: "all", shortSide: [400, 800] }),
