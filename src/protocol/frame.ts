@@ -85,6 +85,39 @@ export function readPrefix(bytes: Uint8Array): Prefix | FrameError {
 }
 
 /** Normalises the accepted inputs to one Uint8Array without copying. */
+/**
+ * The checks every decoder starts with: the whole frame within the size limit, at least its header, a valid prefix
+ * of the expected direction. Returns the bytes, the prefix and the resolved limits.
+ */
+export function openFrame(
+  input: Uint8Array | ArrayBuffer,
+  limits: Partial<FrameLimits> | undefined,
+  headerBytes: number,
+  direction: "request" | "response",
+): { bytes: Uint8Array; prefix: Prefix; limit: FrameLimits } | FrameError {
+  const limit = resolveLimits(limits);
+  const bytes = asBytes(input);
+  if (bytes.length > limit.maxFrameBytes) {
+    return frameError(
+      "limit_exceeded",
+      `frame is ${bytes.length} bytes; the limit is ${limit.maxFrameBytes}`,
+    );
+  }
+  if (bytes.length < headerBytes) {
+    return frameError(
+      "malformed_frame",
+      `frame is ${bytes.length} bytes; a ${direction} header needs ${headerBytes}`,
+    );
+  }
+  const prefix = readPrefix(bytes);
+  if ("ok" in prefix) return prefix;
+  if ((prefix.type === "response") !== (direction === "response")) {
+    const other = direction === "response" ? "request" : "response";
+    return frameError("malformed_frame", `expected a ${direction} frame, got a ${other}`);
+  }
+  return { bytes, prefix, limit };
+}
+
 export function asBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   return input instanceof Uint8Array ? input : new Uint8Array(input);
 }

@@ -10,12 +10,11 @@
  */
 import { type EmbeddingDtype, type FrameError, type FrameResult, frameError } from "./codes.ts";
 import {
-  asBytes,
   dataViewOf,
   type FrameLimits,
   LITTLE_ENDIAN_HOST,
+  openFrame,
   PREFIX_BYTES,
-  readPrefix,
   readUint32s,
   resolveLimits,
   writePrefix,
@@ -118,24 +117,9 @@ export function decodeRequest(
   input: Uint8Array | ArrayBuffer,
   limits?: Partial<FrameLimits>,
 ): FrameResult<BatchRequest> {
-  const limit = resolveLimits(limits);
-  const bytes = asBytes(input);
-  if (bytes.length > limit.maxFrameBytes) {
-    return frameError(
-      "limit_exceeded",
-      `frame is ${bytes.length} bytes; the limit is ${limit.maxFrameBytes}`,
-    );
-  }
-  if (bytes.length < HEADER_BYTES) {
-    return frameError(
-      "malformed_frame",
-      `frame is ${bytes.length} bytes; a request header needs ${HEADER_BYTES}`,
-    );
-  }
-  const prefix = readPrefix(bytes);
-  if ("ok" in prefix) return prefix;
-  if (prefix.type === "response")
-    return frameError("malformed_frame", "expected a request frame, got a response");
+  const opened = openFrame(input, limits, HEADER_BYTES, "request");
+  if ("ok" in opened) return opened;
+  const { bytes, prefix, limit } = opened;
 
   const view = dataViewOf(bytes);
   const count = view.getUint32(PREFIX_BYTES, true);

@@ -26,17 +26,16 @@ import {
   nameOfCode,
 } from "./codes.ts";
 import {
-  asBytes,
   dataViewOf,
   decodeUtf8,
   encodeUtf8,
   encodeUtf8Truncated,
   type FrameLimits,
   LITTLE_ENDIAN_HOST,
+  openFrame,
   PREFIX_BYTES,
   paddingTo4,
   readFloat32s,
-  readPrefix,
   readUint16s,
   resolveLimits,
   writePrefix,
@@ -175,24 +174,9 @@ export function decodeResponse(
   input: Uint8Array | ArrayBuffer,
   limits?: Partial<FrameLimits>,
 ): FrameResult<BatchResponse> {
-  const limit = resolveLimits(limits);
-  const bytes = asBytes(input);
-  if (bytes.length > limit.maxFrameBytes) {
-    return frameError(
-      "limit_exceeded",
-      `frame is ${bytes.length} bytes; the limit is ${limit.maxFrameBytes}`,
-    );
-  }
-  if (bytes.length < HEADER_BYTES) {
-    return frameError(
-      "malformed_frame",
-      `frame is ${bytes.length} bytes; a response header needs ${HEADER_BYTES}`,
-    );
-  }
-  const prefix = readPrefix(bytes);
-  if ("ok" in prefix) return prefix;
-  if (prefix.type !== "response")
-    return frameError("malformed_frame", "expected a response frame, got a request");
+  const opened = openFrame(input, limits, HEADER_BYTES, "response");
+  if ("ok" in opened) return opened;
+  const { bytes, prefix, limit } = opened;
 
   const view = dataViewOf(bytes);
   const count = view.getUint32(PREFIX_BYTES, true);
