@@ -29,7 +29,9 @@ export {
   csvLine,
   formatMicros,
   type RecordInput,
+  sumUnits,
   type Units,
+  type UnitTotals,
   type UsageRecord,
   UsageRecordSchema,
 } from "./usage-record.ts";

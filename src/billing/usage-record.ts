@@ -118,3 +118,26 @@ function csvField(value: string | number): string {
   const text = typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+
+/** Totals of billed units and cost, over records or over days of a report. */
+export interface UnitTotals {
+  requests: number;
+  images: number;
+  texts_computed: number;
+  texts_cached: number;
+  cost_micros: number;
+}
+
+/** Sums units and cost. @example sumUnits([{ requests: 1, images: 2, … }, …]).images */
+export function sumUnits(rows: readonly UnitTotals[]): UnitTotals {
+  return rows.reduce<UnitTotals>(
+    (sum, r) => ({
+      requests: sum.requests + r.requests,
+      images: sum.images + r.images,
+      texts_computed: sum.texts_computed + r.texts_computed,
+      texts_cached: sum.texts_cached + r.texts_cached,
+      cost_micros: sum.cost_micros + r.cost_micros,
+    }),
+    { requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 },
+  );
+}

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { CURRENCY, dayOf, formatMicros, monthBounds, parseBound } from "../../src/billing/index.ts";
+import { CURRENCY, dayOf, formatMicros, monthBounds, parseBound, sumUnits } from "../../src/billing/index.ts";
 import { billingFor, planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
@@ -23,16 +23,7 @@ export function registerV1Usage(app: App): void {
     const toDay = dayOf((bound(query.to, "to") ?? now + 1) - 1);
     const report = await billing.meter(key.id).usage({ fromDay, toDay });
     const plan = planNamed(billing.config, key.plan);
-    const totals = report.days.reduce(
-      (sum, d) => ({
-        requests: sum.requests + d.requests,
-        images: sum.images + d.images,
-        texts_computed: sum.texts_computed + d.texts_computed,
-        texts_cached: sum.texts_cached + d.texts_cached,
-        cost_micros: sum.cost_micros + d.cost_micros,
-      }),
-      { requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 },
-    );
+    const totals = sumUnits(report.days);
     return c.json({
       object: "usage",
       key_id: key.id,

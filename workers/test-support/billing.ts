@@ -120,16 +120,4 @@ export async function expectProblem(response: Response, status: number, code: st
   return problem;
 }
 
-/** Sums the units of records. */
-export function sumUnits(records: readonly UsageRecord[]) {
-  return records.reduce(
-    (sum, r) => ({
-      requests: sum.requests + r.requests,
-      images: sum.images + r.images,
-      texts_computed: sum.texts_computed + r.texts_computed,
-      texts_cached: sum.texts_cached + r.texts_cached,
-      cost_micros: sum.cost_micros + r.cost_micros,
-    }),
-    { requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 },
-  );
-}
+export { sumUnits } from "../../src/billing/index.ts";
