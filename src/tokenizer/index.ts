@@ -13,14 +13,7 @@ export { decodeCompactVocabulary, encodeCompactVocabulary } from "./compact-form
 export { type CompiledVocabulary, compileVocabulary } from "./compiled-vocabulary.ts";
 export { huggingFaceTokenizerFiles } from "./huggingface-format.ts";
 export { cleanText, pretokenize, splitWords } from "./pretokenize.ts";
-export {
-  type ClipVocabulary,
-  parseMerges,
-  VocabularyError,
-  vocabularyFromHuggingFace,
-  vocabularyFromMerges,
-  vocabularyFromTokenizerJson,
-} from "./vocabulary.ts";
+export * from "./vocabulary.ts";
 
 /**
  * Loads a CLIP tokenizer from disk: a Hugging Face model folder (`vocab.json` + `merges.txt`, else `tokenizer.json`),

@@ -80,3 +80,12 @@ export function billUsage(c: Context, usage: Usage): Usage {
 export function modelHeaders(services: Services): Record<string, string> {
   return { "x-clip-model": services.model.id, "x-clip-preprocessing": services.model.preprocessing.version };
 }
+
+/** 422 `all_inputs_failed`: every image of the request failed on the GPU tier (nothing is billed). In request order. */
+export function allImagesFailed(failures: readonly { code: string; message: string }[]): ApiError {
+  const errors = failures.map(({ code, message }, i) => ({
+    pointer: `/images/${i}`,
+    detail: `${code}: ${message}`,
+  }));
+  return new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+}

@@ -4,7 +4,7 @@ import { ApiError } from "../middleware/problem/index.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
-import { type App, billUsage, modelHeaders, upstreamError, usageOf } from "./shared.ts";
+import { type App, allImagesFailed, billUsage, modelHeaders, upstreamError, usageOf } from "./shared.ts";
 
 const DEFAULT_TOP_K = 5;
 
@@ -22,11 +22,9 @@ export function registerV1Captions(app: App): void {
     if (!answer.ok) throw upstreamError(answer) ?? new ApiError("upstream_error", answer.message);
     const served = answer.results.filter((r) => r.status === "ok").length;
     if (served === 0) {
-      const errors = answer.results.map((r, i) => ({
-        pointer: `/images/${i}`,
-        detail: `${r.status}: ${"message" in r ? r.message : ""}`,
-      }));
-      throw new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+      throw allImagesFailed(
+        answer.results.map((r) => ({ code: r.status, message: "message" in r ? r.message : "" })),
+      );
     }
     const body: CaptionsResponse = {
       model: services.model.id,

@@ -11,10 +11,10 @@ import {
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
-import type { EmbeddedItem } from "../services/inference.ts";
 import { rankLabels } from "../services/rank-labels.ts";
 import {
   type App,
+  allImagesFailed,
   billUsage,
   computeTextsOn,
   modelHeaders,
@@ -54,7 +54,8 @@ export function registerV1Classify(app: App): void {
       ]);
       if (!embedded.ok) throw embedded;
       const okImages = embedded.items.filter((item) => item.ok).length;
-      if (okImages === 0) throw allFailed(embedded.items);
+      // None succeeded, so every item carries its failure.
+      if (okImages === 0) throw allImagesFailed(embedded.items as { code: string; message: string }[]);
       const warnings = truncationWarnings(labels.truncated, (i) => `/labels/${i}`, "label");
       const body: ClassifyResponse = {
         model: services.model.id,
@@ -145,11 +146,4 @@ async function readClassifyInput(c: Context): Promise<ClassifyInput> {
     templates: request.templates ?? [...DEFAULT_TEMPLATES],
     topK: request.top_k ?? request.labels.length,
   };
-}
-
-function allFailed(items: EmbeddedItem[]): ApiError {
-  const errors = items.flatMap((item, i) =>
-    item.ok ? [] : [{ pointer: `/images/${i}`, detail: `${item.code}: ${item.message}` }],
-  );
-  return new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
 }
