@@ -5,10 +5,10 @@ import {
   type ItemErrorStatus,
   isFrameContentType,
 } from "../../../src/protocol/index.ts";
-import { BatcherClosedError, QueueFullError } from "../../batching/index.ts";
 import type { CaptionHit } from "../../captions/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
+import { requestDeadline } from "../request-deadline.ts";
 import { MAX_IMAGES_PER_FRAME } from "./embed-batch.ts";
 
 export const DEFAULT_TOP_K = 5;
@@ -56,8 +56,7 @@ async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
   if (frame.value.kind !== "images")
     return problem(c, "invalid_input", `this route takes images, the frame holds ${frame.value.kind}`);
 
-  const timeout = AbortSignal.timeout(deps.config.requestTimeoutMs);
-  const signal = AbortSignal.any([timeout, c.req.raw.signal]);
+  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
   const settled = await Promise.allSettled(
     frame.value.images.map(async (bytes): Promise<CaptionResult> => {
       const embedded = await deps.images.embed(bytes, signal);
@@ -66,17 +65,8 @@ async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
     }),
   );
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failure) {
-    const reason = failure.reason;
-    if (reason instanceof QueueFullError)
-      return problem(c, "overloaded", reason.message, reason.retryAfterMs / 1000);
-    // An image embedded just before shutdown whose search arrives after the search queue closed.
-    if (reason instanceof BatcherClosedError) return problem(c, "shutting_down", reason.message, 1);
-    if (timeout.aborted)
-      return problem(c, "timeout", `no answer within ${deps.config.requestTimeoutMs} ms`, 1);
-    if (c.req.raw.signal.aborted) return problem(c, "invalid_input", "the client went away");
-    throw reason;
-  }
+  // A search can also be refused by shutdown: an image embedded just before it, searched after the queue closed.
+  if (failure) return problemFor(failure.reason) ?? Promise.reject(failure.reason);
   const body: CaptionsResponse = {
     model: deps.model.folder.id,
     preprocessing: deps.preprocessingVersion,

@@ -6,10 +6,10 @@ import {
   isFrameContentType,
   type ResponseItem,
 } from "../../../src/protocol/index.ts";
-import { QueueFullError } from "../../batching/index.ts";
 import type { EmbedOutcome } from "../../embedders/types.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
+import { requestDeadline } from "../request-deadline.ts";
 
 // Images are heavy, so a frame carries at most one model batch of them; texts are light, and a classify request
 // with many labels sends all its cache misses at once (the batcher cuts them into model batches).
@@ -42,9 +42,7 @@ async function embedBatch(c: Context, deps: ServiceDeps, kind: "images" | "texts
     return problem(c, "invalid_input", `at most ${MAX_IMAGES_PER_FRAME} images per request`);
   }
 
-  // One signal for the whole request: the client going away or the timeout cancels every item still queued.
-  const timeout = AbortSignal.timeout(deps.config.requestTimeoutMs);
-  const signal = AbortSignal.any([timeout, c.req.raw.signal]);
+  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
   const request = frame.value;
   const pending =
     request.kind === "images"
@@ -53,15 +51,7 @@ async function embedBatch(c: Context, deps: ServiceDeps, kind: "images" | "texts
   const settled = await Promise.allSettled(pending);
 
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failure) {
-    const reason = failure.reason;
-    if (reason instanceof QueueFullError)
-      return problem(c, "overloaded", reason.message, reason.retryAfterMs / 1000);
-    if (timeout.aborted)
-      return problem(c, "timeout", `no answer within ${deps.config.requestTimeoutMs} ms`, 1);
-    if (c.req.raw.signal.aborted) return problem(c, "invalid_input", "the client went away");
-    throw reason;
-  }
+  if (failure) return problemFor(failure.reason) ?? Promise.reject(failure.reason);
   const items = settled.map((s) => toItem((s as PromiseFulfilledResult<EmbedOutcome>).value));
   const encoded = encodeResponse(
     {

@@ -1,9 +1,9 @@
 import type { Context, Hono } from "hono";
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
 import { dot, softmax } from "../../../src/vector/index.ts";
-import { QueueFullError } from "../../batching/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
+import { requestDeadline } from "../request-deadline.ts";
 
 const MAX_LABELS = 1000;
 const MAX_LABEL_CHARS = 1000;
@@ -31,7 +31,7 @@ async function zeroShot(c: Context, deps: ServiceDeps): Promise<Response> {
   const parsed = parsePayload(payload);
   if (typeof parsed === "string") return problem(c, "invalid_input", parsed);
 
-  const signal = AbortSignal.any([AbortSignal.timeout(deps.config.requestTimeoutMs), c.req.raw.signal]);
+  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
   const rows = deps.tokenizer.tokenize(
     parsed.labels.map((label) => parsed.template.replaceAll("{}", label)),
     { contextLength: deps.model.folder.contextLength },
@@ -57,10 +57,7 @@ async function zeroShot(c: Context, deps: ServiceDeps): Promise<Response> {
     results.sort((a, b) => b.score - a.score);
     return c.json(results);
   } catch (error) {
-    if (error instanceof QueueFullError)
-      return problem(c, "overloaded", error.message, error.retryAfterMs / 1000);
-    if (signal.aborted) return problem(c, "timeout", "no answer in time", 1);
-    throw error;
+    return problemFor(error) ?? Promise.reject(error);
   }
 }
 
