@@ -17,7 +17,13 @@ const ConfigSchema = z.object({
     )
     .pipe(z.array(z.url()).min(1)),
   GPU_SHARED_SECRET: z.string().min(32, "GPU_SHARED_SECRET must be at least 32 characters"),
+  /** Longest single attempt on one GPU backend. */
   GPU_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  /**
+   * Everything a request does at the edge after its body has been read — URL fetches, queueing, retries on other
+   * backends, the hosted fallback — fits in this; its answer comes by then.
+   */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
   TEXT_CACHE_TTL_SECONDS: z.coerce
     .number()
     .int()

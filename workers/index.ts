@@ -5,6 +5,7 @@ import { apiKeyAuth } from "./middleware/api-key/index.ts";
 import { metering } from "./middleware/metering/index.ts";
 import { handleError, notFound } from "./middleware/problem/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
+import { requestScope } from "./middleware/request-scope/index.ts";
 import { registerAdminKeysCreate } from "./routes/admin_keys_create.ts";
 import { registerAdminKeysGet } from "./routes/admin_keys_get.ts";
 import { registerAdminKeysList } from "./routes/admin_keys_list.ts";
@@ -25,6 +26,7 @@ export function createApp(): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   app.use("*", requestId());
   app.use("*", provideServices());
+  app.use("*", requestScope());
   app.use("/v1/*", apiKeyAuth());
   app.use("/v1/*", metering());
   app.use("/admin/*", adminAuth());

@@ -6,7 +6,7 @@ import { ApiError } from "../middleware/problem/index.ts";
 
 /**
  * The request body as bytes, refused past the limit before it is parsed: first from Content-Length, then while
- * streaming (a client may lie or stream without a length).
+ * streaming (a client may lie or stream without a length). Starts the request's deadline once it has arrived.
  */
 export async function readBodyBytes(
   c: Context,
@@ -17,6 +17,8 @@ export async function readBodyBytes(
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
   const read = await readCapped(c.req.raw.body, maxBytes);
   if (!read.ok) throw tooLarge();
+  // The request's deadline covers its work, not a slow upload.
+  c.get("scope").start();
   return read.bytes;
 }
 

@@ -2,31 +2,14 @@ import type { Context, Hono } from "hono";
 import type { Usage, Warning } from "../../src/api/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
 import type { Services } from "../services/index.ts";
-import type { InferenceFailure } from "../services/inference.ts";
-import type { ComputeTexts } from "../services/text-embeddings/text-embedding-service.ts";
-import { TextComputeError } from "../services/text-embeddings/text-embedding-service.ts";
+import type { TextRequest } from "../services/text-embeddings/text-embedding-service.ts";
+import type { CallBudget } from "../services/upstream.ts";
 
 export type App = Hono<{ Bindings: Env }>;
 
-/** The GPU tier as the text cache's compute function. */
-export function computeTextsOn(services: Services, signal?: AbortSignal): ComputeTexts {
-  return async (rows) => {
-    const result = await services.inference.embedTexts(rows, signal);
-    return result.ok ? { ok: true, embeddings: result.embeddings } : { ok: false, error: result };
-  };
-}
-
-/** Turns a GPU-tier failure (direct, or inside a TextComputeError) into the public error. */
-export function upstreamError(error: unknown): ApiError | undefined {
-  const failure = (error instanceof TextComputeError ? error.cause : error) as InferenceFailure | undefined;
-  if (failure?.ok !== false || !("code" in failure)) return undefined;
-  // Retry-After only where waiting helps: the GPU tier busy, down or slow.
-  const transient = failure.code === "gpu_unavailable" || failure.code === "upstream_timeout";
-  return new ApiError(
-    failure.code,
-    failure.message,
-    transient ? { retryAfterSeconds: failure.retryAfterSeconds } : {},
-  );
+/** What the text cache needs from a request: its budget (or a child of it), and its `waitUntil`. */
+export function textRequest(c: Context, budget: CallBudget = c.get("scope")): TextRequest {
+  return { budget, waitUntil: waitUntilOf(c) };
 }
 
 export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {

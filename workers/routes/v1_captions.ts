@@ -4,7 +4,8 @@ import { ApiError } from "../middleware/problem/index.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
-import { type App, allImagesFailed, billUsage, modelHeaders, upstreamError, usageOf } from "./shared.ts";
+import { servedOrThrow } from "../services/upstream.ts";
+import { type App, allImagesFailed, billUsage, modelHeaders, usageOf } from "./shared.ts";
 
 const DEFAULT_TOP_K = 5;
 
@@ -18,18 +19,17 @@ export function registerV1Captions(app: App): void {
     const services = c.get("services");
     const { images: sources, topK } = await readCaptionsInput(c);
     const images = await resolveImages(sources);
-    const answer = await services.inference.captions(images, topK, c.req.raw.signal);
-    if (!answer.ok) throw upstreamError(answer) ?? new ApiError("upstream_error", answer.message);
-    const served = answer.results.filter((r) => r.status === "ok").length;
+    const results = servedOrThrow(await services.inference.captions(images, topK, c.get("scope")));
+    const served = results.filter((r) => r.status === "ok").length;
     if (served === 0) {
       throw allImagesFailed(
-        answer.results.map((r) => ({ code: r.status, message: "message" in r ? r.message : "" })),
+        results.map((r) => ({ code: r.status, message: "message" in r ? r.message : "" })),
       );
     }
     const body: CaptionsResponse = {
       model: services.model.id,
       preprocessing: services.model.preprocessing.version,
-      results: answer.results.map((r) =>
+      results: results.map((r) =>
         r.status === "ok" && "captions" in r
           ? { captions: r.captions.map(({ text, score }) => ({ text, score })) }
           : { captions: [], error: { code: r.status, message: "message" in r ? r.message : "" } },

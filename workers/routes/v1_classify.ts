@@ -12,16 +12,15 @@ import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-bo
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
 import { rankLabels } from "../services/rank-labels.ts";
+import { servedOrThrow } from "../services/upstream.ts";
 import {
   type App,
   allImagesFailed,
   billUsage,
-  computeTextsOn,
   modelHeaders,
+  textRequest,
   truncationWarnings,
-  upstreamError,
   usageOf,
-  waitUntilOf,
 } from "./shared.ts";
 
 interface ClassifyInput {
@@ -39,44 +38,35 @@ interface ClassifyInput {
 export function registerV1Classify(app: App): void {
   app.post("/v1/classify", async (c) => {
     const services = c.get("services");
+    const scope = c.get("scope");
     const input = await readClassifyInput(c);
     const images = await resolveImages(input.images);
-    const signal = c.req.raw.signal;
-    try {
-      const [labels, embedded] = await Promise.all([
-        services.texts.embedLabels(
-          input.labels,
-          input.templates,
-          computeTextsOn(services, signal),
-          waitUntilOf(c),
-        ),
-        services.inference.embedImages(images, signal),
-      ]);
-      if (!embedded.ok) throw embedded;
-      const okImages = embedded.items.filter((item) => item.ok).length;
-      // None succeeded, so every item carries its failure.
-      if (okImages === 0) throw allImagesFailed(embedded.items as { code: string; message: string }[]);
-      const warnings = truncationWarnings(labels.truncated, (i) => `/labels/${i}`, "label");
-      const body: ClassifyResponse = {
-        model: services.model.id,
-        preprocessing: services.model.preprocessing.version,
-        provider: "gpu",
-        results: embedded.items.map((item) =>
-          rankLabels(item, input.labels, input.topK, labels.embeddings, services.model.logitScale),
-        ),
-        usage: billUsage(c, usageOf(okImages, labels)),
-        ...(warnings.length ? { warnings } : {}),
-      };
-      return c.json(body, 200, modelHeaders(services));
-    } catch (error) {
-      const upstream = upstreamError(error);
-      if (upstream?.code === "gpu_unavailable" && services.hf)
-        return classifyOnHuggingFace(c, services, input, images);
-      throw upstream ?? error;
-    }
+    const answer = await scope.all([
+      (budget) => services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
+      (budget) => services.inference.embedImages(images, budget),
+    ]);
+    if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf)
+      return classifyOnHuggingFace(c, services, input, images);
+    const [labels, items] = servedOrThrow(answer);
+    const okImages = items.filter((item) => item.ok).length;
+    // None succeeded, so every item carries its failure.
+    if (okImages === 0) throw allImagesFailed(items as { code: string; message: string }[]);
+    const warnings = truncationWarnings(labels.truncated, (i) => `/labels/${i}`, "label");
+    const body: ClassifyResponse = {
+      model: services.model.id,
+      preprocessing: services.model.preprocessing.version,
+      provider: "gpu",
+      results: items.map((item) =>
+        rankLabels(item, input.labels, input.topK, labels.embeddings, services.model.logitScale),
+      ),
+      usage: billUsage(c, usageOf(okImages, labels)),
+      ...(warnings.length ? { warnings } : {}),
+    };
+    return c.json(body, 200, modelHeaders(services));
   });
 }
 
+/** The hosted fallback, within what is left of the request's deadline. */
 async function classifyOnHuggingFace(
   c: Context,
   services: Services,
@@ -84,11 +74,13 @@ async function classifyOnHuggingFace(
   images: Uint8Array[],
 ): Promise<Response> {
   const hf = services.hf as NonNullable<Services["hf"]>;
+  const scope = c.get("scope");
+  const signal = AbortSignal.any([scope.signal, AbortSignal.timeout(Math.max(1, scope.remainingMs()))]);
   const template = input.templates[0] ?? "a photo of a {}.";
   const results = await Promise.all(
     images.map(async (image) => {
       try {
-        const ranked = await hf.classify(image, input.labels, template, c.req.raw.signal);
+        const ranked = await hf.classify(image, input.labels, template, signal);
         return {
           labels: ranked.slice(0, input.topK).map(({ label, score }) => ({ label, score, similarity: null })),
         };
@@ -97,7 +89,9 @@ async function classifyOnHuggingFace(
           labels: [],
           error: {
             code: "upstream_error",
-            message: `the hosted fallback failed: ${(error as Error).message}`,
+            message: signal.aborted
+              ? "the hosted fallback did not answer within the request's deadline"
+              : `the hosted fallback failed: ${(error as Error).message}`,
           },
         };
       }

@@ -9,16 +9,9 @@ import { ApiError } from "../middleware/problem/index.ts";
 import { imageSources } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { resolveImages } from "../services/images/resolve-images.ts";
-import {
-  type App,
-  billUsage,
-  computeTextsOn,
-  modelHeaders,
-  truncationWarnings,
-  upstreamError,
-  usageOf,
-  waitUntilOf,
-} from "./shared.ts";
+import type { EmbeddedItem } from "../services/inference.ts";
+import { servedOrThrow, succeeded } from "../services/upstream.ts";
+import { type App, billUsage, modelHeaders, textRequest, truncationWarnings, usageOf } from "./shared.ts";
 
 /**
  * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.
@@ -54,59 +47,51 @@ export function registerV1Embeddings(app: App): void {
         (i) => `/input/${images[i]?.index}/image`,
       ),
     );
-    const signal = c.req.raw.signal;
-    try {
-      const [embeddedTexts, embeddedImages] = await Promise.all([
+    const answer = await c.get("scope").all([
+      (budget) =>
         services.texts.embedTexts(
           texts.map((t) => t.text),
-          computeTextsOn(services, signal),
-          waitUntilOf(c),
+          textRequest(c, budget),
         ),
+      (budget) =>
         imageBytes.length
-          ? services.inference.embedImages(imageBytes, signal)
-          : Promise.resolve({ ok: true as const, items: [] }),
-      ]);
-      if (!embeddedImages.ok) throw embeddedImages;
-      const failed = embeddedImages.items.flatMap((item, i) =>
-        item.ok
-          ? []
-          : [{ pointer: `/input/${images[i]?.index}/image`, detail: `${item.code}: ${item.message}` }],
+          ? services.inference.embedImages(imageBytes, budget)
+          : Promise.resolve(succeeded<EmbeddedItem[]>([])),
+    ]);
+    const [embeddedTexts, embeddedImages] = servedOrThrow(answer);
+    const failed = embeddedImages.flatMap((item, i) =>
+      item.ok
+        ? []
+        : [{ pointer: `/input/${images[i]?.index}/image`, detail: `${item.code}: ${item.message}` }],
+    );
+    if (failed.length)
+      throw new ApiError(
+        "image_decode_failed",
+        `${failed.length} image(s) could not be decoded; nothing was billed`,
+        { errors: failed },
       );
-      if (failed.length)
-        throw new ApiError(
-          "image_decode_failed",
-          `${failed.length} image(s) could not be decoded; nothing was billed`,
-          { errors: failed },
-        );
 
-      const vectors: Float32Array[] = new Array(items.length);
-      for (const [k, { index }] of texts.entries())
-        vectors[index] = embeddedTexts.embeddings[k] as Float32Array;
-      for (const [k, { index }] of images.entries())
-        vectors[index] = (embeddedImages.items[k] as { embedding: Float32Array }).embedding;
-      const base64 = request.encoding_format === "base64";
-      const warnings = truncationWarnings(
-        embeddedTexts.truncated,
-        (k) => `/input/${texts[k]?.index}`,
-        "text",
-      );
-      const body: EmbeddingsResponse = {
-        object: "list",
-        data: vectors.map((vector, index) => ({
-          object: "embedding",
-          index,
-          embedding: base64
-            ? encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength))
-            : Array.from(vector),
-        })),
-        model: services.model.id,
-        preprocessing: services.model.preprocessing.version,
-        usage: billUsage(c, usageOf(images.length, embeddedTexts)),
-        ...(warnings.length ? { warnings } : {}),
-      };
-      return c.json(body, 200, modelHeaders(services));
-    } catch (error) {
-      throw upstreamError(error) ?? error;
-    }
+    const vectors: Float32Array[] = new Array(items.length);
+    for (const [k, { index }] of texts.entries())
+      vectors[index] = embeddedTexts.embeddings[k] as Float32Array;
+    for (const [k, { index }] of images.entries())
+      vectors[index] = (embeddedImages[k] as { embedding: Float32Array }).embedding;
+    const base64 = request.encoding_format === "base64";
+    const warnings = truncationWarnings(embeddedTexts.truncated, (k) => `/input/${texts[k]?.index}`, "text");
+    const body: EmbeddingsResponse = {
+      object: "list",
+      data: vectors.map((vector, index) => ({
+        object: "embedding",
+        index,
+        embedding: base64
+          ? encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength))
+          : Array.from(vector),
+      })),
+      model: services.model.id,
+      preprocessing: services.model.preprocessing.version,
+      usage: billUsage(c, usageOf(images.length, embeddedTexts)),
+      ...(warnings.length ? { warnings } : {}),
+    };
+    return c.json(body, 200, modelHeaders(services));
   });
 }

@@ -45,16 +45,19 @@ export function servicesFor(env: Env): Services {
     maxAttempts: Math.min(3, config.GPU_BACKENDS.length),
     breaker: { failureThreshold: 3, cooldownMs: 5_000 },
   });
+  const inference = new Inference(gpu, {
+    id: EDGE_MODEL.id,
+    preprocessingVersion: EDGE_MODEL.preprocessing.version,
+  });
   const services: Services = {
     config,
     model: EDGE_MODEL,
     tokenizer,
     gpu,
-    inference: new Inference(gpu, {
-      id: EDGE_MODEL.id,
-      preprocessingVersion: EDGE_MODEL.preprocessing.version,
-    }),
+    inference,
     texts: new TextEmbeddingService({
+      encoder: inference,
+      computeDeadlineMs: config.REQUEST_DEADLINE_MS,
       tokenizer,
       modelId: EDGE_MODEL.id,
       vocabularyHash: EDGE_MODEL.vocabulary.hash,

@@ -8,46 +8,71 @@ export interface CircuitBreakerOptions {
 type State =
   | { kind: "closed"; failures: number }
   | { kind: "open"; until: number }
-  | { kind: "half-open"; probing: boolean };
+  /** `probeUntil`: when the probe in flight stops holding the trial, even if its outcome never arrives. */
+  | { kind: "half-open"; probeUntil: number | undefined };
+
+/** What a call was granted: an ordinary call on a closed circuit, or the one half-open probe. */
+export type Admission = "call" | "probe";
 
 /**
  * A per-backend circuit breaker: after `failureThreshold` consecutive failures the backend is skipped for
- * `cooldownMs`; then one request probes it (half-open), and its outcome closes or re-opens the circuit. A backend can
+ * `cooldownMs`; then one call probes it (half-open), and its outcome closes or re-opens the circuit. A backend can
  * also ask for a pause itself (a 503 with Retry-After), which opens the circuit for that long.
+ *
+ * The probe holds the trial on a lease: in Workers a request's pending promises are dropped when it ends, so an
+ * outcome may never be reported. When the lease runs out the next call probes instead, so a lost outcome can delay
+ * recovery by one lease at most, never wedge the circuit.
  *
  * @example
  * const breaker = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 5_000 });
- * if (breaker.tryAcquire(Date.now())) { ok ? breaker.onSuccess() : breaker.onFailure(Date.now()); }
+ * const admission = breaker.tryAcquire(Date.now(), 30_000);
+ * if (admission) { ok ? breaker.onSuccess() : breaker.onFailure(Date.now()); }
  */
 export class CircuitBreaker {
   private state: State = { kind: "closed", failures: 0 };
   private readonly options: CircuitBreakerOptions;
+  private probeDone: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: CircuitBreakerOptions) {
     this.options = options;
   }
 
-  /** Whether a call may go to this backend now; in half-open state only one probe at a time may. */
-  tryAcquire(now: number): boolean {
+  /** Claims a call at `now`; in half-open state only one probe at a time, holding the trial for `leaseMs`. */
+  tryAcquire(now: number, leaseMs: number): Admission | false {
     if (this.state.kind === "open") {
       if (now < this.state.until) return false;
-      this.state = { kind: "half-open", probing: false };
+      this.state = { kind: "half-open", probeUntil: undefined };
     }
-    if (this.state.kind === "half-open") {
-      if (this.state.probing) return false;
-      this.state.probing = true;
-    }
-    return true;
+    if (this.state.kind === "closed") return "call";
+    if (this.state.probeUntil !== undefined && now < this.state.probeUntil) return false;
+    this.state = { kind: "half-open", probeUntil: now + leaseMs };
+    this.settleProbe();
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.probeDone = { promise, resolve };
+    return "probe";
   }
 
   /** Whether a call could go through now, without claiming the half-open probe. */
   isAvailable(now: number): boolean {
     if (this.state.kind === "open") return now >= this.state.until;
-    return this.state.kind === "closed" || !this.state.probing;
+    if (this.state.kind === "closed") return true;
+    return this.state.probeUntil === undefined || now >= this.state.probeUntil;
+  }
+
+  /** While a probe is deciding: resolves once it has (or was given up); undefined when no probe is in flight. */
+  probeSettled(now: number): { settled: Promise<void>; leaseEndsIn: number } | undefined {
+    if (this.state.kind !== "half-open" || this.state.probeUntil === undefined || !this.probeDone)
+      return undefined;
+    if (now >= this.state.probeUntil) return undefined;
+    return { settled: this.probeDone.promise, leaseEndsIn: this.state.probeUntil - now };
   }
 
   onSuccess(): void {
     this.state = { kind: "closed", failures: 0 };
+    this.settleProbe();
   }
 
   onFailure(now: number): void {
@@ -56,19 +81,36 @@ export class CircuitBreaker {
       return;
     }
     this.state = { kind: "open", until: now + this.options.cooldownMs };
+    this.settleProbe();
+  }
+
+  /**
+   * A call ended without saying anything about the backend (its own request cancelled it, or its deadline was
+   * shorter than a fair timeout): a probe frees the trial for the next call; an ordinary call changes nothing.
+   */
+  onAbandoned(admission: Admission): void {
+    if (admission !== "probe" || this.state.kind !== "half-open") return;
+    this.state = { kind: "half-open", probeUntil: undefined };
+    this.settleProbe();
   }
 
   /** The backend said it cannot take work for a while (503 + Retry-After): skip it that long. */
   pauseFor(now: number, ms: number): void {
     this.state = { kind: "open", until: now + Math.max(ms, 0) };
+    this.settleProbe();
   }
 
-  /** When this backend may be tried again (now, if it may be tried now). */
+  /** When this backend may be tried again (now, if it may be tried now or a probe is deciding). */
   availableAt(now: number): number {
     return this.state.kind === "open" ? Math.max(now, this.state.until) : now;
   }
 
   get status(): "closed" | "open" | "half-open" {
     return this.state.kind;
+  }
+
+  private settleProbe(): void {
+    this.probeDone?.resolve();
+    this.probeDone = undefined;
   }
 }

@@ -23,6 +23,8 @@ const refused = () => Promise.reject(new TypeError("connection refused"));
 const A = "http://a.test";
 const B = "http://b.test";
 
+const LATER = { deadline: Number.MAX_SAFE_INTEGER };
+
 function client(fetch: typeof globalThis.fetch, now = () => 0, backends = [A, B]) {
   return new GpuClient({
     backends,
@@ -39,15 +41,15 @@ function client(fetch: typeof globalThis.fetch, now = () => 0, backends = [A, B]
 describe("GpuClient", () => {
   it("retries on another backend when a connection is refused (no response, so nothing was processed)", async () => {
     const { fetch, calls } = scripted({ [A]: [refused], [B]: [ok] });
-    const result = await client(fetch).post("/v1/embed/texts", new Uint8Array([1]), "x");
-    expect(result.ok && result.backend).toBe(B);
+    const result = await client(fetch).post("/v1/embed/texts", new Uint8Array([1]), "x", LATER);
+    expect(result.ok && result.value.backend).toBe(B);
     expect(calls).toEqual([A, B]);
   });
 
   it("does not retry after a 500: the backend may have done the work", async () => {
     const { fetch, calls } = scripted({ [A]: [() => new Response("boom", { status: 500 })], [B]: [ok] });
-    const result = await client(fetch).post("/p", new Uint8Array(), "x");
-    expect(result).toMatchObject({ ok: false, code: "upstream_error" });
+    const result = await client(fetch).post("/p", new Uint8Array(), "x", LATER);
+    expect(result).toMatchObject({ ok: false, failure: { code: "upstream_error" } });
     expect(calls).toEqual([A]);
   });
 
@@ -58,11 +60,11 @@ describe("GpuClient", () => {
       [B]: [ok, ok],
     });
     const c = client(fetch, () => now);
-    expect((await c.post("/p", new Uint8Array(), "x")).ok).toBe(true);
-    expect((await c.post("/p", new Uint8Array(), "x")).ok).toBe(true);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
     expect(calls).toEqual([A, B, B]);
     now = 3001;
-    await c.post("/p", new Uint8Array(), "x");
+    await c.post("/p", new Uint8Array(), "x", LATER);
     expect(calls.at(-1)).toBe(A);
   });
 
@@ -70,13 +72,13 @@ describe("GpuClient", () => {
     let now = 0;
     const { fetch, calls } = scripted({ [A]: [refused, refused], [B]: [refused, refused] });
     const c = client(fetch, () => now);
-    await c.post("/p", new Uint8Array(), "x");
-    await c.post("/p", new Uint8Array(), "x");
+    await c.post("/p", new Uint8Array(), "x", LATER);
+    await c.post("/p", new Uint8Array(), "x", LATER);
     expect(c.snapshot().map((b) => b.circuit)).toEqual(["open", "open"]);
     const before = calls.length;
-    const result = await c.post("/p", new Uint8Array(), "x");
+    const result = await c.post("/p", new Uint8Array(), "x", LATER);
     expect(calls.length).toBe(before);
-    expect(result).toMatchObject({ ok: false, code: "gpu_unavailable", retryAfterSeconds: 5 });
+    expect(result).toMatchObject({ ok: false, failure: { code: "gpu_unavailable", retryAfterSeconds: 5 } });
     now = 5000;
     expect(c.snapshot().every((b) => b.circuit === "open")).toBe(true);
   });
@@ -86,12 +88,110 @@ describe("GpuClient", () => {
     const slow = () => new Promise<Response>((resolve) => (release = () => resolve(ok())));
     const { fetch, calls } = scripted({ [A]: [slow, ok], [B]: [ok] });
     const c = client(fetch);
-    const first = c.post("/p", new Uint8Array(), "x");
+    const first = c.post("/p", new Uint8Array(), "x", LATER);
     await Promise.resolve();
-    await c.post("/p", new Uint8Array(), "x");
+    await c.post("/p", new Uint8Array(), "x", LATER);
     release();
     await first;
     expect(calls).toEqual([A, B]);
+  });
+
+  it("counts calls in flight on leases, so a call the runtime drops cannot leak the count", async () => {
+    let now = 0;
+    const never = () => new Promise<Response>(() => {});
+    const { fetch } = scripted({ [A]: [never] });
+    const c = client(fetch, () => now, [A]);
+    void c.post("/p", new Uint8Array(), "x", LATER);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(c.snapshot()[0]?.outstanding).toBe(1);
+    now = 1000 + 1000; // the attempt's timeout (1000 ms) plus the lease's margin
+    expect(c.snapshot()[0]?.outstanding).toBe(0);
+  });
+
+  it("settles its in-flight count when its request's signal aborts", async () => {
+    const now = 0;
+    const hang = (_: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))),
+      );
+    const c = new GpuClient({
+      backends: [A],
+      secret: "s".repeat(40),
+      timeoutMs: 60_000,
+      maxAttempts: 1,
+      breaker: { failureThreshold: 1, cooldownMs: 100 },
+      fetch: hang as typeof globalThis.fetch,
+      now: () => now,
+    });
+    await c.post("/p", new Uint8Array(), "x", { deadline: 0 }); // already late: no attempt
+    expect(c.snapshot()[0]).toMatchObject({ circuit: "closed", outstanding: 0 });
+    const controller = new AbortController();
+    const pending = c.post("/p", new Uint8Array(), "x", { deadline: 60_000, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(c.snapshot()[0]?.outstanding).toBe(1);
+    controller.abort();
+    expect(await pending).toMatchObject({ ok: false, failure: { code: "cancelled" } });
+    expect(c.snapshot()[0]).toMatchObject({ circuit: "closed", outstanding: 0 });
+  });
+
+  it("a call that finds the only backend probing waits for the probe's verdict instead of failing", async () => {
+    let now = 0;
+    let answerProbe: () => void = () => {};
+    const probe = () => new Promise<Response>((resolve) => (answerProbe = () => resolve(ok())));
+    const { fetch, calls } = scripted({ [A]: [refused, probe, ok] });
+    const c = new GpuClient({
+      backends: [A],
+      secret: "s".repeat(40),
+      timeoutMs: 1000,
+      maxAttempts: 1,
+      breaker: { failureThreshold: 1, cooldownMs: 100 },
+      fetch,
+      now: () => now,
+    });
+    await c.post("/p", new Uint8Array(), "x", LATER); // opens the circuit
+    now = 100;
+    const first = c.post("/p", new Uint8Array(), "x", LATER); // the probe
+    await new Promise((r) => setTimeout(r, 10));
+    const second = c.post("/p", new Uint8Array(), "x", LATER); // a sibling: must not fail just because it is second
+    await new Promise((r) => setTimeout(r, 10));
+    answerProbe();
+    expect((await first).ok).toBe(true);
+    expect((await second).ok).toBe(true);
+    expect(calls).toEqual([A, A, A]);
+    expect(c.snapshot()[0]).toMatchObject({ circuit: "closed", outstanding: 0 });
+  });
+
+  it("retries a draining backend's request elsewhere and skips it; a shed request goes elsewhere without pausing", async () => {
+    const problem = (code: string) => () =>
+      new Response(JSON.stringify({ code }), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", "retry-after": "7" },
+      });
+    const draining = scripted({ [A]: [problem("shutting_down")], [B]: [ok, ok] });
+    const c = client(draining.fetch);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(c.snapshot().map((b) => b.circuit)).toEqual(["open", "closed"]);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(draining.calls).toEqual([A, B, B]);
+
+    const shedding = scripted({ [A]: [problem("shed"), ok], [B]: [ok] });
+    const d = client(shedding.fetch);
+    expect((await d.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(d.snapshot().map((b) => b.circuit)).toEqual(["closed", "closed"]);
+    expect((await d.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(shedding.calls).toEqual([A, B, A]);
+  });
+
+  it("cuts each attempt to the call's deadline and sends what is left in the signed query", async () => {
+    let seen = "";
+    const fetch = (async (input: RequestInfo | URL) => {
+      seen = String(input);
+      return ok();
+    }) as typeof globalThis.fetch;
+    await client(fetch, () => 1_000, [A]).post("/v1/captions?top_k=3", new Uint8Array(), "x", {
+      deadline: 1_250,
+    });
+    expect(new URL(seen).search).toBe("?top_k=3&deadline_ms=250");
   });
 
   it("signs every request for the path it calls", async () => {
@@ -100,7 +200,12 @@ describe("GpuClient", () => {
       headers = new Headers(init?.headers);
       return ok();
     }) as typeof globalThis.fetch;
-    await client(fetch, Date.now, [A]).post("/v1/embed/images", new Uint8Array([1, 2]), "application/x");
+    await client(fetch, Date.now, [A]).post(
+      "/v1/embed/images",
+      new Uint8Array([1, 2]),
+      "application/x",
+      LATER,
+    );
     expect(headers?.get("x-clip-signature")).toMatch(/^v1=[0-9a-f]{64}$/);
     expect(headers?.get("x-clip-timestamp")).toMatch(/^\d+$/);
   });
@@ -113,14 +218,38 @@ describe("CircuitBreaker", () => {
     expect(breaker.status).toBe("closed");
     breaker.onFailure(0);
     expect(breaker.status).toBe("open");
-    expect(breaker.tryAcquire(50)).toBe(false);
-    expect(breaker.tryAcquire(100)).toBe(true);
+    expect(breaker.tryAcquire(50, 1000)).toBe(false);
+    expect(breaker.tryAcquire(100, 1000)).toBe("probe");
     expect(breaker.status).toBe("half-open");
-    expect(breaker.tryAcquire(100)).toBe(false);
+    expect(breaker.tryAcquire(100, 1000)).toBe(false);
     breaker.onFailure(100);
     expect(breaker.status).toBe("open");
-    expect(breaker.tryAcquire(200)).toBe(true);
+    expect(breaker.tryAcquire(200, 1000)).toBe("probe");
     breaker.onSuccess();
     expect(breaker.status).toBe("closed");
+    expect(breaker.tryAcquire(200, 1000)).toBe("call");
+  });
+
+  it("a probe whose outcome never arrives stops holding the trial when its lease ends", () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100 });
+    breaker.onFailure(0);
+    expect(breaker.tryAcquire(100, 500)).toBe("probe");
+    // Its request ended and the runtime dropped it: no onSuccess/onFailure ever comes.
+    expect(breaker.isAvailable(599)).toBe(false);
+    expect(breaker.tryAcquire(599, 500)).toBe(false);
+    expect(breaker.isAvailable(600)).toBe(true);
+    expect(breaker.tryAcquire(600, 500)).toBe("probe");
+  });
+
+  it("an abandoned probe frees the trial at once and tells waiters", async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100 });
+    breaker.onFailure(0);
+    expect(breaker.tryAcquire(100, 10_000)).toBe("probe");
+    const waiting = breaker.probeSettled(100);
+    expect(waiting?.leaseEndsIn).toBe(10_000);
+    breaker.onAbandoned("probe");
+    await waiting?.settled;
+    expect(breaker.status).toBe("half-open");
+    expect(breaker.tryAcquire(101, 10_000)).toBe("probe");
   });
 });

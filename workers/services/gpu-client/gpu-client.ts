@@ -1,11 +1,13 @@
 import { signRequest } from "../../../src/signing/index.ts";
-import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.ts";
+import { type CallBudget, failed, type Outcome, type UpstreamFailure } from "../upstream.ts";
+import { type Admission, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.ts";
+import { InFlight } from "./in-flight.ts";
 
 export interface GpuClientOptions {
   /** Base URLs of the GPU tier's replicas. */
   backends: readonly string[];
   secret: string;
-  /** Per attempt; an attempt that gets no answer in time fails (and counts against its backend). */
+  /** Longest single attempt; each attempt is also cut to what is left of the call's deadline. */
   timeoutMs: number;
   /** Attempts per call, each on a different backend. */
   maxAttempts: number;
@@ -15,27 +17,39 @@ export interface GpuClientOptions {
   random?: () => number;
 }
 
-export type GpuFailureCode = "gpu_unavailable" | "upstream_timeout" | "upstream_error";
-
-export type GpuResult =
-  | { ok: true; response: Response; backend: string }
-  | { ok: false; code: GpuFailureCode; message: string; retryAfterSeconds: number };
+/** A backend's answer that is not a refusal of the tier itself: 2xx, or a 4xx about the request. */
+export interface GpuAnswer {
+  status: number;
+  body: Uint8Array;
+  contentType: string;
+  backend: string;
+}
 
 interface Backend {
   url: string;
-  outstanding: number;
   breaker: CircuitBreaker;
+  inFlight: InFlight;
 }
 
+type AttemptResult = { retry: boolean; outcome: Outcome<GpuAnswer> };
+
+/** Times a call waits for another call's half-open probe before giving up on a backend. */
+const MAX_PROBE_WAITS = 3;
+
 /**
- * Calls the GPU tier: signs each request, routes it to the healthy backend with the fewest requests in flight, and
- * retries on another backend only where that is safe — when no response arrived (connection refused or reset) or
- * the backend refused before doing any work (503). When every backend is open-circuited it answers at once with
- * `gpu_unavailable` and a Retry-After, never waiting on a dead host.
+ * Calls the GPU tier: signs each request (its remaining deadline in the signed query as `deadline_ms`), routes it to
+ * the healthy backend with the fewest calls in flight, and retries on another backend only where that is safe — no
+ * response arrived (connection refused or reset), or the backend refused before doing any work (503: draining,
+ * warming, queue full, or it would miss this call's deadline). When every circuit is open it answers at once with
+ * `gpu_unavailable` and a Retry-After; while a recovering backend's probe is deciding, it waits for that verdict.
+ *
+ * Bookkeeping cannot leak: every attempt settles its in-flight count and its breaker outcome on every path (success,
+ * failure, timeout, abort), and both are leases besides, so an attempt the runtime drops (its request ended) stops
+ * counting when its lease ends.
  *
  * @example
- * const result = await client.post("/v1/embed/images", frame, CONTENT_TYPE);
- * if (!result.ok) return problem(c, result.code, result.message, result.retryAfterSeconds);
+ * const result = await client.post("/v1/embed/images", frame, CONTENT_TYPE, { deadline: Date.now() + 30_000 });
+ * if (!result.ok) throw upstreamProblem(result.failure);
  */
 export class GpuClient {
   private readonly backends: Backend[];
@@ -49,116 +63,224 @@ export class GpuClient {
     this.options = options;
     this.backends = options.backends.map((url) => ({
       url: url.replace(/\/+$/, ""),
-      outstanding: 0,
       breaker: new CircuitBreaker(options.breaker),
+      inFlight: new InFlight(),
     }));
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
 
-  async post(path: string, body: Uint8Array, contentType: string, signal?: AbortSignal): Promise<GpuResult> {
+  /** The backends' hosts, which image URLs may never name. */
+  hosts(): string[] {
+    return this.backends.map((b) => new URL(b.url).hostname);
+  }
+
+  async post(
+    path: string,
+    body: Uint8Array,
+    contentType: string,
+    budget: CallBudget,
+  ): Promise<Outcome<GpuAnswer>> {
     const tried = new Set<Backend>();
-    let last: GpuResult | undefined;
-    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
-      const backend = this.pick(tried);
-      if (!backend) break;
-      tried.add(backend);
-      const result = await this.attempt(backend, path, body, contentType, signal);
-      if (result.ok || !result.retry) return result.result;
-      last = result.result;
+    let last: UpstreamFailure | undefined;
+    let waits = 0;
+    for (let attempt = 0; attempt < this.options.maxAttempts; ) {
+      if (budget.signal?.aborted)
+        return failed("cancelled", "the request ended before the GPU tier answered");
+      const remaining = budget.deadline - this.now();
+      if (remaining <= 0) return this.deadlinePassed();
+      const picked = this.pick(tried, remaining);
+      if (!picked) {
+        if (waits++ < MAX_PROBE_WAITS && (await this.waitForProbe(tried, budget))) continue;
+        break;
+      }
+      attempt++;
+      tried.add(picked.backend);
+      const result = await this.attempt(picked.backend, picked.admission, path, body, contentType, budget);
+      if (!result.retry) return result.outcome;
+      if (!result.outcome.ok) last = result.outcome.failure;
     }
-    return last ?? this.unavailable();
+    return last ? { ok: false, failure: last } : this.unavailable();
   }
 
-  /** Per backend: circuit state and requests in flight, for /healthz and tests. */
+  /** Per backend: circuit state and calls in flight, for /healthz and tests. */
   snapshot(): { url: string; circuit: string; outstanding: number }[] {
-    return this.backends.map((b) => ({ url: b.url, circuit: b.breaker.status, outstanding: b.outstanding }));
+    const now = this.now();
+    return this.backends.map((b) => ({
+      url: b.url,
+      circuit: b.breaker.status,
+      outstanding: b.inFlight.count(now),
+    }));
   }
 
-  private pick(exclude: ReadonlySet<Backend>): Backend | undefined {
+  private pick(
+    exclude: ReadonlySet<Backend>,
+    remainingMs: number,
+  ): { backend: Backend; admission: Admission } | undefined {
     const now = this.now();
     const candidates = this.backends.filter((b) => !exclude.has(b) && b.breaker.isAvailable(now));
     if (candidates.length === 0) return undefined;
-    const fewest = Math.min(...candidates.map((b) => b.outstanding));
-    const best = candidates.filter((b) => b.outstanding === fewest);
-    const chosen = best[Math.floor(this.random() * best.length)] as Backend;
-    return chosen.breaker.tryAcquire(now) ? chosen : undefined;
+    const load = candidates.map((b) => b.inFlight.count(now));
+    const fewest = Math.min(...load);
+    const best = candidates.filter((_, i) => load[i] === fewest);
+    const backend = best[Math.floor(this.random() * best.length)] as Backend;
+    const admission = backend.breaker.tryAcquire(now, this.leaseMs(remainingMs));
+    return admission ? { backend, admission } : undefined;
+  }
+
+  /** Waits (within the budget) for a probe deciding on an untried backend; false when there is none. */
+  private async waitForProbe(tried: ReadonlySet<Backend>, budget: CallBudget): Promise<boolean> {
+    const now = this.now();
+    const probes = this.backends
+      .filter((b) => !tried.has(b))
+      .map((b) => b.breaker.probeSettled(now))
+      .filter((p) => p !== undefined);
+    if (probes.length === 0) return false;
+    const waitMs = Math.min(budget.deadline - now, ...probes.map((p) => p.leaseEndsIn));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort = () => {};
+    await Promise.race([
+      ...probes.map((p) => p.settled),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, waitMs));
+        onAbort = resolve;
+        budget.signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    if (timer !== undefined) clearTimeout(timer);
+    budget.signal?.removeEventListener("abort", onAbort);
+    return true;
   }
 
   private async attempt(
     backend: Backend,
+    admission: Admission,
     path: string,
     body: Uint8Array,
     contentType: string,
-    signal: AbortSignal | undefined,
-  ): Promise<{ ok: boolean; retry: boolean; result: GpuResult }> {
-    // Counted from the moment the backend is chosen, so concurrent calls see each other before any await.
-    backend.outstanding++;
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    budget: CallBudget,
+  ): Promise<AttemptResult> {
+    const remaining = budget.deadline - this.now();
+    const attemptMs = Math.max(1, Math.min(this.options.timeoutMs, remaining));
+    // A timeout the deadline cut short says little about the backend, so it does not count against it.
+    const fairTimeout = attemptMs === this.options.timeoutMs;
+    const release = backend.inFlight.add(this.now(), this.leaseMs(attemptMs));
+    const timeout = AbortSignal.timeout(attemptMs);
+    const signal = budget.signal ? AbortSignal.any([budget.signal, timeout]) : timeout;
+    const signedPath = `${path}${path.includes("?") ? "&" : "?"}deadline_ms=${Math.ceil(attemptMs)}`;
     try {
-      const headers = await signRequest({ secret: this.options.secret, method: "POST", path, body });
-      const response = await this.fetch(`${backend.url}${path}`, {
+      const headers = await signRequest({
+        secret: this.options.secret,
+        method: "POST",
+        path: signedPath,
+        body,
+      });
+      const response = await this.fetch(`${backend.url}${signedPath}`, {
         method: "POST",
         body,
         headers: { ...headers, "content-type": contentType },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal,
       });
-      if (response.status === 503) {
-        // The backend refused before doing any work (queue full, warming up, draining): safe to try another.
-        const pause = retryAfterMs(response.headers.get("retry-after"));
-        backend.breaker.pauseFor(this.now(), pause);
-        await response.body?.cancel();
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return this.judge(backend, response, bytes);
+    } catch {
+      const now = this.now();
+      if (budget.signal?.aborted) {
+        backend.breaker.onAbandoned(admission);
         return {
-          ok: false,
-          retry: true,
-          result: this.failure("gpu_unavailable", `${backend.url} is busy`, pause / 1000),
-        };
-      }
-      if (response.status >= 500) {
-        backend.breaker.onFailure(this.now());
-        const detail = (await response.text()).slice(0, 200);
-        return {
-          ok: false,
           retry: false,
-          result: this.failure("upstream_error", `backend answered ${response.status}: ${detail}`, 1),
+          outcome: failed("cancelled", "the request ended before the GPU tier answered"),
         };
       }
-      backend.breaker.onSuccess();
-      return { ok: true, retry: false, result: { ok: true, response, backend: backend.url } };
-    } catch (error) {
-      backend.breaker.onFailure(this.now());
       if (timeout.aborted) {
+        if (fairTimeout) backend.breaker.onFailure(now);
+        else backend.breaker.onAbandoned(admission);
         return {
-          ok: false,
           retry: false,
-          result: this.failure(
-            "upstream_timeout",
-            `no answer from the GPU tier within ${this.options.timeoutMs} ms`,
-            1,
-          ),
+          outcome: fairTimeout
+            ? failed("upstream_timeout", `no answer from the GPU tier within ${this.options.timeoutMs} ms`)
+            : this.deadlinePassed(),
         };
       }
-      if (signal?.aborted) throw error;
       // No response at all (refused, reset, DNS): the request was not processed, so another backend may take it.
-      return { ok: false, retry: true, result: this.unavailable() };
+      backend.breaker.onFailure(now);
+      return { retry: true, outcome: this.unavailable() };
     } finally {
-      backend.outstanding--;
+      release();
     }
   }
 
-  private unavailable(): GpuResult {
+  /** Sorts an answer into success, a refusal worth retrying elsewhere, or a final failure, updating the breaker. */
+  private judge(backend: Backend, response: Response, bytes: Uint8Array): AttemptResult {
     const now = this.now();
-    const soonest = Math.min(...this.backends.map((b) => b.breaker.availableAt(now)));
-    return this.failure(
-      "gpu_unavailable",
-      "no inference backend is reachable right now",
-      Math.max(1, (soonest - now) / 1000),
-    );
+    const contentType = response.headers.get("content-type") ?? "";
+    if (response.status === 503) {
+      const code = problemCode(bytes, contentType);
+      const pause = retryAfterMs(response.headers.get("retry-after"));
+      if (code === "timeout") {
+        backend.breaker.onSuccess(); // alive: it answered, only this call ran out of time
+        return { retry: false, outcome: this.deadlinePassed() };
+      }
+      if (code === "shed") {
+        // Alive but too busy to finish this call in time; others with more time left may still go there.
+        backend.breaker.onSuccess();
+        return {
+          retry: true,
+          outcome: failed(
+            "gpu_unavailable",
+            "the GPU tier is overloaded: this request would miss its deadline",
+            pause / 1000,
+          ),
+        };
+      }
+      // Draining, warming up or queue full: the backend refused before doing any work; skip it for its Retry-After.
+      backend.breaker.pauseFor(now, pause);
+      const why =
+        code === "shutting_down" ? "is draining" : code === "not_ready" ? "is warming up" : "is busy";
+      return { retry: true, outcome: failed("gpu_unavailable", `a GPU backend ${why}`, pause / 1000) };
+    }
+    if (response.status >= 500) {
+      backend.breaker.onFailure(now);
+      const detail = new TextDecoder().decode(bytes.subarray(0, 200));
+      return {
+        retry: false,
+        outcome: failed("upstream_error", `the GPU tier answered ${response.status}: ${detail}`),
+      };
+    }
+    backend.breaker.onSuccess();
+    return {
+      retry: false,
+      outcome: {
+        ok: true,
+        value: { status: response.status, body: bytes, contentType, backend: backend.url },
+      },
+    };
   }
 
-  private failure(code: GpuFailureCode, message: string, retryAfterSeconds: number): GpuResult {
-    return { ok: false, code, message, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) };
+  // A lease outlives the attempt's own timeout a little, so only a dropped attempt ever reaches its end.
+  private leaseMs(attemptMs: number): number {
+    return Math.min(this.options.timeoutMs, attemptMs) + 1_000;
+  }
+
+  private deadlinePassed(): { ok: false; failure: UpstreamFailure } {
+    return failed("upstream_timeout", "the request's deadline passed before the GPU tier answered");
+  }
+
+  private unavailable(): { ok: false; failure: UpstreamFailure } {
+    const now = this.now();
+    const soonest = Math.min(...this.backends.map((b) => b.breaker.availableAt(now)));
+    return failed("gpu_unavailable", "no inference backend is reachable right now", (soonest - now) / 1000);
+  }
+}
+
+function problemCode(bytes: Uint8Array, contentType: string): string | undefined {
+  if (!contentType.includes("json")) return undefined;
+  try {
+    const code = (JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

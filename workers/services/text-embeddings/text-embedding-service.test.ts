@@ -2,47 +2,161 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cosineSimilarity } from "../../../src/vector/index.ts";
 import { servicesFor } from "../index.ts";
+import type { TextEmbeddingProvider } from "../inference.ts";
+import type { CallBudget, Outcome } from "../upstream.ts";
 import { asStored, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
 import { TextEmbeddingService } from "./text-embedding-service.ts";
 
+function serviceWith(encoder: TextEmbeddingProvider, name: string) {
+  const services = servicesFor(env);
+  return new TextEmbeddingService({
+    encoder,
+    computeDeadlineMs: 30_000,
+    tokenizer: services.tokenizer,
+    modelId: services.model.id,
+    // A fresh vocabulary hash per test keeps its KV keys apart from every other test's.
+    vocabularyHash: `${name}-${crypto.randomUUID()}`,
+    embeddingDim: services.model.embeddingDim,
+    contextLength: 77,
+    kv: env.TEXT_CACHE,
+    kvTtlSeconds: 3600,
+    lruSize: 100,
+  });
+}
+
+/** An encoder the test answers by hand: each call waits until `answer()` or `fail()`. */
+function manualEncoder(dim: number) {
+  const calls: { rows: number; budget: CallBudget; settle: (o: Outcome<Float32Array[]>) => void }[] = [];
+  const encoder: TextEmbeddingProvider = {
+    embedTexts: (rows, budget) =>
+      new Promise((settle) => {
+        calls.push({ rows: rows.length, budget, settle });
+      }),
+  };
+  const unit = (i: number) => Float32Array.from({ length: dim }, (_, d) => (d === i % dim ? 1 : 0));
+  return {
+    encoder,
+    calls,
+    answer: (call = calls.at(-1)) =>
+      call?.settle({ ok: true, value: Array.from({ length: call.rows }, (_, i) => unit(i)) }),
+    fail: (call = calls.at(-1)) =>
+      call?.settle({
+        ok: false,
+        failure: { code: "gpu_unavailable", message: "down", retryAfterSeconds: 3 },
+      }),
+  };
+}
+
+const later = () => ({ deadline: Date.now() + 60_000 });
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
 describe("TextEmbeddingService", () => {
   it("computes concurrent identical misses once (coalescing), on the real GPU tier", async () => {
     const services = servicesFor(env);
-    const texts = new TextEmbeddingService({
-      tokenizer: services.tokenizer,
-      modelId: services.model.id,
-      vocabularyHash: `coalesce-${Date.now()}`,
-      embeddingDim: services.model.embeddingDim,
-      contextLength: 77,
-      kv: env.TEXT_CACHE,
-      kvTtlSeconds: 3600,
-      lruSize: 100,
-    });
     const batches: number[] = [];
-    const compute = async (rows: Uint32Array[]) => {
-      batches.push(rows.length);
-      const result = await services.inference.embedTexts(rows);
-      return result.ok
-        ? { ok: true as const, embeddings: result.embeddings }
-        : { ok: false as const, error: result };
+    const counting: TextEmbeddingProvider = {
+      embedTexts: (rows, budget) => {
+        batches.push(rows.length);
+        return services.inference.embedTexts(rows, budget);
+      },
     };
+    const texts = serviceWith(counting, "coalesce");
     const pending: Promise<unknown>[] = [];
-    const waitUntil = (p: Promise<unknown>) => pending.push(p);
+    const request = { budget: later(), waitUntil: (p: Promise<unknown>) => void pending.push(p) };
     const words = ["a green star", "a red square", "a green star"];
     const [one, two] = await Promise.all([
-      texts.embedTexts(words, compute, waitUntil),
-      texts.embedTexts(words, compute, waitUntil),
+      texts.embedTexts(words, request),
+      texts.embedTexts(words, request),
     ]);
     await Promise.all(pending);
     expect(batches).toEqual([2]);
+    if (!one.ok || !two.ok) throw new Error("the GPU tier failed");
     // Each request waited on two computed texts (one started them, one joined); its repeat is served once.
-    expect([one.computed, two.computed]).toEqual([2, 2]);
-    expect([one.cached, two.cached]).toEqual([1, 1]);
-    expect(one.embeddings[0]).toEqual(two.embeddings[2]);
-    const third = await texts.embedTexts(words, compute, waitUntil);
-    expect(third).toMatchObject({ computed: 0, cached: 3 });
+    expect([one.value.computed, two.value.computed]).toEqual([2, 2]);
+    expect([one.value.cached, two.value.cached]).toEqual([1, 1]);
+    expect(one.value.embeddings[0]).toEqual(two.value.embeddings[2]);
+    const third = await texts.embedTexts(words, request);
+    expect(third).toMatchObject({ ok: true, value: { computed: 0, cached: 3 } });
     expect(batches).toEqual([2]);
+  });
+
+  it("a shared computation is not tied to the first request: its client leaving does not fail the others", async () => {
+    const fake = manualEncoder(servicesFor(env).model.embeddingDim);
+    const texts = serviceWith(fake.encoder, "first-leaves");
+    const kept: Promise<unknown>[] = [];
+    const waitUntil = (p: Promise<unknown>) => void kept.push(p);
+    const firstClient = new AbortController();
+    const first = texts.embedTexts(["a blue circle"], {
+      budget: { ...later(), signal: firstClient.signal },
+      waitUntil,
+    });
+    await tick();
+    const second = texts.embedTexts(["a blue circle"], { budget: later(), waitUntil });
+    await tick();
+    expect(fake.calls).toHaveLength(1);
+    // The encoder got no request's signal: the computation belongs to none of them.
+    expect(fake.calls[0]?.budget.signal).toBeUndefined();
+    firstClient.abort();
+    expect(await first).toMatchObject({ ok: false, failure: { code: "cancelled" } });
+    fake.answer();
+    expect(await second).toMatchObject({ ok: true, value: { computed: 1 } });
+    await Promise.all(kept);
+  });
+
+  it("finishes and fills the cache when every waiting client has gone", async () => {
+    const fake = manualEncoder(servicesFor(env).model.embeddingDim);
+    const texts = serviceWith(fake.encoder, "all-leave");
+    const kept: Promise<unknown>[] = [];
+    const gone = new AbortController();
+    const request = {
+      budget: { ...later(), signal: gone.signal },
+      waitUntil: (p: Promise<unknown>) => void kept.push(p),
+    };
+    const waiting = [
+      texts.embedTexts(["two red stars"], request),
+      texts.embedTexts(["two red stars"], request),
+    ];
+    await tick();
+    gone.abort();
+    for (const outcome of await Promise.all(waiting)) expect(outcome.ok).toBe(false);
+    fake.answer();
+    await Promise.all(kept); // the Worker's waitUntil: the computation and its cache writes
+    const again = await texts.embedTexts(["two red stars"], { budget: later(), waitUntil: () => {} });
+    expect(again).toMatchObject({ ok: true, value: { computed: 0, cached: 1 } });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("returns the encoder's failure as a value, and computes again on the next call", async () => {
+    const fake = manualEncoder(servicesFor(env).model.embeddingDim);
+    const texts = serviceWith(fake.encoder, "failure");
+    const request = { budget: later(), waitUntil: () => {} };
+    const failing = texts.embedLabels(["green square"], ["a photo of a {}.", "a drawing of a {}."], request);
+    await tick();
+    fake.fail();
+    expect(await failing).toEqual({
+      ok: false,
+      failure: { code: "gpu_unavailable", message: "down", retryAfterSeconds: 3 },
+    });
+    const retried = texts.embedLabels(["green square"], ["a photo of a {}.", "a drawing of a {}."], request);
+    await tick();
+    expect(fake.calls).toHaveLength(2);
+    fake.answer();
+    expect(await retried).toMatchObject({ ok: true, value: { computed: 2, cached: 0 } });
+  });
+
+  it("a waiter whose deadline passes gets upstream_timeout while the computation goes on for the others", async () => {
+    const fake = manualEncoder(servicesFor(env).model.embeddingDim);
+    const texts = serviceWith(fake.encoder, "deadline");
+    const hurried = texts.embedTexts(["one yellow star"], {
+      budget: { deadline: Date.now() + 20 },
+      waitUntil: () => {},
+    });
+    const patient = texts.embedTexts(["one yellow star"], { budget: later(), waitUntil: () => {} });
+    expect(await hurried).toMatchObject({ ok: false, failure: { code: "upstream_timeout" } });
+    fake.answer();
+    expect((await patient).ok).toBe(true);
+    expect(fake.calls).toHaveLength(1);
   });
 });
 

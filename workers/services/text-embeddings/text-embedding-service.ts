@@ -1,13 +1,10 @@
 import { type ClipTokenizer, cleanText } from "../../../src/tokenizer/index.ts";
 import { ensemble } from "../../../src/vector/index.ts";
+import type { TextEmbeddingProvider } from "../inference.ts";
+import { type CallBudget, type Outcome, succeeded, withinBudget } from "../upstream.ts";
 import { labelKey, textKey } from "./keys.ts";
 import { asStored, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
-
-/** Computes embeddings of token-id rows on the GPU tier (unit length, one per row), or fails as a whole. */
-export type ComputeTexts = (
-  rows: Uint32Array[],
-) => Promise<{ ok: true; embeddings: Float32Array[] } | { ok: false; error: unknown }>;
 
 /** The slice of Workers KV the cache uses (KVNamespace satisfies it), so the service also runs outside workerd. */
 export interface TextCacheStore {
@@ -16,6 +13,13 @@ export interface TextCacheStore {
 }
 
 export interface TextEmbeddingServiceOptions {
+  /** Where missing embeddings are computed (the GPU tier). */
+  encoder: TextEmbeddingProvider;
+  /**
+   * How long a computation may run. It is shared by every request that needs the same texts and belongs to none of
+   * them, so it has its own deadline rather than the first request's.
+   */
+  computeDeadlineMs: number;
   tokenizer: ClipTokenizer;
   modelId: string;
   vocabularyHash: string;
@@ -39,32 +43,40 @@ export interface EmbeddedTexts extends TextCounts {
   truncated: boolean[];
 }
 
-/** A failure of the GPU tier, passed through to the caller unchanged. */
-export class TextComputeError extends Error {
-  constructor(cause: unknown) {
-    super("computing text embeddings failed", { cause });
-  }
+/** What one request brings to a lookup: how long it may wait, and how to keep work alive after it answers. */
+export interface TextRequest {
+  budget: CallBudget;
+  /** Keeps shared computations and cache writes running after the response (the Worker's `waitUntil`). */
+  waitUntil: (promise: Promise<unknown>) => void;
 }
 
-type WaitUntil = (promise: Promise<unknown>) => void;
+type Filled = Outcome<{ values: CachedText[]; computed: number; cached: number }>;
 
 const KV_BATCH = 100; // KV's bulk get takes at most 100 keys.
 
 /**
  * The edge's text path: tokenize with the bundled vocabulary, look each text up in the isolate's LRU, then KV (bulk
- * reads), send only the misses to the GPU tier as one batch, write them back to KV after the response
+ * reads), send only the misses to the encoder as one batch, write them back to KV after the response
  * (`waitUntil`). Identical misses in flight at the same time — within a request or across requests in this isolate —
  * are computed once. Label embeddings ensembled over templates are cached the same way.
+ *
+ * A shared computation is not tied to the request that started it: it runs to its own deadline (kept alive by that
+ * request's `waitUntil`), so when the first client disconnects the others still get their answer and the cache is
+ * still filled. Each request waits only as long as its own budget allows. Failures are values, never thrown.
  *
  * Two isolate LRUs: `memo`, keyed by the raw input, makes a warm request skip tokenizing and hashing altogether;
  * `byKey`, keyed like KV (by token ids), shares one entry between spellings that tokenize alike.
  * Built once per isolate; per-request state is passed in.
+ *
+ * @example
+ * const texts = await service.embedTexts(["a dog"], { budget: scope, waitUntil });
+ * if (texts.ok) texts.value.embeddings[0]; else throw upstreamProblem(texts.failure);
  */
 export class TextEmbeddingService {
   private readonly options: TextEmbeddingServiceOptions;
   private readonly memo: Lru<string, CachedText>;
   private readonly byKey: Lru<string, CachedText>;
-  private readonly inFlight = new Map<string, Promise<CachedText>>();
+  private readonly inFlight = new Map<string, Promise<Outcome<CachedText>>>();
 
   constructor(options: TextEmbeddingServiceOptions) {
     this.options = options;
@@ -72,12 +84,8 @@ export class TextEmbeddingService {
     this.byKey = new Lru(options.lruSize);
   }
 
-  /** Unit-length embeddings of raw texts, in order. Throws TextComputeError when the GPU tier fails. */
-  async embedTexts(
-    texts: readonly string[],
-    compute: ComputeTexts,
-    waitUntil: WaitUntil,
-  ): Promise<EmbeddedTexts> {
+  /** Unit-length embeddings of raw texts, in order. */
+  async embedTexts(texts: readonly string[], request: TextRequest): Promise<Outcome<EmbeddedTexts>> {
     return this.resolve(
       texts.map((text) => `t\u0000${text}`),
       1,
@@ -102,11 +110,15 @@ export class TextEmbeddingService {
               truncated: truncated[m] as boolean,
             });
         }
-        if (toCompute.size > 0) this.startComputing(toCompute, compute, waitUntil);
-        const values = await Promise.all(
-          keys.map((key) => found.get(key) ?? (this.inFlight.get(key) as Promise<CachedText>)),
+        if (toCompute.size > 0) this.startComputing(toCompute, request.waitUntil);
+        const pending = keys.map(
+          (key) =>
+            (found.has(key) ? undefined : this.inFlight.get(key)) ??
+            Promise.resolve(succeeded(found.get(key) as CachedText)),
         );
-        return { values, computed, cached: missing.length - computed };
+        const all = await withinBudget(collect(pending), request.budget);
+        if (!all.ok) return all;
+        return succeeded({ values: all.value, computed, cached: missing.length - computed });
       },
     );
   }
@@ -118,9 +130,8 @@ export class TextEmbeddingService {
   async embedLabels(
     labels: readonly string[],
     templates: readonly string[],
-    compute: ComputeTexts,
-    waitUntil: WaitUntil,
-  ): Promise<EmbeddedTexts> {
+    request: TextRequest,
+  ): Promise<Outcome<EmbeddedTexts>> {
     const templateSet = templates.join("\u0001");
     return this.resolve(
       labels.map((label) => `l\u0000${templateSet}\u0000${label}`),
@@ -144,7 +155,9 @@ export class TextEmbeddingService {
           const prompts = uncached.flatMap((m) =>
             templates.map((template) => template.replaceAll("{}", labels[missing[m] as number] as string)),
           );
-          const texts = await this.embedTexts(prompts, compute, waitUntil);
+          const embedded = await this.embedTexts(prompts, request);
+          if (!embedded.ok) return embedded;
+          const texts = embedded.value;
           counts.computed += texts.computed;
           counts.cached += texts.cached;
           const writes: Promise<void>[] = [];
@@ -161,9 +174,9 @@ export class TextEmbeddingService {
             found.set(keys[m] as string, value);
             writes.push(this.store(keys[m] as string, value));
           }
-          waitUntil(Promise.all(writes));
+          request.waitUntil(Promise.all(writes));
         }
-        return { values: keys.map((key) => found.get(key) as CachedText), ...counts };
+        return succeeded({ values: keys.map((key) => found.get(key) as CachedText), ...counts });
       },
     );
   }
@@ -175,8 +188,8 @@ export class TextEmbeddingService {
   private async resolve(
     memoKeys: readonly string[],
     unit: number,
-    fill: (missing: number[]) => Promise<{ values: CachedText[]; computed: number; cached: number }>,
-  ): Promise<EmbeddedTexts> {
+    fill: (missing: number[]) => Promise<Filled>,
+  ): Promise<Outcome<EmbeddedTexts>> {
     const values: (CachedText | undefined)[] = memoKeys.map((key) => this.memo.get(key));
     const firstOf = new Map<string, number>();
     const missing: number[] = [];
@@ -185,17 +198,19 @@ export class TextEmbeddingService {
       firstOf.set(key, missing.length);
       missing.push(i);
     }
-    const filled = missing.length > 0 ? await fill(missing) : { values: [], computed: 0, cached: 0 };
+    const filled: Filled =
+      missing.length > 0 ? await fill(missing) : succeeded({ values: [], computed: 0, cached: 0 });
+    if (!filled.ok) return filled;
     for (const [m, i] of missing.entries())
-      this.memo.set(memoKeys[i] as string, filled.values[m] as CachedText);
-    for (const [i, key] of memoKeys.entries()) values[i] ??= filled.values[firstOf.get(key) as number];
+      this.memo.set(memoKeys[i] as string, filled.value.values[m] as CachedText);
+    for (const [i, key] of memoKeys.entries()) values[i] ??= filled.value.values[firstOf.get(key) as number];
     const served = values as CachedText[];
-    return {
+    return succeeded({
       embeddings: served.map((v) => v.embedding),
       truncated: served.map((v) => v.truncated),
-      computed: filled.computed,
-      cached: filled.cached + (memoKeys.length - missing.length) * unit,
-    };
+      computed: filled.value.computed,
+      cached: filled.value.cached + (memoKeys.length - missing.length) * unit,
+    });
   }
 
   /** The key LRU first, then KV in bulk for what it lacks; KV hits are promoted into the LRU. */
@@ -220,25 +235,40 @@ export class TextEmbeddingService {
     return found;
   }
 
+  /**
+   * Starts one computation for a batch of misses, shared through `inFlight` by every request that needs them. It
+   * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it (and
+   * its cache writes) alive after that request has answered or its client has gone.
+   */
   private startComputing(
     batch: Map<string, { row: Uint32Array; truncated: boolean }>,
-    compute: ComputeTexts,
-    waitUntil: WaitUntil,
+    waitUntil: TextRequest["waitUntil"],
   ): void {
     const entries = [...batch.entries()];
-    const result = compute(entries.map(([, { row }]) => row)).then((r) => {
-      if (!r.ok) throw new TextComputeError(r.error);
-      return r.embeddings;
-    });
-    for (const [i, [key, { truncated }]] of entries.entries()) {
-      const one = result.then((embeddings) => {
-        const value = { embedding: asStored(embeddings[i] as Float32Array), truncated };
-        waitUntil(this.store(key, value));
-        return value;
+    const computation = this.options.encoder
+      .embedTexts(
+        entries.map(([, { row }]) => row),
+        { deadline: Date.now() + this.options.computeDeadlineMs },
+      )
+      .catch((error: unknown) => failedComputation(error));
+    const values = entries.map(([key, { truncated }], i) => {
+      const one = computation.then((outcome): Outcome<CachedText> => {
+        if (!outcome.ok) return outcome;
+        return succeeded({ embedding: asStored(outcome.value[i] as Float32Array), truncated });
       });
-      one.catch(() => {}).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, one);
-    }
+      return one;
+    });
+    waitUntil(
+      computation.then(async (outcome) => {
+        for (const [key] of entries) this.inFlight.delete(key);
+        if (!outcome.ok) return;
+        const settled = await Promise.all(values);
+        await Promise.all(
+          settled.map((v, i) => (v.ok ? this.store(entries[i]?.[0] as string, v.value) : undefined)),
+        );
+      }),
+    );
   }
 
   private store(key: string, value: CachedText): Promise<void> {
@@ -249,4 +279,27 @@ export class TextEmbeddingService {
         // A failed cache write only costs a recomputation later; the answer is already correct.
       });
   }
+}
+
+/** All outcomes' values in order, or the first failure. */
+async function collect<T>(pending: readonly Promise<Outcome<T>>[]): Promise<Outcome<T[]>> {
+  const outcomes = await Promise.all(pending);
+  const values: T[] = [];
+  for (const outcome of outcomes) {
+    if (!outcome.ok) return outcome;
+    values.push(outcome.value);
+  }
+  return succeeded(values);
+}
+
+// The encoder returns failures as values; a throw is a bug in it, reported as an upstream error, never lost.
+function failedComputation(error: unknown): Outcome<never> {
+  return {
+    ok: false,
+    failure: {
+      code: "upstream_error",
+      message: `computing text embeddings failed: ${(error as Error)?.message ?? error}`,
+      retryAfterSeconds: 1,
+    },
+  };
 }
