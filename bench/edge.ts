@@ -13,6 +13,7 @@ import { startEdgeStack } from "../test/support/edge-stack.ts";
 import { frame, signedPost } from "../test/support/gpu-service.ts";
 import { ALL_PAIRS, renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
 import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../workers/generated/model.gen.ts";
+import type { TextEmbeddingProvider } from "../workers/services/inference.ts";
 import { rankLabels } from "../workers/services/rank-labels.ts";
 import {
   type TextCacheStore,
@@ -48,10 +49,9 @@ const randomUnit = () => {
   return v;
 };
 // Precomputed answers stand in for the GPU tier: its time is excluded by design.
-const compute = async (rows: Uint32Array[]) => ({
-  ok: true as const,
-  embeddings: rows.map(() => randomUnit()),
-});
+const precomputed: TextEmbeddingProvider = {
+  embedTexts: async (rows) => ({ ok: true, value: rows.map(() => randomUnit()) }),
+};
 const image = { ok: true as const, embedding: randomUnit() };
 
 async function edgeCpuMs(labelCount: number, warm: boolean): Promise<number> {
@@ -62,6 +62,8 @@ async function edgeCpuMs(labelCount: number, warm: boolean): Promise<number> {
   const body = JSON.stringify({ images: [{ url: "https://x.test/a.jpg" }], labels });
   const service = () =>
     new TextEmbeddingService({
+      encoder: precomputed,
+      computeDeadlineMs: 30_000,
       tokenizer,
       modelId: EDGE_MODEL.id,
       vocabularyHash: "bench",
@@ -74,8 +76,14 @@ async function edgeCpuMs(labelCount: number, warm: boolean): Promise<number> {
   const shared = service();
   const once = async (texts: TextEmbeddingService) => {
     const parsed = JSON.parse(body) as { labels: string[] };
-    const embedded = await texts.embedLabels(parsed.labels, DEFAULT_TEMPLATES, compute, () => {});
-    return JSON.stringify(rankLabels(image, parsed.labels, 5, embedded.embeddings, EDGE_MODEL.logitScale));
+    const embedded = await texts.embedLabels(parsed.labels, DEFAULT_TEMPLATES, {
+      budget: { deadline: Date.now() + 30_000 },
+      waitUntil: () => {},
+    });
+    if (!embedded.ok) throw new Error(embedded.failure.message);
+    return JSON.stringify(
+      rankLabels(image, parsed.labels, 5, embedded.value.embeddings, EDGE_MODEL.logitScale),
+    );
   };
   if (warm) await once(shared);
   const runs = warm ? 200 : 20;

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { type AddressAllowList, parseAllowList } from "../src/net/index.ts";
 import type { ImageLimits } from "./image/errors.ts";
 import type { ExecutionProvider, Precision } from "./model/index.ts";
 
@@ -23,8 +24,16 @@ export interface ServiceConfig {
   maxQueue: number;
   /** The same for texts: a few hundred bytes each, and one classify request may bring a thousand. */
   maxTextQueue: number;
-  /** A request still unanswered after this long gets 503 (the edge retries elsewhere). */
+  /**
+   * A request still unanswered this long after it arrived gets 503 `timeout`; a shorter `deadline_ms` from the edge
+   * shortens it for that request.
+   */
   requestTimeoutMs: number;
+  /**
+   * On SIGTERM, how long the requests already admitted may take to finish; those still unfinished then are answered
+   * 503 `shutting_down` and the process exits anyway.
+   */
+  drainTimeoutMs: number;
   /** Worker threads that decode and resample images (0: the event-loop thread resamples). */
   preprocessThreads: number;
   /** Largest request body, checked before reading it. */
@@ -34,6 +43,8 @@ export interface ServiceConfig {
    * exists, `false` turns captions off (CAPTION_BANK=off).
    */
   captionBankDir: string | false | undefined;
+  /** Non-public addresses image URLs may reach (URL_FETCH_ALLOW); empty: public addresses only. */
+  urlFetchAllow: AddressAllowList;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +107,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
     maxTextQueue: integer("MAX_TEXT_QUEUE", env.MAX_TEXT_QUEUE ?? "8192", 1, 10_000_000),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
+    drainTimeoutMs: integer("DRAIN_TIMEOUT_MS", env.DRAIN_TIMEOUT_MS ?? "30000", 0, 600_000),
     preprocessThreads: integer(
       "PREPROCESS_THREADS",
       env.PREPROCESS_THREADS ?? String(defaultPreprocessThreads()),
@@ -104,6 +116,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     ),
     maxBodyBytes: integer("MAX_BODY_BYTES", env.MAX_BODY_BYTES ?? String(96 * 1024 * 1024), 1024, 2 ** 31),
     captionBankDir: env.CAPTION_BANK === "off" ? false : env.CAPTION_BANK || undefined,
+    urlFetchAllow: allowList(env.URL_FETCH_ALLOW),
   };
 }
 
@@ -111,6 +124,12 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
 // for concurrent single-image clients even on 2 cores. One core stays with the event loop on bigger machines.
 function defaultPreprocessThreads(): number {
   return Math.min(Math.max(2, availableParallelism() - 1), 16);
+}
+
+function allowList(value: string | undefined): AddressAllowList {
+  const parsed = parseAllowList(value);
+  if (!parsed.ok) throw new ConfigError(`URL_FETCH_ALLOW: ${parsed.message}`);
+  return parsed.list;
 }
 
 function list(value: string): string[] {

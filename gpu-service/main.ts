@@ -7,9 +7,9 @@ const log = (message: string) => console.log(`${new Date().toISOString()} ${mess
 
 try {
   const service = await startService(readServiceConfig(process.env), log);
+  // The drain logs its own start and end (requests finished, cut by DRAIN_TIMEOUT_MS, how long it took).
   const stop = (signal: string) => {
-    log(`gpu-service: ${signal}: draining queued work, then exiting`);
-    service.shutdown().then(
+    service.shutdown(signal).then(
       () => process.exit(0),
       (error: Error) => {
         log(`gpu-service: shutdown failed: ${error.message}`);

@@ -48,6 +48,12 @@ export class ServiceMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  private readonly sheds = new Counter({
+    name: "clip_requests_shed_total",
+    help: "Requests refused at once (503 shed) because the backlog would make them miss their deadline",
+    labelNames: ["route"],
+    registers: [this.registry],
+  });
   private readonly queueRejections = new Counter({
     name: "clip_queue_rejections_total",
     help: "Items refused because a queue was full",
@@ -87,6 +93,10 @@ export class ServiceMetrics {
   requestDone(route: string, status: number, seconds: number): void {
     this.requests.inc({ route, status: String(status) });
     this.requestSeconds.observe({ route }, seconds);
+  }
+
+  requestShed(route: string): void {
+    this.sheds.inc({ route });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

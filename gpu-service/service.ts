@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { loadClipTokenizer } from "../src/tokenizer/index.ts";
@@ -9,14 +10,19 @@ import { createServiceApp } from "./http/app.ts";
 import type { Lifecycle, ServiceDeps } from "./http/deps.ts";
 import { createPreprocessPool } from "./image/pool.ts";
 import { preprocessingVersion } from "./image/version.ts";
+import { drainService } from "./lifecycle/drain.ts";
+import { RequestGate } from "./lifecycle/request-gate.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ClipModel } from "./model/index.ts";
 
 export interface RunningService {
   url: string;
   deps: ServiceDeps;
-  /** Stop taking work, finish what is queued, close the listener. Safe to call twice. */
-  shutdown(): Promise<void>;
+  /**
+   * Drains: refuses new requests, finishes those already admitted (bounded by DRAIN_TIMEOUT_MS), closes the listener
+   * and the connections, releases the model. `reason` names the cause in the log (e.g. the signal). Safe to call twice.
+   */
+  shutdown(reason?: string): Promise<void>;
 }
 
 /**
@@ -68,7 +74,7 @@ export async function startService(
     await model.release();
     throw error;
   });
-  const lifecycle: Lifecycle = { ready: false, draining: false };
+  const lifecycle: Lifecycle = { ready: false, requests: new RequestGate() };
   const deps: ServiceDeps = {
     config,
     model,
@@ -90,6 +96,10 @@ export async function startService(
   log(
     `gpu-service: ${model.folder.id} (${model.folder.precision}) on [${model.providers}], listening on ${url}; warming up`,
   );
+  if (config.urlFetchAllow.entries.length > 0)
+    log(
+      `gpu-service: image URLs may also reach ${config.urlFetchAllow.entries.join(", ")} (URL_FETCH_ALLOW)`,
+    );
 
   const warmStart = performance.now();
   await images.warmUp(config.batchSizes);
@@ -100,18 +110,29 @@ export async function startService(
     `gpu-service: ready after ${((performance.now() - warmStart) / 1000).toFixed(1)} s of warm-up (batch sizes ${config.batchSizes})`,
   );
 
+  const queues = [
+    { expedite: () => images.expedite(), close: () => images.drain() },
+    { expedite: () => texts.expedite(), close: () => texts.drain() },
+    ...(captions ? [{ expedite: () => captions.expedite(), close: () => captions.close() }] : []),
+  ];
   let shuttingDown: Promise<void> | undefined;
   return {
     url,
     deps,
-    shutdown: () => {
-      shuttingDown ??= (async () => {
-        lifecycle.draining = true;
-        await Promise.all([images.drain(), texts.drain()]);
-        await captions?.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([model.release(), pool?.close()]);
-      })();
+    shutdown: (reason = "shutdown") => {
+      shuttingDown ??= drainService(
+        {
+          gate: lifecycle.requests,
+          server: server as Server,
+          queues,
+          timeoutMs: config.drainTimeoutMs,
+          release: async () => {
+            await Promise.all([model.release(), pool?.close()]);
+          },
+          log,
+        },
+        reason,
+      ).then(() => undefined);
       return shuttingDown;
     },
   };

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { parseAllowList } from "../src/net/index.ts";
 
 /**
  * The Worker's configuration, validated once per isolate from its bindings (`wrangler.toml` vars, secrets in
@@ -19,6 +20,8 @@ const ConfigSchema = z.object({
   GPU_SHARED_SECRET: z.string().min(32, "GPU_SHARED_SECRET must be at least 32 characters"),
   /** Longest single attempt on one GPU backend. */
   GPU_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  /** How long a backend's circuit stays open after it failed 3 times in a row, before one call probes it. */
+  GPU_CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
   /**
    * Everything a request does at the edge after its body has been read — URL fetches, queueing, retries on other
    * backends, the hosted fallback — fits in this; its answer comes by then.
@@ -31,6 +34,19 @@ const ConfigSchema = z.object({
     .max(365 * 86_400)
     .default(30 * 86_400),
   TEXT_LRU_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /**
+   * Non-public addresses image URLs may name (addresses and CIDR ranges, comma-separated); set it together with the
+   * GPU tier's URL_FETCH_ALLOW, for images on the deployment's own network. Empty: public addresses only.
+   */
+  IMAGE_URL_ALLOW: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = parseAllowList(value);
+      if (parsed.ok) return parsed.list;
+      ctx.addIssue({ code: "custom", message: parsed.message });
+      return z.NEVER;
+    }),
   HF_TOKEN: z.string().optional(),
   HF_MODEL: z.string().optional(),
   HF_ENDPOINT_URL: z.url().optional(),

@@ -110,6 +110,30 @@ describe("Batcher pipeline", () => {
     expect(log.at(-1)).toBe("execute:end:2");
   });
 
+  it("expedite() lets batches leave without waiting for company, and still takes items", async () => {
+    const { batcher, prepares, executes } = manualBatcher({ maxBatchSize: 4, maxWaitMs: 60_000 });
+    const early = track(batcher.submit("a"));
+    await settle();
+    expect(prepares).toHaveLength(0); // waiting for company
+    batcher.expedite();
+    await settle();
+    expect(prepares.map((p) => p.items)).toEqual([["a"]]);
+    expect(batcher.stats().draining).toBe(true);
+
+    const late = track(batcher.submit("b")); // accepted, unlike after drain()
+    prepares[0]?.resolve();
+    await settle();
+    expect(prepares.map((p) => p.items)).toEqual([["a"], ["b"]]); // left as soon as the prepare slot freed
+    expect(vi.getTimerCount()).toBe(0);
+    prepares[1]?.resolve();
+    executes[0]?.resolve(undefined);
+    await settle();
+    executes[1]?.resolve(undefined);
+    await settle();
+    expect([early.value, late.value]).toEqual(["A@1", "B@2"]);
+    await expect(batcher.drain()).resolves.toBeUndefined();
+  });
+
   it("drain() of an idle batcher resolves at once", async () => {
     const { batcher } = manualBatcher();
     await expect(batcher.drain()).resolves.toBeUndefined();

@@ -1,12 +1,17 @@
 import { BatchContractError, BatcherClosedError, QueueFullError } from "./errors.ts";
+import { RecentThroughput } from "./throughput.ts";
 import type {
   BatcherEvent,
   BatcherOptions,
   BatcherStats,
+  CompletionEstimate,
   FlushReason,
   ItemOutcome,
   SubmitOptions,
 } from "./types.ts";
+
+// Enough batches to smooth one odd batch out, few enough that the estimate follows a change of load within seconds.
+const THROUGHPUT_WINDOW = 8;
 
 interface Entry<Item, Result> {
   readonly item: Item;
@@ -22,6 +27,7 @@ interface Entry<Item, Result> {
 
 interface PreparedBatch<Item, Result, Prepared> {
   readonly id: number;
+  readonly flushedAt: number;
   readonly entries: readonly Entry<Item, Result>[];
   readonly prepared: Prepared;
 }
@@ -58,6 +64,10 @@ export class Batcher<Item, Result, Prepared = unknown> {
   #timerDeadline = 0;
   #nextBatchId = 1;
   #averageExecuteMs = 0;
+  /** Items that left the queue and are not done yet: preparing, prepared and waiting, or executing. */
+  #inPipeline = 0;
+  readonly #throughput = new RecentThroughput(THROUGHPUT_WINDOW);
+  #expedited = false;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
 
@@ -143,6 +153,35 @@ export class Batcher<Item, Result, Prepared = unknown> {
     return this.#drained;
   }
 
+  /**
+   * From now on batches leave as soon as the pipeline has room, without waiting `maxWaitMs` for company, while
+   * `submit` still takes items. For a service's drain: the requests it still finishes bring their last items, and no
+   * company is coming. `drain()` later closes the batcher. Idempotent.
+   *
+   * @example process.once("SIGTERM", () => { images.expedite(); requestsDone.then(() => images.drain()); });
+   */
+  expedite(): void {
+    if (this.#expedited) return;
+    this.#expedited = true;
+    this.#pump();
+  }
+
+  /**
+   * When `items` more items submitted now would be done, from the batcher's own recent throughput (items per ms over
+   * its last completed batches) times the items ahead of them — queued, preparing, prepared, executing — plus their
+   * own; and when the backlog already here would clear. Undefined until a batch has completed: with no history there
+   * is nothing honest to say. A hint for shedding load early, not a promise (time spent waiting for company is not
+   * counted).
+   *
+   * @example batcher.estimateCompletion(8) // { backlogItems: 40, backlogMs: 200, doneInMs: 240 } at 0.2 items/ms
+   */
+  estimateCompletion(items: number): CompletionEstimate | undefined {
+    const perMs = this.#throughput.itemsPerMs();
+    if (perMs === undefined) return undefined;
+    const backlogItems = this.#queue.length + this.#inPipeline;
+    return { backlogItems, backlogMs: backlogItems / perMs, doneInMs: (backlogItems + items) / perMs };
+  }
+
   /** @example batcher.stats() // { queueDepth: 3, preparing: 1, preparedWaiting: 0, executing: 1, draining: false } */
   stats(): BatcherStats {
     return {
@@ -150,7 +189,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
       preparing: this.#preparing,
       preparedWaiting: this.#ready.length,
       executing: this.#executing,
-      draining: this.#drained !== undefined,
+      draining: this.#drained !== undefined || this.#expedited,
     };
   }
 
@@ -174,7 +213,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
     const oldest = this.#queue[0];
     if (oldest === undefined) return undefined;
     if (this.#queue.length >= this.#maxBatchSize) return "size";
-    if (this.#drained) return "drain";
+    if (this.#drained || this.#expedited) return "drain";
     if (this.#now() - oldest.arrivedAt >= this.#maxWaitMs) return "timeout";
     return undefined;
   }
@@ -189,7 +228,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
     if (this.#timer !== undefined && deadline === this.#timerDeadline) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (deadline === undefined || this.#drained) return;
+    if (deadline === undefined || this.#drained || this.#expedited) return;
     const delay = deadline - this.#now();
     if (delay <= 0) return;
     this.#timerDeadline = deadline;
@@ -213,6 +252,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
     });
 
     this.#preparing++;
+    this.#inPipeline += entries.length;
     const items = entries.map((entry) => entry.item);
     // Through a microtask so a synchronous prepare never runs inside the submit() call that triggered it.
     Promise.resolve()
@@ -227,7 +267,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
             durationMs: this.#now() - flushedAt,
             ok: true,
           });
-          this.#ready.push({ id, entries, prepared });
+          this.#ready.push({ id, flushedAt, entries, prepared });
           this.#pump();
         },
         (error: unknown) => {
@@ -239,6 +279,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
             durationMs: this.#now() - flushedAt,
             ok: false,
           });
+          this.#inPipeline -= entries.length;
           for (const entry of entries) this.#settle(entry, { ok: false, error });
           this.#pump();
         },
@@ -249,6 +290,7 @@ export class Batcher<Item, Result, Prepared = unknown> {
     const { id, entries } = batch;
     if (entries.every((entry) => entry.settled)) {
       // Everyone left while it was being prepared: no point spending GPU time on it.
+      this.#inPipeline -= entries.length;
       this.#emit({ type: "execute_skipped", batch: id, size: entries.length });
       return;
     }
@@ -257,7 +299,10 @@ export class Batcher<Item, Result, Prepared = unknown> {
     const items = entries.map((entry) => entry.item);
     const finish = (outcomes: readonly ItemOutcome<Result>[], ok: boolean) => {
       this.#executing--;
-      const durationMs = this.#now() - startedAt;
+      this.#inPipeline -= entries.length;
+      const finishedAt = this.#now();
+      this.#throughput.record(entries.length, batch.flushedAt, finishedAt);
+      const durationMs = finishedAt - startedAt;
       this.#averageExecuteMs =
         this.#averageExecuteMs === 0 ? durationMs : 0.8 * this.#averageExecuteMs + 0.2 * durationMs;
       const failedItems = outcomes.filter((outcome) => !outcome.ok).length;

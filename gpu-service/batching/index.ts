@@ -6,6 +6,7 @@ export type {
   BatcherObserver,
   BatcherOptions,
   BatcherStats,
+  CompletionEstimate,
   FlushReason,
   ItemOutcome,
   SubmitOptions,

@@ -74,5 +74,16 @@ export interface BatcherStats {
   preparing: number;
   preparedWaiting: number;
   executing: number;
+  /** `expedite()` or `drain()` was called: batches no longer wait for company. */
   draining: boolean;
+}
+
+/** What `Batcher.estimateCompletion` foresees, in ms from now, from the batcher's recent throughput. */
+export interface CompletionEstimate {
+  /** Items ahead of a new one: queued, preparing, prepared, executing. 0 means idle. */
+  backlogItems: number;
+  /** Until those are done. */
+  backlogMs: number;
+  /** Until the asked-about items would be done too. */
+  doneInMs: number;
 }

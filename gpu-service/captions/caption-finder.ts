@@ -1,4 +1,4 @@
-import { Batcher, type BatcherObserver } from "../batching/index.ts";
+import { Batcher, type BatcherObserver, type CompletionEstimate } from "../batching/index.ts";
 import type { CaptionTexts } from "./bank.ts";
 import type { BankSearchSession } from "./search-session.ts";
 
@@ -89,6 +89,16 @@ export class CaptionFinder {
 
   stats() {
     return this.batcher.stats();
+  }
+
+  /** When `count` more searches submitted now would be done (Batcher.estimateCompletion); undefined without history. */
+  estimate(count: number): CompletionEstimate | undefined {
+    return this.batcher.estimateCompletion(count);
+  }
+
+  /** Searches leave without waiting for company, while new ones are still taken (a drain's last requests). */
+  expedite(): void {
+    this.batcher.expedite();
   }
 
   /** Finishes queued searches, then releases the session. */

@@ -1,5 +1,10 @@
 import { normalizeRows } from "../../src/vector/index.ts";
-import { Batcher, type BatcherObserver, type ItemOutcome } from "../batching/index.ts";
+import {
+  Batcher,
+  type BatcherObserver,
+  type CompletionEstimate,
+  type ItemOutcome,
+} from "../batching/index.ts";
 import type { ImageLimits } from "../image/errors.ts";
 import { type PreprocessIntoResult, preprocessImageInto } from "../image/pipeline.ts";
 import type { PreprocessPool } from "../image/pool.ts";
@@ -109,6 +114,16 @@ export class ImageEmbedder {
 
   stats() {
     return this.batcher.stats();
+  }
+
+  /** When `count` more images submitted now would be embedded (Batcher.estimateCompletion); undefined without history. */
+  estimate(count: number): CompletionEstimate | undefined {
+    return this.batcher.estimateCompletion(count);
+  }
+
+  /** Batches leave without waiting for company, while items are still taken (a drain's last requests). */
+  expedite(): void {
+    this.batcher.expedite();
   }
 
   drain(): Promise<void> {

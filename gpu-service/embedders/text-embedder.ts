@@ -1,5 +1,10 @@
 import { normalizeRows } from "../../src/vector/index.ts";
-import { Batcher, type BatcherObserver, type ItemOutcome } from "../batching/index.ts";
+import {
+  Batcher,
+  type BatcherObserver,
+  type CompletionEstimate,
+  type ItemOutcome,
+} from "../batching/index.ts";
 import type { ClipModel } from "../model/index.ts";
 import type { EmbedOutcome } from "./types.ts";
 
@@ -96,6 +101,16 @@ export class TextEmbedder {
 
   stats() {
     return this.batcher.stats();
+  }
+
+  /** When `count` more texts submitted now would be embedded (Batcher.estimateCompletion); undefined without history. */
+  estimate(count: number): CompletionEstimate | undefined {
+    return this.batcher.estimateCompletion(count);
+  }
+
+  /** Batches leave without waiting for company, while items are still taken (a drain's last requests). */
+  expedite(): void {
+    this.batcher.expedite();
   }
 
   drain(): Promise<void> {

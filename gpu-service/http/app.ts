@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import type { ServiceDeps } from "./deps.ts";
+import { admitUntilDrain } from "./middleware/admission/index.ts";
 import { verifySignature } from "./middleware/verify-signature/index.ts";
 import { problem } from "./problem.ts";
 import { registerCaptionsRoute } from "./routes/captions.ts";
 import { registerEmbedRoutes } from "./routes/embed-batch.ts";
+import { registerFetchImageRoute } from "./routes/fetch-image.ts";
 import { registerHealthRoutes, registerMetricsRoute } from "./routes/health.ts";
 import { registerHfZeroShotRoute } from "./routes/hf-zero-shot.ts";
 
@@ -18,6 +20,9 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   });
   registerHealthRoutes(app, deps);
 
+  // At arrival, before the body is read and the signature checked: whatever is admitted is finished on SIGTERM.
+  const admit = admitUntilDrain(deps.lifecycle.requests);
+  for (const path of ["/v1/*", "/hf/*"]) app.use(path, admit);
   const signed = verifySignature({
     secrets: deps.config.sharedSecrets,
     bearerTokens: deps.config.bearerTokens,
@@ -25,9 +30,7 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   });
   for (const path of ["/v1/*", "/hf/*", "/metrics"]) app.use(path, signed);
   for (const path of ["/v1/*", "/hf/*"]) {
-    app.use(path, async function refuseWhenNotServing(c, next) {
-      if (deps.lifecycle.draining)
-        return problem(c, "shutting_down", "this instance is draining; retry on another", 1);
+    app.use(path, async function refuseUntilReady(c, next) {
       if (!deps.lifecycle.ready) return problem(c, "not_ready", "the model is still warming up", 1);
       await next();
     });
@@ -36,6 +39,7 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   registerEmbedRoutes(app, deps);
   registerCaptionsRoute(app, deps);
   registerHfZeroShotRoute(app, deps);
+  registerFetchImageRoute(app, deps);
 
   app.notFound((c) => problem(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {

@@ -3,13 +3,15 @@ import type { CaptionFinder } from "../captions/index.ts";
 import type { ServiceConfig } from "../config.ts";
 import type { ImageEmbedder } from "../embedders/image-embedder.ts";
 import type { TextEmbedder } from "../embedders/text-embedder.ts";
+import type { RequestGate } from "../lifecycle/request-gate.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import type { ClipModel } from "../model/index.ts";
 
 /** Whether the service takes work: not before warm-up has finished, not once SIGTERM has arrived. */
 export interface Lifecycle {
   ready: boolean;
-  draining: boolean;
+  /** Admits requests at arrival until the drain begins (SIGTERM), then finishes those it admitted. */
+  readonly requests: RequestGate;
 }
 
 /** Everything the routes use, built once at start-up. */

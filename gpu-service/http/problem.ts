@@ -12,9 +12,17 @@ export const SERVICE_ERRORS = {
   not_ready: 503,
   shutting_down: 503,
   timeout: 503,
+  /** The backlog here would not clear before this request's deadline: the edge tries another backend at once. */
+  shed: 503,
   not_found: 404,
   /** This deployment has no caption bank, so /v1/captions cannot answer (docs/captions.md says how to build one). */
   no_caption_bank: 404,
+  /** /v1/fetch-image: the user's image URL was refused before connecting (private address, bad scheme …). */
+  url_not_allowed: 400,
+  /** /v1/fetch-image: the user's image URL could not be fetched; a 4xx, so it never trips the edge's breaker. */
+  url_fetch_failed: 422,
+  /** /v1/fetch-image: the image is over max_bytes. */
+  image_too_large: 413,
   internal_error: 500,
 } as const;
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;

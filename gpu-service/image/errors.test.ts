@@ -70,15 +70,12 @@ const corpus: [string, Uint8Array, string][] = [
 
 describe("bad images come back as error values", () => {
   it.each(corpus)("%s -> %s", async (_name, bytes, code) => {
-    const t = performance.now();
     const res = await preprocessImage(bytes, config);
     expect(res.ok).toBe(false);
     if (!res.ok) {
       expect(res.code).toBe(code);
       expect(res.message.length).toBeGreaterThan(0);
     }
-    // Header checks answer before any pixel is decompressed.
-    expect(performance.now() - t).toBeLessThan(5_000);
   });
 });
 

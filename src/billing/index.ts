@@ -8,7 +8,15 @@ export {
   newUsageRecordId,
 } from "./key-format.ts";
 export { ACCOUNT_PATTERN, type ApiKeyRecord, type CreatedApiKey, DEFAULT_ACCOUNT } from "./key-record.ts";
-export { dayOf, monthBounds, monthOf, parseBound, secondsUntilMonthEnds } from "./periods.ts";
+export {
+  dayOf,
+  monthBounds,
+  monthOf,
+  parseBound,
+  type ReportRange,
+  reportRange,
+  secondsUntilMonthEnds,
+} from "./periods.ts";
 export {
   CURRENCY,
   DEFAULT_PLAN,

@@ -42,3 +42,29 @@ export function parseBound(text: string, side: "from" | "to"): number | undefine
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** A report's time range [from, to) in ms, or which bound is wrong and why. */
+export type ReportRange =
+  | { ok: true; from: number; to: number }
+  | { ok: false; pointer: "/from" | "/to"; detail: string };
+
+/**
+ * The range of a usage report from its optional bounds (see {@link parseBound}); by default this month so far. A range
+ * that ends before it starts is an error, not an empty report — both usage routes agree on that.
+ *
+ * @example reportRange("9999-12-31", "0001-01-01", Date.now()) → { ok: false, pointer: "/to", … }
+ */
+export function reportRange(from: string | undefined, to: string | undefined, now: number): ReportRange {
+  const start = from === undefined ? monthBounds(now).start : parseBound(from, "from");
+  if (start === undefined)
+    return {
+      ok: false,
+      pointer: "/from",
+      detail: `"${from}" is not a UTC day (YYYY-MM-DD) or an ISO timestamp`,
+    };
+  const end = to === undefined ? now + 1 : parseBound(to, "to");
+  if (end === undefined)
+    return { ok: false, pointer: "/to", detail: `"${to}" is not a UTC day (YYYY-MM-DD) or an ISO timestamp` };
+  if (end <= start) return { ok: false, pointer: "/to", detail: "ends before from begins" };
+  return { ok: true, from: start, to: end };
+}

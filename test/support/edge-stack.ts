@@ -9,8 +9,11 @@ import { TEST_SECRET } from "./gpu-service.ts";
 export interface EdgeStack {
   /** The edge's base URL: real HTTP into workerd, run in-process through Miniflare's API. */
   edgeUrl: string;
+  /** The GPU service the edge calls; replace it after restarting one on the same port. */
   gpu: GpuProcess;
   miniflare: Miniflare;
+  /** Everything workerd printed (the Worker's console output included), for tests that check the logs. */
+  logs: string[];
   /** Headers that authenticate a /v1 request (an API key created through the admin API). */
   apiHeaders: Record<string, string>;
   stop(): Promise<void>;
@@ -37,6 +40,9 @@ async function bundleWorker(): Promise<string> {
 /** The local stack for end-to-end tests: a real GPU service process and the real Worker in workerd, over loopback. */
 export async function startEdgeStack(bindings: Record<string, string> = {}): Promise<EdgeStack> {
   const [gpu, script] = await Promise.all([startGpuProcess(), bundleWorker()]);
+  const logs: string[] = [];
+  const capture = (stream: NodeJS.ReadableStream) =>
+    stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
   // Bindings (KV, D1, Durable Objects, Queues) come from wrangler.toml itself, so the test runs what deploys.
   const { workerOptions } = unstable_getMiniflareWorkerOptions(
     new URL("../../wrangler.toml", import.meta.url).pathname,
@@ -54,19 +60,26 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
     },
     host: "127.0.0.1",
     port: 0,
+    handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+      capture(stdout);
+      capture(stderr);
+    },
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await miniflare.ready;
   await applyMigrations(await miniflare.getD1Database("DB"));
   const adminToken = bindings.ADMIN_TOKEN ?? ADMIN_TOKEN;
   const key = await createApiKey({ url: url.origin, adminToken }, { name: "e2e", plan: "pro" });
-  return {
+  const stack: EdgeStack = {
     edgeUrl: url.origin,
     gpu,
     miniflare,
+    logs,
     apiHeaders: { authorization: `Bearer ${key.key}` },
+    // A test may replace `gpu` (a restart after a kill); stop whichever runs now.
     stop: async () => {
       await miniflare.dispose();
-      await gpu.stop();
+      await stack.gpu.stop();
     },
   };
+  return stack;
 }

@@ -4,6 +4,12 @@ import { TEST_MODEL_DIR, TEST_SECRET } from "./gpu-service.ts";
 export interface GpuProcess {
   url: string;
   child: ChildProcess;
+  /** Its exit code (null when a signal killed it). */
+  exited: Promise<number | null>;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the first match of `pattern` in its output, as soon as it appears; rejects if it exits first. */
+  waitForOutput(pattern: RegExp): Promise<RegExpExecArray>;
   stop(): Promise<void>;
 }
 
@@ -23,21 +29,43 @@ export async function startGpuProcess(env: Record<string, string> = {}): Promise
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/[^;\s]+)/.exec(output);
-      if (listening && output.includes("ready after")) resolve(listening[1] as string);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) =>
-      reject(new Error(`the GPU service exited (${code}) before it was ready:\n${output}`)),
-    );
-  });
+  // "close" rather than "exit": it comes after the last of the output.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const waitForOutput = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (!match) return false;
+        child.stdout?.off("data", check);
+        child.stderr?.off("data", check);
+        resolve(match);
+        return true;
+      };
+      if (check()) return;
+      child.stdout?.on("data", check);
+      child.stderr?.on("data", check);
+      void exited.then(() => {
+        if (!check()) reject(new Error(`the GPU service exited without printing ${pattern}:\n${output}`));
+      });
+    });
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  // Collected before anyone checks, so every listener added later sees the output up to its chunk.
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const url = await Promise.race([
+    waitForOutput(/listening on (http:\/\/[^;\s]+)[\s\S]*ready after/).then((match) => match[1] as string),
+    exited.then((code) =>
+      Promise.reject(new Error(`the GPU service exited (${code}) before it was ready:\n${output}`)),
+    ),
+  ]);
   return {
     url,
     child,
+    exited,
+    output: () => output,
+    waitForOutput,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

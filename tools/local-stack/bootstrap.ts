@@ -1,13 +1,15 @@
 // The local stack's keys and billing: D1 migrations before the edge starts, and a development API key once it is up,
-// kept across restarts so every `npm start` prints the same key. Called by tools/start.ts.
+// kept across restarts so every `npm start` prints the same key. Called by tools/start.ts and tools/local-stack/edge.ts.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createApiKey } from "../keys/admin-client.ts";
 
 /** Where the development key is kept (git-ignored with the rest of .wrangler/, next to the local state). */
 export const DEV_KEY_FILE = ".wrangler/dev-key.json";
 const MIGRATIONS_DIR = "migrations";
+/** Run with our own Node (wrangler needs ≥ 22.12), whatever `node` comes first on the PATH. */
+export const WRANGLER_JS = resolve("node_modules/wrangler/bin/wrangler.js");
 
 /**
  * `wrangler d1 migrations apply DB --local` against the state `wrangler dev --persist-to` uses. Idempotent: applied
@@ -19,12 +21,11 @@ export async function applyLocalMigrations(
   options: { persistTo?: string; log?: (line: string) => void } = {},
 ): Promise<void> {
   const persistTo = options.persistTo ?? ".wrangler/state";
-  const local = join("node_modules", ".bin", "wrangler");
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(
-      existsSync(local) ? local : "wrangler",
-      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
+      process.execPath,
+      [WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
     );
     const collect = (chunk: Buffer) => output.push(chunk.toString());
@@ -118,8 +119,8 @@ export async function bootstrapLocalStack(options: {
 }
 
 /** What `npm start` prints about the key: the key and a request to paste. */
-export function devKeyInstructions(edgeUrl: string, devKey: string): string {
-  return `Your development API key (kept in ${DEV_KEY_FILE}; more keys: npm run --silent keys -- create --name NAME):
+export function devKeyInstructions(edgeUrl: string, devKey: string, devKeyPath = DEV_KEY_FILE): string {
+  return `Your development API key (kept in ${devKeyPath}; more keys: npm run --silent keys -- create --name NAME):
   export CLIP_KEY=${devKey}
   curl -s ${edgeUrl}/v1/embeddings -H "authorization: Bearer $CLIP_KEY" \\
     -H 'content-type: application/json' -d '{"input":["a red circle"]}'

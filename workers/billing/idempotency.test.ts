@@ -1,5 +1,5 @@
 import { evictDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { committed, createKey, edge, expectProblem, meterOf, postJsonWith } from "../test-support/billing.ts";
 import { bytesOf, shape } from "../test-support/worker.ts";
 
@@ -9,9 +9,16 @@ const classify = (colourShape: string) => ({
   templates: ["a photo of a {}."],
 });
 
-describe("Idempotency-Key", () => {
-  afterEach(() => vi.restoreAllMocks());
+/** Waits (bounded) until the image host holds a download: the first attempt is then surely in flight. */
+async function untilHeld(url: string): Promise<void> {
+  for (let tries = 0; tries < 300; tries++) {
+    if ((await fetch(url)).status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing was held at ${url}`);
+}
 
+describe("Idempotency-Key", () => {
   it("answers a retry with the original response, byte for byte, and bills once", async () => {
     const { key, id } = await createKey();
     const headers = { "idempotency-key": "retry-1" };
@@ -40,34 +47,22 @@ describe("Idempotency-Key", () => {
 
   it("answers 409 to a repeat while the first attempt still runs, then replays once it is done", async () => {
     const { key, id } = await createKey();
-    const image = shape("blue star");
-    const realFetch = globalThis.fetch;
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let fetching = () => {};
-    const started = new Promise<void>((resolve) => {
-      fetching = resolve;
-    });
     // The first attempt's image comes from a slow host that answers only when the test says so.
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (url.hostname !== "images.test") return realFetch(input, init);
-      fetching();
-      await gate;
-      return new Response(bytesOf(image.base64), { headers: { "content-type": image.mime } });
-    });
-    const body = { images: [{ url: "https://images.test/star" }], labels: ["blue star", "red circle"] };
+    const hold = `in-flight-${crypto.randomUUID()}`;
+    const control = inject("imageHostControl");
+    const body = {
+      images: [{ url: `${inject("imageHost")}/held/${hold}.jpg` }],
+      labels: ["blue star", "red circle"],
+    };
     const headers = { "idempotency-key": "in-flight-1" };
 
     const first = postJsonWith(key, "/v1/classify", body, headers);
-    await started;
+    await untilHeld(`${control}/held/${hold}`);
     const repeat = await postJsonWith(key, "/v1/classify", body, headers);
     await expectProblem(repeat, 409, "idempotency_in_progress");
     expect(Number(repeat.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
 
-    release();
+    await fetch(`${control}/release/${hold}`, { method: "POST" });
     const done = await first;
     expect(done.status).toBe(200);
     const replay = await postJsonWith(key, "/v1/classify", body, headers);

@@ -15,7 +15,12 @@ export async function readBodyBytes(
   const declared = c.req.header("content-length");
   const tooLarge = () => new ApiError("payload_too_large", `the body is over the ${maxBytes}-byte limit`);
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
-  const read = await readCapped(c.req.raw.body, maxBytes);
+  const read = await readCapped(c.req.raw.body, maxBytes).catch((error: unknown) => {
+    // The client went away (or cut its body short) while sending: nobody will read our answer, nothing is billed.
+    throw new ApiError("invalid_request", "the request body was not received in full", {
+      log: `the client stopped sending its body (${(error as Error)?.message ?? error}); request dropped`,
+    });
+  });
   if (!read.ok) throw tooLarge();
   // The request's deadline covers its work, not a slow upload.
   c.get("scope").start();

@@ -6,15 +6,13 @@ import {
   CURRENCY,
   csvLine,
   formatMicros,
-  monthBounds,
-  parseBound,
   type UsageRecord,
 } from "../../src/billing/index.ts";
 import { billingFor } from "../billing/index.ts";
 import type { UsageFilter, UsageStore } from "../billing/usage-store.ts";
 import { ApiError } from "../middleware/problem/index.ts";
 import { validate } from "../request/read-body.ts";
-import type { App } from "./shared.ts";
+import { type App, reportRangeOf } from "./shared.ts";
 
 const UsageExportQuery = z.strictObject({
   account: z.string().regex(ACCOUNT_PATTERN).optional(),
@@ -84,23 +82,7 @@ function csvExport(c: Context, store: UsageStore, filter: UsageFilter): Response
 }
 
 function filterOf(query: z.infer<typeof UsageExportQuery>): UsageFilter {
-  const now = Date.now();
-  const bound = (text: string | undefined, side: "from" | "to", fallback: number) => {
-    if (text === undefined) return fallback;
-    const ms = parseBound(text, side);
-    if (ms === undefined)
-      throw new ApiError("invalid_request", `${side} must be a UTC day (YYYY-MM-DD) or an ISO timestamp`, {
-        errors: [{ pointer: `/${side}`, detail: `got "${text}"` }],
-      });
-    return ms;
-  };
-  const from = bound(query.from, "from", monthBounds(now).start);
-  const to = bound(query.to, "to", now + 1);
-  if (to <= from)
-    throw new ApiError("invalid_request", "to must be after from", {
-      errors: [{ pointer: "/to", detail: "not after from" }],
-    });
-  return { account: query.account, from, to };
+  return { account: query.account, ...reportRangeOf(query) };
 }
 
 function encodeCursor(record: UsageRecord): string {

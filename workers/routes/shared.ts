@@ -1,6 +1,8 @@
 import type { Context, Hono } from "hono";
 import type { Usage, Warning } from "../../src/api/index.ts";
+import { reportRange } from "../../src/billing/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
+import { type ImageUrls, imageUrls } from "../services/images/image-urls.ts";
 import type { Services } from "../services/index.ts";
 import type { TextRequest } from "../services/text-embeddings/text-embedding-service.ts";
 import type { CallBudget } from "../services/upstream.ts";
@@ -10,6 +12,17 @@ export type App = Hono<{ Bindings: Env }>;
 /** What the text cache needs from a request: its budget (or a child of it), and its `waitUntil`. */
 export function textRequest(c: Context, budget: CallBudget = c.get("scope")): TextRequest {
   return { budget, waitUntil: waitUntilOf(c) };
+}
+
+/** How this request's image URLs are checked and fetched (on the GPU tier, never by the edge itself). */
+export function imageUrlsOf(c: Context): ImageUrls {
+  const services = c.get("services");
+  return imageUrls({
+    inference: services.inference,
+    ownHost: new URL(c.req.url).hostname,
+    backendHosts: services.gpu.hosts(),
+    allow: services.config.IMAGE_URL_ALLOW,
+  });
 }
 
 export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
@@ -71,4 +84,17 @@ export function allImagesFailed(failures: readonly { code: string; message: stri
     detail: `${code}: ${message}`,
   }));
   return new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+}
+
+/** A usage report's [from, to) in ms from its query; a bad or inverted range is a 400 with a pointer. */
+export function reportRangeOf(
+  query: { from?: string; to?: string },
+  now = Date.now(),
+): { from: number; to: number } {
+  const range = reportRange(query.from, query.to, now);
+  if (!range.ok)
+    throw new ApiError("invalid_request", `${range.pointer.slice(1)} ${range.detail}`, {
+      errors: [{ pointer: range.pointer, detail: range.detail }],
+    });
+  return range;
 }

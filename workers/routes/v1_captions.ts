@@ -1,11 +1,10 @@
 import type { Context } from "hono";
 import { CaptionsRequest, type CaptionsResponse } from "../../src/api/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import { servedOrThrow } from "../services/upstream.ts";
-import { type App, allImagesFailed, billUsage, modelHeaders, usageOf } from "./shared.ts";
+import { type App, allImagesFailed, billUsage, imageUrlsOf, modelHeaders, usageOf } from "./shared.ts";
 
 const DEFAULT_TOP_K = 5;
 
@@ -18,7 +17,7 @@ export function registerV1Captions(app: App): void {
   app.post("/v1/captions", async (c) => {
     const services = c.get("services");
     const { images: sources, topK } = await readCaptionsInput(c);
-    const images = await resolveImages(sources);
+    const images = await resolveImages(sources, imageUrlsOf(c), c.get("scope"));
     const results = servedOrThrow(await services.inference.captions(images, topK, c.get("scope")));
     const served = results.filter((r) => r.status === "ok").length;
     if (served === 0) {

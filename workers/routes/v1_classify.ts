@@ -17,6 +17,7 @@ import {
   type App,
   allImagesFailed,
   billUsage,
+  imageUrlsOf,
   modelHeaders,
   textRequest,
   truncationWarnings,
@@ -40,7 +41,7 @@ export function registerV1Classify(app: App): void {
     const services = c.get("services");
     const scope = c.get("scope");
     const input = await readClassifyInput(c);
-    const images = await resolveImages(input.images);
+    const images = await resolveImages(input.images, imageUrlsOf(c), scope);
     const answer = await scope.all([
       (budget) => services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
       (budget) => services.inference.embedImages(images, budget),

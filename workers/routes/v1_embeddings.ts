@@ -11,7 +11,15 @@ import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-bo
 import { resolveImages } from "../services/images/resolve-images.ts";
 import type { EmbeddedItem } from "../services/inference.ts";
 import { servedOrThrow, succeeded } from "../services/upstream.ts";
-import { type App, billUsage, modelHeaders, textRequest, truncationWarnings, usageOf } from "./shared.ts";
+import {
+  type App,
+  billUsage,
+  imageUrlsOf,
+  modelHeaders,
+  textRequest,
+  truncationWarnings,
+  usageOf,
+} from "./shared.ts";
 
 /**
  * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.
@@ -46,6 +54,8 @@ export function registerV1Embeddings(app: App): void {
         images.map((i) => i.image),
         (i) => `/input/${images[i]?.index}/image`,
       ),
+      imageUrlsOf(c),
+      c.get("scope"),
     );
     const answer = await c.get("scope").all([
       (budget) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createKey, edge, expectProblem, postJsonWith } from "../test-support/billing.ts";
+import { admin, createKey, edge, expectProblem, postJsonWith } from "../test-support/billing.ts";
 import { shape } from "../test-support/worker.ts";
 
 interface UsageReport {
@@ -65,5 +65,14 @@ describe("GET /v1/usage", () => {
     ).json()) as UsageReport;
     expect(empty).toMatchObject({ from: "2020-01-01", to: "2020-01-31", data: [] });
     await expectProblem(await edge("/v1/usage?from=last-week", { key }), 400, "invalid_request");
+  });
+
+  it("refuses a range that ends before it starts, as /admin/usage does", async () => {
+    const { key } = await createKey();
+    const inverted = "from=9999-12-31&to=0001-01-01";
+    const own = await expectProblem(await edge(`/v1/usage?${inverted}`, { key }), 400, "invalid_request");
+    const exported = await expectProblem(await admin(`/admin/usage?${inverted}`), 400, "invalid_request");
+    expect(own.errors).toEqual([{ pointer: "/to", detail: "ends before from begins" }]);
+    expect(exported.errors).toEqual(own.errors);
   });
 });

@@ -1,10 +1,9 @@
 import * as z from "zod";
-import { CURRENCY, dayOf, formatMicros, monthBounds, parseBound, sumUnits } from "../../src/billing/index.ts";
+import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
 import { billingFor, planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
 import { validate } from "../request/read-body.ts";
-import type { App } from "./shared.ts";
+import { type App, reportRangeOf } from "./shared.ts";
 
 const UsageQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional() });
 
@@ -18,9 +17,9 @@ export function registerV1Usage(app: App): void {
     const query = validate(UsageQuery, c.req.query());
     const key = c.get("apiKey");
     const billing = billingFor(c.env);
-    const now = Date.now();
-    const fromDay = dayOf(bound(query.from, "from") ?? monthBounds(now).start);
-    const toDay = dayOf((bound(query.to, "to") ?? now + 1) - 1);
+    const range = reportRangeOf(query);
+    const fromDay = dayOf(range.from);
+    const toDay = dayOf(range.to - 1);
     const report = await billing.meter(key.id).usage({ fromDay, toDay });
     const plan = planNamed(billing.config, key.plan);
     const totals = sumUnits(report.days);
@@ -41,14 +40,4 @@ export function registerV1Usage(app: App): void {
       },
     });
   });
-}
-
-function bound(text: string | undefined, side: "from" | "to"): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseBound(text, side);
-  if (ms === undefined)
-    throw new ApiError("invalid_request", `${side} must be a UTC day (YYYY-MM-DD)`, {
-      errors: [{ pointer: `/${side}`, detail: `got "${text}"` }],
-    });
-  return ms;
 }

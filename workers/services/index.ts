@@ -43,7 +43,7 @@ export function servicesFor(env: Env): Services {
     secret: config.GPU_SHARED_SECRET,
     timeoutMs: config.GPU_TIMEOUT_MS,
     maxAttempts: Math.min(3, config.GPU_BACKENDS.length),
-    breaker: { failureThreshold: 3, cooldownMs: 5_000 },
+    breaker: { failureThreshold: 3, cooldownMs: config.GPU_CIRCUIT_COOLDOWN_MS },
   });
   const inference = new Inference(gpu, {
     id: EDGE_MODEL.id,

@@ -7,6 +7,7 @@ import {
   encodeRequest,
 } from "../../src/protocol/index.ts";
 import type { GpuAnswer, GpuClient } from "./gpu-client/gpu-client.ts";
+import type { FetchedImage } from "./images/image-urls.ts";
 import { type CallBudget, failed, type Outcome, succeeded } from "./upstream.ts";
 
 /** The GPU tier's limit of texts per frame, and how many such frames one call keeps in flight. */
@@ -103,6 +104,39 @@ export class Inference implements TextEmbeddingProvider {
     return succeeded(body.results);
   }
 
+  /**
+   * Downloads an image URL on the GPU tier, which vets every address the host resolves to and connects only to a
+   * vetted one. The URL's own faults (refused, unreachable, too large) are a value; the tier's are a failure.
+   */
+  async fetchImage(
+    url: string,
+    limits: { maxBytes: number; maxRedirects: number; timeoutMs: number; denyHosts: readonly string[] },
+    budget: CallBudget,
+  ): Promise<Outcome<FetchedImage>> {
+    const body = new TextEncoder().encode(
+      JSON.stringify({
+        url,
+        max_bytes: limits.maxBytes,
+        max_redirects: limits.maxRedirects,
+        timeout_ms: Math.round(limits.timeoutMs),
+        deny_hosts: limits.denyHosts,
+      }),
+    );
+    const sent = await this.client.post("/v1/fetch-image", body, "application/json", budget);
+    if (!sent.ok) return sent;
+    const { status, body: answer } = sent.value;
+    if (status === 200) return succeeded({ ok: true, bytes: answer });
+    const problem = parseProblem(answer);
+    if (problem?.code === "image_too_large")
+      return succeeded({ ok: false, code: "image_too_large", message: problem.detail });
+    if (problem?.code === "url_not_allowed" || problem?.code === "url_fetch_failed")
+      return succeeded({ ok: false, code: "invalid_image_url", message: problem.detail });
+    return failed(
+      "upstream_error",
+      `the GPU tier refused the image download (${status}): ${problem?.detail ?? ""}`,
+    );
+  }
+
   private async call(
     path: string,
     request: Parameters<typeof encodeRequest>[0],
@@ -149,6 +183,15 @@ export class Inference implements TextEmbeddingProvider {
     if (response.preprocessingVersion !== this.model.preprocessingVersion) {
       return `a GPU backend preprocesses as "${response.preprocessingVersion}", this edge expects "${this.model.preprocessingVersion}"`;
     }
+    return undefined;
+  }
+}
+
+function parseProblem(bytes: Uint8Array): { code: string; detail: string } | undefined {
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown; detail?: unknown };
+    return typeof body.code === "string" ? { code: body.code, detail: String(body.detail ?? "") } : undefined;
+  } catch {
     return undefined;
   }
 }

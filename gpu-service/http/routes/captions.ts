@@ -26,7 +26,8 @@ export interface CaptionsResponse {
 }
 
 /**
- * `POST /v1/captions?top_k=K` (signed): the images request frame that `/v1/embed/images` takes → JSON
+ * `POST /v1/captions?top_k=K&deadline_ms=N` (signed; both optional, `deadline_ms` as in the embed routes): the
+ * images request frame that `/v1/embed/images` takes → JSON
  * `{model, preprocessing, results: [{status: "ok", captions: [{index, text, score}]} | {status, message}]}`, one
  * result per image in order, captions best first, `score` the cosine similarity. Images join the service-wide image
  * batcher and searches the caption batcher, so concurrent requests share model runs. 404 `no_caption_bank` when the
@@ -56,7 +57,13 @@ async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
   if (frame.value.kind !== "images")
     return problem(c, "invalid_input", `this route takes images, the frame holds ${frame.value.kind}`);
 
-  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
+  const deadline = requestDeadline(c, deps);
+  if (deadline instanceof Response) return deadline;
+  const { signal, problemFor } = deadline;
+  const count = frame.value.images.length;
+  // Each image is embedded, then searched: the two queues one after the other.
+  const late = deadline.shedIfLate(deps.images.estimate(count), finder.estimate(count));
+  if (late) return late;
   const settled = await Promise.allSettled(
     frame.value.images.map(async (bytes): Promise<CaptionResult> => {
       const embedded = await deps.images.embed(bytes, signal);

@@ -17,8 +17,10 @@ export const MAX_IMAGES_PER_FRAME = 64;
 export const MAX_TEXTS_PER_FRAME = 1024;
 
 /**
- * `POST /v1/embed/images` and `POST /v1/embed/texts`: one signed batch frame in, one frame out with an embedding or
- * an error code per item. Items join the service-wide batchers, so concurrent requests share GPU batches.
+ * `POST /v1/embed/images` and `POST /v1/embed/texts` (optionally `?deadline_ms=N`, the time the caller has left): one
+ * signed batch frame in, one frame out with an embedding or an error code per item. Items join the service-wide
+ * batchers, so concurrent requests share GPU batches; a request the backlog would make miss its deadline is refused
+ * at once with 503 `shed` instead of failing late.
  */
 export function registerEmbedRoutes(app: Hono, deps: ServiceDeps): void {
   app.post("/v1/embed/images", (c) => embedBatch(c, deps, "images"));
@@ -42,8 +44,15 @@ async function embedBatch(c: Context, deps: ServiceDeps, kind: "images" | "texts
     return problem(c, "invalid_input", `at most ${MAX_IMAGES_PER_FRAME} images per request`);
   }
 
-  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
+  const deadline = requestDeadline(c, deps);
+  if (deadline instanceof Response) return deadline;
+  const { signal, problemFor } = deadline;
   const request = frame.value;
+  const late =
+    request.kind === "images"
+      ? deadline.shedIfLate(deps.images.estimate(request.images.length))
+      : deadline.shedIfLate(deps.texts.estimate(request.texts.length));
+  if (late) return late;
   const pending =
     request.kind === "images"
       ? request.images.map((bytes) => deps.images.embed(bytes, signal))

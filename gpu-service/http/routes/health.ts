@@ -9,13 +9,15 @@ import { problem } from "../problem.ts";
 export function registerHealthRoutes(app: Hono, deps: ServiceDeps): void {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const { ready, draining } = deps.lifecycle;
-    if (draining) return problem(c, "shutting_down", "draining before exit", 1);
+    const { ready, requests } = deps.lifecycle;
+    if (requests.draining) return problem(c, "shutting_down", "draining before exit", 1);
     if (!ready) return problem(c, "not_ready", "warming up", 1);
     return c.json({
       status: "ready",
       model: deps.model.folder.id,
       providers: deps.model.providers,
+      // Admitted and not yet answered, including requests whose body is still arriving.
+      requestsInFlight: requests.inFlight,
       queues: { images: deps.images.stats(), texts: deps.texts.stats() },
     });
   });

@@ -31,7 +31,14 @@ async function zeroShot(c: Context, deps: ServiceDeps): Promise<Response> {
   const parsed = parsePayload(payload);
   if (typeof parsed === "string") return problem(c, "invalid_input", parsed);
 
-  const { signal, problemFor } = requestDeadline(c, deps.config.requestTimeoutMs);
+  const deadline = requestDeadline(c, deps);
+  if (deadline instanceof Response) return deadline;
+  const { signal, problemFor } = deadline;
+  // The image and the labels are embedded side by side: either queue alone can make the request late.
+  const late =
+    deadline.shedIfLate(deps.images.estimate(1)) ??
+    deadline.shedIfLate(deps.texts.estimate(parsed.labels.length));
+  if (late) return late;
   const rows = deps.tokenizer.tokenize(
     parsed.labels.map((label) => parsed.template.replaceAll("{}", label)),
     { contextLength: deps.model.folder.contextLength },

@@ -7,6 +7,11 @@ export interface ApiErrorOptions {
   retryAfterSeconds?: number;
   /** Extra response headers, e.g. WWW-Authenticate. */
   headers?: Record<string, string>;
+  /**
+   * Logged once, at info level, by the error handler: for refusals the operators should see in the logs although
+   * they are not bugs (a client that went away mid-body). Never request contents or secrets.
+   */
+  log?: string;
 }
 
 /**

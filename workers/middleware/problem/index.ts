@@ -25,12 +25,19 @@ export function problemResponse(
 }
 
 /**
- * The one error handler, in three tiers: our ApiErrors keep their code; Hono's HTTP exceptions map to the nearest
- * code; anything else is logged (message only — never request bodies or secrets) and answered with a plain 500.
+ * The one error handler, in three tiers: our ApiErrors keep their code (and their info-level note, if any, is logged);
+ * Hono's HTTP exceptions map to the nearest code; anything else is logged (message only — never request bodies or
+ * secrets) and answered with a plain 500.
  */
-export function handleError(log: (line: string) => void = console.error): ErrorHandler {
+export function handleError(
+  log: (line: string) => void = console.error,
+  info: (line: string) => void = console.info,
+): ErrorHandler {
   return function problemErrorHandler(error, c) {
-    if (error instanceof ApiError) return problemResponse(c, error.code, error.message, error.options);
+    if (error instanceof ApiError) {
+      if (error.options.log) info(`[${c.get("requestId") ?? "?"}] ${error.options.log}`);
+      return problemResponse(c, error.code, error.message, error.options);
+    }
     if (error instanceof HTTPException) {
       const code: ErrorCode =
         error.status === 413

@@ -2,7 +2,8 @@ import { API_LIMITS } from "../../../src/api/index.ts";
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
 import { sniffFormat } from "../../../src/image-format/index.ts";
 import { ApiError } from "../../middleware/problem/index.ts";
-import { checkImageUrl, type FetchImageOptions, fetchImageUrl } from "./fetch-image-url.ts";
+import { type CallBudget, upstreamProblem } from "../upstream.ts";
+import type { ImageUrls } from "./image-urls.ts";
 
 /** An image as a request gives it, with the JSON pointer of where it was given (for error messages). */
 export type ImageSource =
@@ -10,7 +11,7 @@ export type ImageSource =
   | { kind: "base64"; text: string; pointer: string }
   | { kind: "url"; url: string; pointer: string };
 
-export interface ResolveOptions extends Omit<FetchImageOptions, "maxBytes"> {
+export interface ResolveOptions {
   maxImageBytes: number;
   maxTotalBytes: number;
 }
@@ -18,26 +19,27 @@ export interface ResolveOptions extends Omit<FetchImageOptions, "maxBytes"> {
 export const DEFAULT_RESOLVE_OPTIONS: ResolveOptions = {
   maxImageBytes: API_LIMITS.maxImageBytes,
   maxTotalBytes: API_LIMITS.maxTotalImageBytes,
-  maxRedirects: API_LIMITS.maxRedirects,
-  timeoutMs: API_LIMITS.urlTimeoutMs,
 };
 
 /**
  * Turns a request's images into bytes, checking each before anything is sent on: base64 must decode, URLs must be
- * https and fetchable within limits, every image must fit the byte limits, and the bytes must start like an image
- * in a format the GPU tier decodes (magic bytes; a declared Content-Type is never trusted). Any problem refuses the
- * whole request with a pointer to the image, before any work is done or billed.
+ * https and fetchable within limits (downloaded by the GPU tier, see image-urls.ts), every image must fit the byte
+ * limits, and the bytes must start like an image in a format the GPU tier decodes (magic bytes; a declared
+ * Content-Type is never trusted). Any problem refuses the whole request with a pointer to the image, before any work
+ * is done or billed; a GPU tier that cannot fetch right now is a retryable 503.
  */
 export async function resolveImages(
   sources: readonly ImageSource[],
+  urls: ImageUrls,
+  budget: CallBudget,
   options: ResolveOptions = DEFAULT_RESOLVE_OPTIONS,
 ): Promise<Uint8Array[]> {
   for (const source of sources) {
     if (source.kind !== "url") continue;
-    const problem = checkImageUrl(source.url);
+    const problem = urls.check(source.url);
     if (problem) throw inputError("invalid_image_url", source.pointer, problem);
   }
-  const images = await Promise.all(sources.map((source) => loadOne(source, options)));
+  const images = await Promise.all(sources.map((source) => loadOne(source, urls, budget, options)));
   const total = images.reduce((sum, bytes) => sum + bytes.length, 0);
   if (total > options.maxTotalBytes) {
     throw new ApiError(
@@ -48,7 +50,12 @@ export async function resolveImages(
   return images;
 }
 
-async function loadOne(source: ImageSource, options: ResolveOptions): Promise<Uint8Array> {
+async function loadOne(
+  source: ImageSource,
+  urls: ImageUrls,
+  budget: CallBudget,
+  options: ResolveOptions,
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   if (source.kind === "bytes") bytes = source.bytes;
   else if (source.kind === "base64") {
@@ -56,11 +63,10 @@ async function loadOne(source: ImageSource, options: ResolveOptions): Promise<Ui
     if (!decoded) throw inputError("invalid_base64", source.pointer, "is not valid base64");
     bytes = decoded;
   } else {
-    const fetched = await fetchImageUrl(source.url, { ...options, maxBytes: options.maxImageBytes });
-    if (!fetched.ok) {
-      const code = fetched.code === "image_too_large" ? "image_too_large" : "invalid_image_url";
-      throw inputError(code, source.pointer, fetched.message);
-    }
+    const outcome = await urls.fetch(source.url, budget);
+    if (!outcome.ok) throw upstreamProblem(outcome.failure);
+    const fetched = outcome.value;
+    if (!fetched.ok) throw inputError(fetched.code, source.pointer, fetched.message);
     bytes = fetched.bytes;
   }
   if (bytes.length > options.maxImageBytes) {

@@ -1,0 +1,16 @@
+/**
+ * Which network destinations an image URL may reach, decided from text alone so both tiers share one rule: IP
+ * address classes (public unicast or refused with a reason) and the URL check run before any network work. The
+ * GPU tier adds what only a resolver can know (gpu-service/fetch/).
+ */
+export {
+  ADDRESS_REFUSAL_TEXT,
+  type AddressClass,
+  type AddressRefusal,
+  canonicalAddress,
+  classifyAddress,
+  type EmbeddedIPv4,
+  type EmbeddingKind,
+} from "./address.ts";
+export { type AddressAllowList, EMPTY_ALLOW_LIST, parseAllowList } from "./allow-list.ts";
+export { checkImageUrl, type ImageUrlCheckOptions, ipLiteralHost } from "./image-url.ts";

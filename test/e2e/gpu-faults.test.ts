@@ -1,0 +1,147 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
+import { startGpuProcess } from "../support/gpu-process.ts";
+import { modelPresent } from "../support/gpu-service.ts";
+import { untilTrue } from "../support/wait.ts";
+
+/**
+ * The GPU tier failing under a real edge (the Worker in workerd) and a real GPU process: killed and restarted,
+ * paused (SIGSTOP), and a call failing while its sibling is still running. After every fault the edge must answer
+ * clearly and retryably, and recover fully: no circuit stuck half-open, no call counted in flight for good.
+ */
+const IMAGE = readFileSync(new URL("../../examples/red-circle.jpg", import.meta.url)).toString("base64");
+let fresh = 0;
+const newLabels = () => [`red circle ${++fresh}`, `blue star ${fresh}`];
+
+interface Health {
+  gpu_backends: { circuit: string; outstanding: number }[];
+}
+
+async function classify(stack: EdgeStack, labels = newLabels(), init: RequestInit = {}): Promise<Response> {
+  return fetch(`${stack.edgeUrl}/v1/classify`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...stack.apiHeaders },
+    body: JSON.stringify({ images: [{ base64: IMAGE }], labels, templates: ["a photo of a {}."] }),
+    ...init,
+  });
+}
+
+async function health(stack: EdgeStack): Promise<Health["gpu_backends"][number]> {
+  const body = (await (await fetch(`${stack.edgeUrl}/healthz`)).json()) as Health;
+  return body.gpu_backends[0] as Health["gpu_backends"][number];
+}
+
+const gpuPort = (stack: EdgeStack) => new URL(stack.gpu.url).port;
+
+async function killGpu(stack: EdgeStack): Promise<void> {
+  const exited = new Promise((resolve) => stack.gpu.child.once("exit", resolve));
+  stack.gpu.child.kill("SIGKILL");
+  await exited;
+}
+
+describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)", () => {
+  let stack: EdgeStack;
+  beforeAll(async () => {
+    // A short deadline for the paused-process case; generous enough that a busy machine never trips it otherwise.
+    stack = await startEdgeStack({ GPU_CIRCUIT_COOLDOWN_MS: "1000", REQUEST_DEADLINE_MS: "15000" });
+  }, 180_000);
+  afterAll(() => stack?.stop());
+
+  it("recovers at once after the GPU service is killed and restarted, three times in a row", async () => {
+    const warm = await classify(stack);
+    expect(warm.status, await warm.clone().text()).toBe(200);
+    expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+    for (let round = 1; round <= 3; round++) {
+      await killGpu(stack);
+      for (let i = 0; i < 4; i++) {
+        const refused = await classify(stack);
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get("content-type")).toBe("application/problem+json");
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+        expect(((await refused.json()) as { code: string }).code).toBe("gpu_unavailable");
+      }
+      expect((await health(stack)).circuit).toBe("open");
+      const restartedAt = Date.now();
+      stack.gpu = await startGpuProcess({ PORT: gpuPort(stack) });
+      // Past the cooldown, the first request — labels never seen, so both a text and an image call — must succeed:
+      // one call probes the recovering backend and its sibling waits for the verdict instead of failing.
+      let answer: Response | undefined;
+      await untilTrue(async () => {
+        answer = await classify(stack);
+        return answer.status !== 503;
+      }, 30_000);
+      expect(answer?.status).toBe(200);
+      console.log(`GPU kill ${round}: back to 200 ${Date.now() - restartedAt} ms after the restart began`);
+      expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+    }
+  }, 240_000);
+
+  it("answers 504 with Retry-After within the deadline when the GPU process is paused, and recovers after SIGCONT", async () => {
+    stack.gpu.child.kill("SIGSTOP");
+    try {
+      const slow = await classify(stack);
+      expect(slow.status).toBe(504);
+      expect(((await slow.json()) as { code: string }).code).toBe("upstream_timeout");
+      expect(Number(slow.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      // The timed-out calls released their places: nothing is counted in flight any more.
+      expect((await health(stack)).outstanding).toBe(0);
+    } finally {
+      stack.gpu.child.kill("SIGCONT");
+    }
+    await untilTrue(async () => (await classify(stack)).status === 200, 30_000);
+    expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+  }, 120_000);
+
+  it("a client that disconnects does not fail the others sharing its text computation", async () => {
+    const labels = newLabels();
+    stack.gpu.child.kill("SIGSTOP"); // holds the shared computation long enough for both to join it
+    const leaving = new AbortController();
+    const first = classify(stack, labels, { signal: leaving.signal }).catch((error: Error) => error);
+    await new Promise((r) => setTimeout(r, 300));
+    const second = classify(stack, labels);
+    await new Promise((r) => setTimeout(r, 300));
+    leaving.abort();
+    expect(await first).toBeInstanceOf(Error);
+    stack.gpu.child.kill("SIGCONT");
+    const answer = await second;
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { usage: { texts_computed: number } };
+    expect(body.usage.texts_computed).toBe(2);
+    // Both labels were computed once, for the two requests together, and cached for the next one.
+    const third = (await (await classify(stack, labels)).json()) as { usage: { texts_cached: number } };
+    expect(third.usage.texts_cached).toBe(2);
+  }, 120_000);
+});
+
+describe.skipIf(!modelPresent())("a GPU call failing while its sibling still runs (real processes)", () => {
+  let stack: EdgeStack;
+  beforeAll(async () => {
+    // A text queue of one makes a new-label request's text call fail at once (503 overloaded), while its image
+    // call waits ~2 s for batch company: the route must answer and leave no call counted in flight.
+    stack = await startEdgeStack({ GPU_CIRCUIT_COOLDOWN_MS: "1000" });
+    await stack.gpu.stop();
+    stack.gpu = await startGpuProcess({
+      PORT: new URL(stack.gpu.url).port,
+      MAX_TEXT_QUEUE: "1",
+      BATCH_MAX_WAIT_MS: "2000",
+    });
+  }, 180_000);
+  afterAll(() => stack?.stop());
+
+  it("answers 503 and settles the sibling: nothing stays in flight, the circuit is not wedged", async () => {
+    const refused = await classify(stack, ["one", "two", "three", "four"]);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await health(stack)).outstanding).toBe(0);
+    // After the backend's own Retry-After, work it can serve (an image alone; its text queue stays tiny) goes through.
+    const embedImage = () =>
+      fetch(`${stack.edgeUrl}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...stack.apiHeaders },
+        body: JSON.stringify({ input: [{ image: { base64: IMAGE } }] }),
+      });
+    await untilTrue(async () => (await embedImage()).status === 200, 60_000, "an image embedding to succeed");
+    expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+  }, 120_000);
+});

@@ -1,0 +1,54 @@
+// What the local stack's entry points share about their own lifetime: stopping on signals, and running one service
+// in the foreground (`npm run gpu`, `npm run edge`).
+import { createSupervisor, describeEvent, type ServiceSpec } from "./supervisor.ts";
+
+/**
+ * The first SIGINT, SIGTERM or SIGHUP (terminal closed) stops in order; a second one kills whatever is left.
+ *
+ * @example onStopSignals((signal) => void supervisor.stop(), () => supervisor.kill())
+ */
+export function onStopSignals(stop: (signal: NodeJS.Signals) => void, force: () => void): void {
+  let received = 0;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, function onStopSignal() {
+      received += 1;
+      if (received === 1) stop(signal);
+      else force();
+    });
+  }
+}
+
+/**
+ * Runs one service until it exits or a signal stops it, then exits with its code (0 after a requested stop). No
+ * restarts: whoever runs a tier alone wants to see it die. `onReady` runs once it answers its readiness URL.
+ *
+ * @example await runAlone(gpuService(config, secrets), { label: "gpu.ts" })
+ */
+export async function runAlone(spec: ServiceSpec, options: { label: string; onReady?: () => Promise<void> }) {
+  const log = (line: string) => console.log(`[${options.label}] ${line}`);
+  const supervisor = createSupervisor([spec], {
+    restart: false,
+    onEvent: (event) => {
+      const line = describeEvent(event);
+      if (line) log(line);
+    },
+  });
+  onStopSignals(
+    (signal) => {
+      log(`${signal}: stopping ${spec.name} (again to kill it)`);
+      void supervisor.stop();
+    },
+    () => supervisor.kill(),
+  );
+  let failed = false;
+  void supervisor.done.then((reason) =>
+    process.exit(reason.kind === "failed" ? reason.exitCode : Number(failed)),
+  );
+  try {
+    if (await supervisor.start()) await options.onReady?.();
+  } catch (error) {
+    failed = true;
+    log(`${(error as Error).message}; stopping`);
+    await supervisor.stop();
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import type { DevSecrets } from "./dev-vars.ts";
+import { edgeService, gpuService, readLocalStackConfig, stackPaths } from "./services.ts";
+
+const SECRETS: DevSecrets = { GPU_SHARED_SECRET: "s".repeat(43), ADMIN_TOKEN: "a".repeat(43) };
+
+describe("readLocalStackConfig", () => {
+  it("defaults to the ports, model and folder npm start always used", () => {
+    expect(readLocalStackConfig({})).toEqual({
+      ok: true,
+      config: {
+        gpuPort: 8788,
+        edgePort: 8787,
+        modelDir: "models/tiny-clip",
+        gpuBackends: "http://127.0.0.1:8788",
+        stackDir: ".wrangler",
+      },
+    });
+  });
+
+  it("points the edge at GPU_PORT unless GPU_BACKENDS says otherwise", () => {
+    const local = readLocalStackConfig({ GPU_PORT: "9788" });
+    expect(local.ok && local.config.gpuBackends).toBe("http://127.0.0.1:9788");
+    const remote = readLocalStackConfig({
+      GPU_PORT: "9788",
+      GPU_BACKENDS: "http://10.0.0.5:8788,http://10.0.0.6:8788",
+    });
+    expect(remote.ok && remote.config.gpuBackends).toBe("http://10.0.0.5:8788,http://10.0.0.6:8788");
+  });
+
+  it("names the variable that is wrong", () => {
+    expect(readLocalStackConfig({ EDGE_PORT: "87a7" })).toEqual({
+      ok: false,
+      message: 'EDGE_PORT must be a port number (1–65535), got "87a7"',
+    });
+    expect(readLocalStackConfig({ GPU_PORT: "70000" })).toMatchObject({ ok: false, message: /^GPU_PORT/ });
+    expect(readLocalStackConfig({ GPU_BACKENDS: "not a url" })).toMatchObject({
+      ok: false,
+      message: /^GPU_BACKENDS/,
+    });
+  });
+});
+
+describe("the service definitions", () => {
+  const parsed = readLocalStackConfig({ GPU_PORT: "9788", EDGE_PORT: "9787", LOCAL_STACK_DIR: "/tmp/stack" });
+  if (!parsed.ok) throw new Error(parsed.message);
+  const { config } = parsed;
+
+  it("run the GPU service on loopback with the .dev.vars secret, ready on /readyz", () => {
+    const gpu = gpuService(config, SECRETS);
+    expect(gpu).toMatchObject({
+      name: "gpu",
+      command: process.execPath,
+      args: ["gpu-service/main.ts"],
+      env: {
+        HOST: "127.0.0.1",
+        PORT: "9788",
+        MODEL_DIR: "models/tiny-clip",
+        GPU_SHARED_SECRET: SECRETS.GPU_SHARED_SECRET,
+      },
+      url: "http://127.0.0.1:9788",
+      readyPath: "/readyz",
+    });
+  });
+
+  it("run wrangler dev with our Node, its state under the stack folder and the given GPU backends", () => {
+    const edge = edgeService(config, "http://127.0.0.1:9788");
+    expect(edge.command).toBe(process.execPath);
+    expect(edge.args[0]).toMatch(/node_modules\/wrangler\/bin\/wrangler\.js$/);
+    expect(edge.args.slice(1).join(" ")).toBe(
+      "dev --ip 127.0.0.1 --port 9787 --persist-to /tmp/stack/state --show-interactive-dev-session=false " +
+        "--var GPU_BACKENDS:http://127.0.0.1:9788",
+    );
+    expect(edge).toMatchObject({ url: "http://127.0.0.1:9787", readyPath: "/healthz" });
+    expect(stackPaths(config)).toEqual({
+      persistTo: "/tmp/stack/state",
+      devKeyFile: "/tmp/stack/dev-key.json",
+      stateFile: "/tmp/stack/local-stack.json",
+    });
+  });
+});

@@ -1,0 +1,126 @@
+// The local stack's two services, defined once for `npm start` (tools/start.ts) and for running a tier alone
+// (`npm run gpu`, `npm run edge`): their configuration from the environment, their commands, and what the edge needs
+// before it starts.
+import { join } from "node:path";
+import { EDGE_MODEL_MODULE, writeEdgeModel } from "../build-edge-model.ts";
+import { applyLocalMigrations, WRANGLER_JS } from "./bootstrap.ts";
+import type { DevSecrets } from "./dev-vars.ts";
+import type { ServiceSpec } from "./supervisor.ts";
+
+/** What the local stack reads from the environment (README, "Run the stack locally"). */
+export interface LocalStackConfig {
+  gpuPort: number;
+  edgePort: number;
+  modelDir: string;
+  /** The GPU backends `npm run edge` sends work to; `npm start` always uses its own GPU service. */
+  gpuBackends: string;
+  /** Holds the edge's local state (`state/`), the development key and the state file; `.wrangler` by default. */
+  stackDir: string;
+}
+
+export type ConfigResult = { ok: true; config: LocalStackConfig } | { ok: false; message: string };
+
+/**
+ * Checked once at start, so a typo fails with its variable's name instead of a port-in-use error from a child.
+ *
+ * @example readLocalStackConfig({ GPU_PORT: "9788" }) // { ok: true, config: { gpuPort: 9788, edgePort: 8787, … } }
+ */
+export function readLocalStackConfig(env: Record<string, string | undefined>): ConfigResult {
+  const gpuPort = port(env.GPU_PORT, 8788);
+  if (gpuPort === undefined) return { ok: false, message: portMessage("GPU_PORT", env.GPU_PORT) };
+  const edgePort = port(env.EDGE_PORT, 8787);
+  if (edgePort === undefined) return { ok: false, message: portMessage("EDGE_PORT", env.EDGE_PORT) };
+  const gpuBackends = env.GPU_BACKENDS?.trim() || `http://127.0.0.1:${gpuPort}`;
+  if (!gpuBackends.split(",").every((backend) => URL.canParse(backend.trim())))
+    return { ok: false, message: `GPU_BACKENDS must be comma-separated URLs, got "${gpuBackends}"` };
+  return {
+    ok: true,
+    config: {
+      gpuPort,
+      edgePort,
+      modelDir: env.MODEL_DIR || "models/tiny-clip",
+      gpuBackends,
+      stackDir: env.LOCAL_STACK_DIR || ".wrangler",
+    },
+  };
+}
+
+function port(raw: string | undefined, fallback: number): number | undefined {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 1 && value <= 65535 ? value : undefined;
+}
+
+const portMessage = (name: string, raw: string | undefined) =>
+  `${name} must be a port number (1–65535), got "${raw}"`;
+
+/** The paths the stack keeps under its directory. */
+export function stackPaths(config: LocalStackConfig): {
+  persistTo: string;
+  devKeyFile: string;
+  stateFile: string;
+} {
+  return {
+    persistTo: join(config.stackDir, "state"),
+    devKeyFile: join(config.stackDir, "dev-key.json"),
+    stateFile: join(config.stackDir, "local-stack.json"),
+  };
+}
+
+export const gpuUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${config.gpuPort}`;
+export const edgeUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${config.edgePort}`;
+
+/**
+ * The GPU service on loopback with the embedded model on the CPU. Its other variables (BATCH_SIZES, ORT_PROVIDERS,
+ * …; gpu-service/README.md) pass through from the environment.
+ */
+export function gpuService(config: LocalStackConfig, secrets: DevSecrets): ServiceSpec {
+  return {
+    name: "gpu",
+    command: process.execPath,
+    args: ["gpu-service/main.ts"],
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(config.gpuPort),
+      MODEL_DIR: config.modelDir,
+      GPU_SHARED_SECRET: secrets.GPU_SHARED_SECRET,
+    },
+    url: gpuUrl(config),
+    readyPath: "/readyz",
+  };
+}
+
+/**
+ * `wrangler dev` with its local KV/D1/Durable Objects/Queues under the stack directory; it reads the secrets from
+ * `.dev.vars` itself.
+ */
+export function edgeService(config: LocalStackConfig, gpuBackends = config.gpuBackends): ServiceSpec {
+  return {
+    name: "edge",
+    command: process.execPath,
+    args: [
+      WRANGLER_JS,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(config.edgePort),
+      "--persist-to",
+      stackPaths(config).persistTo,
+      "--show-interactive-dev-session=false",
+      "--var",
+      `GPU_BACKENDS:${gpuBackends}`,
+    ],
+    url: edgeUrl(config),
+    readyPath: "/healthz",
+  };
+}
+
+/**
+ * Before the edge starts: its bundled model module describes MODEL_DIR (vocabulary and facts must match the GPU
+ * tier's model), and the local D1 has every migration.
+ */
+export async function prepareEdge(config: LocalStackConfig, log: (line: string) => void): Promise<void> {
+  if (await writeEdgeModel(config.modelDir)) log(`${EDGE_MODEL_MODULE} now describes ${config.modelDir}`);
+  await applyLocalMigrations({ persistTo: stackPaths(config).persistTo, log });
+}
