@@ -11,6 +11,8 @@ export interface EdgeStack {
   edgeUrl: string;
   /** The GPU service the edge calls; replace it after restarting one on the same port. */
   gpu: GpuProcess;
+  /** Every GPU backend when the stack has several (`gpu` is the first); the edge's GPU_BACKENDS in this order. */
+  gpus: GpuProcess[];
   miniflare: Miniflare;
   /** Everything workerd printed (the Worker's console output included), for tests that check the logs. */
   logs: string[];
@@ -38,8 +40,15 @@ async function bundleWorker(): Promise<string> {
 }
 
 /** The local stack for end-to-end tests: a real GPU service process and the real Worker in workerd, over loopback. */
-export async function startEdgeStack(bindings: Record<string, string> = {}): Promise<EdgeStack> {
-  const [gpu, script] = await Promise.all([startGpuProcess(), bundleWorker()]);
+export async function startEdgeStack(
+  bindings: Record<string, string> = {},
+  options: { gpuBackends?: number } = {},
+): Promise<EdgeStack> {
+  const [script, gpus] = await Promise.all([
+    bundleWorker(),
+    Promise.all(Array.from({ length: options.gpuBackends ?? 1 }, () => startGpuProcess())),
+  ]);
+  const gpu = gpus[0] as GpuProcess;
   const logs: string[] = [];
   const capture = (stream: NodeJS.ReadableStream) =>
     stream.on("data", (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean)));
@@ -53,7 +62,7 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
     script,
     bindings: {
       ...(workerOptions.bindings as Record<string, unknown>),
-      GPU_BACKENDS: gpu.url,
+      GPU_BACKENDS: gpus.map((g) => g.url).join(","),
       GPU_SHARED_SECRET: TEST_SECRET,
       ADMIN_TOKEN,
       ...bindings,
@@ -72,13 +81,14 @@ export async function startEdgeStack(bindings: Record<string, string> = {}): Pro
   const stack: EdgeStack = {
     edgeUrl: url.origin,
     gpu,
+    gpus,
     miniflare,
     logs,
     apiHeaders: { authorization: `Bearer ${key.key}` },
     // A test may replace `gpu` (a restart after a kill); stop whichever runs now.
     stop: async () => {
       await miniflare.dispose();
-      await stack.gpu.stop();
+      await Promise.all([stack.gpu, ...stack.gpus.slice(1)].map((g) => g.stop()));
     },
   };
   return stack;
