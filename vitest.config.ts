@@ -36,7 +36,9 @@ export default defineConfig({
           include: ["workers/**/*.test.ts"],
           globalSetup: ["test/support/gpu-global-setup.ts"],
           setupFiles: ["workers/test-support/setup.ts"],
-          testTimeout: 30_000,
+          // Bounds that stop a hung test, never assertions: generous, so a loaded 2-core machine does not trip them.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       {
@@ -44,7 +46,8 @@ export default defineConfig({
           name: "gpu",
           environment: "node",
           include: ["gpu-service/**/*.test.ts", "tools/**/*.test.ts", "test/**/*.test.ts"],
-          testTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],
