@@ -23,8 +23,6 @@ export default defineConfig({
               bindings: {
                 GPU_BACKENDS: inject("gpuUrl"),
                 GPU_SHARED_SECRET: inject("gpuSecret"),
-                // The test image host (loopback 127.0.0.2), allowed as an operator would allow a private image store.
-                IMAGE_URL_ALLOW: "127.0.0.2",
                 ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
                 TEST_MIGRATIONS: await readD1Migrations("migrations"),
               },

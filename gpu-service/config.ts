@@ -1,5 +1,10 @@
 import { availableParallelism } from "node:os";
-import { type AddressAllowList, parseAllowList } from "../src/net/index.ts";
+import {
+  type AddressAllowList,
+  type AddressList,
+  parseAddressList,
+  parseAllowList,
+} from "../src/net/index.ts";
 import type { ImageLimits } from "./image/errors.ts";
 import type { ExecutionProvider, Precision } from "./model/index.ts";
 
@@ -43,8 +48,12 @@ export interface ServiceConfig {
    * exists, `false` turns captions off (CAPTION_BANK=off).
    */
   captionBankDir: string | false | undefined;
-  /** Non-public addresses image URLs may reach (URL_FETCH_ALLOW); empty: public addresses only. */
+  /** Private-network addresses image URLs may reach (URL_FETCH_ALLOW); empty: public addresses only. */
   urlFetchAllow: AddressAllowList;
+  /** Addresses image URLs may never reach, public ones included (URL_FETCH_DENY). */
+  urlFetchDeny: AddressList;
+  /** Image-URL look-ups that may run at once (URL_FETCH_LOOKUPS): fewer than libuv's threads (UV_THREADPOOL_SIZE). */
+  urlFetchLookups: number;
 }
 
 export class ConfigError extends Error {
@@ -103,7 +112,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
       maxPixels: integer("MAX_IMAGE_PIXELS", env.MAX_IMAGE_PIXELS ?? "50000000", 1, 2 ** 31),
     },
     batchSizes: [...new Set(batchSizes)],
-    maxWaitMs: integer("BATCH_MAX_WAIT_MS", env.BATCH_MAX_WAIT_MS ?? "5", 0, 10_000),
+    maxWaitMs: integer("BATCH_MAX_WAIT_MS", env.BATCH_MAX_WAIT_MS ?? "5", 0, 120_000),
     maxQueue: integer("MAX_QUEUE", env.MAX_QUEUE ?? "512", 1, 1_000_000),
     maxTextQueue: integer("MAX_TEXT_QUEUE", env.MAX_TEXT_QUEUE ?? "8192", 1, 10_000_000),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", env.REQUEST_TIMEOUT_MS ?? "30000", 100, 600_000),
@@ -116,8 +125,27 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     ),
     maxBodyBytes: integer("MAX_BODY_BYTES", env.MAX_BODY_BYTES ?? String(96 * 1024 * 1024), 1024, 2 ** 31),
     captionBankDir: env.CAPTION_BANK === "off" ? false : env.CAPTION_BANK || undefined,
-    urlFetchAllow: allowList(env.URL_FETCH_ALLOW),
+    urlFetchAllow: addressList("URL_FETCH_ALLOW", parseAllowList(env.URL_FETCH_ALLOW)),
+    urlFetchDeny: addressList("URL_FETCH_DENY", parseAddressList(env.URL_FETCH_DENY)),
+    urlFetchLookups: lookupSlots(env),
   };
+}
+
+/**
+ * Look-ups run on libuv's thread pool, which file I/O and sharp's decoding share: by default half of it (at least 1),
+ * and never all of it, so slow DNS can never take every thread.
+ */
+function lookupSlots(env: Record<string, string | undefined>): number {
+  // libuv's own default and bounds for UV_THREADPOOL_SIZE.
+  const threads = Math.min(Math.max(Number.parseInt(env.UV_THREADPOOL_SIZE ?? "", 10) || 4, 1), 1024);
+  const most = Math.max(1, threads - 1);
+  const fallback = String(Math.max(1, Math.floor(threads / 2)));
+  const slots = integer("URL_FETCH_LOOKUPS", env.URL_FETCH_LOOKUPS ?? fallback, 1, 1024);
+  if (slots > most)
+    throw new ConfigError(
+      `URL_FETCH_LOOKUPS must leave libuv a thread: at most ${most} with UV_THREADPOOL_SIZE=${threads}, got ${slots}`,
+    );
+  return slots;
 }
 
 // Off the event loop, resampling no longer serialises behind HTTP and inference: bench:gpu measured +35% images/s
@@ -126,9 +154,11 @@ function defaultPreprocessThreads(): number {
   return Math.min(Math.max(2, availableParallelism() - 1), 16);
 }
 
-function allowList(value: string | undefined): AddressAllowList {
-  const parsed = parseAllowList(value);
-  if (!parsed.ok) throw new ConfigError(`URL_FETCH_ALLOW: ${parsed.message}`);
+function addressList(
+  name: string,
+  parsed: { ok: true; list: AddressList } | { ok: false; message: string },
+): AddressList {
+  if (!parsed.ok) throw new ConfigError(`${name}: ${parsed.message}`);
   return parsed.list;
 }
 

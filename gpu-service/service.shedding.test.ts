@@ -9,6 +9,7 @@ import {
   startTestService,
   TEST_MODEL_DIR,
 } from "../test/support/gpu-service.ts";
+import { waitFor } from "../test/support/wait.ts";
 import type { RunningService } from "./service.ts";
 
 const png = async (r: number) =>
@@ -27,8 +28,15 @@ const problemOf = async (response: Response) => (await response.json()) as { cod
 
 /** Waits until the service's own image queue holds `depth` items (the batcher's view, not a guess from time). */
 async function waitForImageQueue(service: RunningService, depth: number): Promise<void> {
-  while (service.deps.images.stats().queueDepth !== depth) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(`${depth} images in the queue`, () => service.deps.images.stats().queueDepth === depth, {
+    timeoutMs: 60_000,
+    intervalMs: 10,
+  });
 }
+
+// Batches leave only when full: a partial one would wait 2 minutes for company, and nothing unanswered times out in
+// that time either, so the backlogs below stay exactly where the test puts them however slowly it gets there.
+const HELD = { BATCH_MAX_WAIT_MS: "120000", REQUEST_TIMEOUT_MS: "120000" };
 
 describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () => {
   let service: RunningService | undefined;
@@ -38,8 +46,7 @@ describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () 
   });
 
   it("refuses at once with 503 shed a request the backlog would make late, and takes it with time to spare", async () => {
-    // Batches of 16 leave when full; a partial one waits 10 s, so a backlog stays exactly where the test puts it.
-    service = await startTestService({ BATCH_MAX_WAIT_MS: "10000", BATCH_SIZES: "1,16" });
+    service = await startTestService({ ...HELD, BATCH_SIZES: "1,16" });
     const { url } = service;
     const embed = (body: Uint8Array, query = "") => signedPost(`${url}/v1/embed/images${query}`, body);
 
@@ -61,7 +68,7 @@ describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () 
     expect(service.deps.images.stats().queueDepth).toBe(8);
 
     // The same image with a generous deadline, and without one, joins the backlog; 6 more fill the batch of 16.
-    const generous = embed(await imagesFrame(1), "?deadline_ms=60000");
+    const generous = embed(await imagesFrame(1), "?deadline_ms=120000");
     const plain = embed(await imagesFrame(1));
     await waitForImageQueue(service, 10);
     const filler = embed(await imagesFrame(6));
@@ -73,7 +80,7 @@ describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () 
   }, 120_000);
 
   it("sheds texts and captions by their own queues too", async () => {
-    service = await startTestService({ BATCH_MAX_WAIT_MS: "10000", BATCH_SIZES: "1,4" });
+    service = await startTestService({ ...HELD, BATCH_SIZES: "1,4" });
     const { url } = service;
     const tokenizer = await loadClipTokenizer(TEST_MODEL_DIR);
     const texts = (n: number) =>
@@ -84,7 +91,11 @@ describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () 
       });
     expect((await signedPost(`${url}/v1/embed/texts`, texts(4))).status).toBe(200);
     const backlog = signedPost(`${url}/v1/embed/texts`, texts(2));
-    while (service.deps.texts.stats().queueDepth !== 2) await new Promise((r) => setTimeout(r, 10));
+    const running = service;
+    await waitFor("2 texts in the queue", () => running.deps.texts.stats().queueDepth === 2, {
+      timeoutMs: 60_000,
+      intervalMs: 10,
+    });
     const shed = await signedPost(`${url}/v1/embed/texts?deadline_ms=1`, texts(1));
     expect([shed.status, (await problemOf(shed)).code]).toEqual([503, "shed"]);
 
@@ -104,8 +115,8 @@ describe.skipIf(!modelPresent())("GPU service: deadlines and load shedding", () 
   }, 120_000);
 
   it("shortens the route's timeout to deadline_ms, and refuses a malformed one with 400", async () => {
-    // Nothing leaves the queue for 10 s: only the request's own deadline can answer it sooner.
-    service = await startTestService({ BATCH_MAX_WAIT_MS: "10000", BATCH_SIZES: "64" });
+    // Nothing leaves the queue for 2 minutes: only the request's own deadline can answer it sooner.
+    service = await startTestService({ ...HELD, BATCH_SIZES: "64" });
     const { url } = service;
     const body = await imagesFrame(1);
     const late = await signedPost(`${url}/v1/embed/images?deadline_ms=300`, body);

@@ -8,6 +8,7 @@ import { dot } from "../src/vector/index.ts";
 import { type GpuProcess, startGpuProcess } from "../test/support/gpu-process.ts";
 import { frame, modelPresent, signedPost, TEST_MODEL_DIR, TEST_SECRET } from "../test/support/gpu-service.ts";
 import { getOver, postInParts, postWhole, type RawResponse } from "../test/support/raw-http.ts";
+import { waitFor } from "../test/support/wait.ts";
 import type { CaptionsResponse } from "./http/routes/captions.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
@@ -27,12 +28,15 @@ interface Readiness {
 }
 
 /** Polls /readyz until `done` holds for it: the service's own view of what has arrived and what waits. */
-async function waitForReadiness(url: string, done: (r: Readiness) => boolean): Promise<Readiness> {
-  for (;;) {
-    const readiness = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
-    if (done(readiness)) return readiness;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForReadiness(url: string, what: string, done: (r: Readiness) => boolean): Promise<Readiness> {
+  return waitFor(
+    what,
+    async () => {
+      const readiness = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
+      return done(readiness) && readiness;
+    },
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
 }
 
 /** The answer's embeddings, checked to be `count` unit vectors. */
@@ -61,10 +65,11 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
   it.each(["SIGTERM", "SIGINT"] as const)(
     "on %s sends queued work at once instead of waiting for company, and exits 0",
     async (signal) => {
-      // The batch would wait 10 s for company, twice the request's own timeout: only the drain's flush answers 200.
+      // The batch would wait 2 minutes for company, twice the request's own timeout: only the drain's flush can
+      // answer 200, and a slow machine has a minute to get the request queued and the signal sent.
       running = await startGpuProcess({
-        BATCH_MAX_WAIT_MS: "10000",
-        REQUEST_TIMEOUT_MS: "5000",
+        BATCH_MAX_WAIT_MS: "120000",
+        REQUEST_TIMEOUT_MS: "60000",
         BATCH_SIZES: "1,4",
       });
       const { url, child } = running;
@@ -72,7 +77,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
         `${url}/v1/embed/images`,
         frame({ kind: "images", dtype: "f32", images: [await png(255, 0, 0)] }),
       );
-      await waitForReadiness(url, (r) => r.queues?.images.queueDepth === 1);
+      await waitForReadiness(url, "the image to be queued", (r) => r.queues?.images.queueDepth === 1);
       child.kill(signal);
       const response = await queued;
       expect(response.status).toBe(200);
@@ -85,7 +90,13 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
   );
 
   it("finishes all 16 requests in flight at SIGTERM — mid-body ones too — refuses later ones, exits 0", async () => {
-    running = await startGpuProcess({ BATCH_MAX_WAIT_MS: "10000", BATCH_SIZES: "1,4,64" });
+    // Nothing leaves a batch, times out or is cut by the drain within 2 minutes but through the drain's own flush.
+    running = await startGpuProcess({
+      BATCH_MAX_WAIT_MS: "120000",
+      REQUEST_TIMEOUT_MS: "120000",
+      DRAIN_TIMEOUT_MS: "120000",
+      BATCH_SIZES: "1,4,64",
+    });
     const { url, child } = running;
     const tokenizer = await loadClipTokenizer(TEST_MODEL_DIR);
     const images = await Promise.all(Array.from({ length: 12 }, (_, i) => png(i * 20, 255 - i * 20, 90)));
@@ -101,7 +112,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
         await postInParts(`${url}/v1/embed/texts`, textFrame(0)),
         await postInParts(`${url}/v1/captions?top_k=2`, imageFrame(1)),
       ];
-      // Thirteen wait in the batchers behind the 10 s batching wait, one of them over a keep-alive connection. The
+      // Thirteen wait in the batchers behind the batching wait, one of them over a keep-alive connection. The
       // queued caption request has yet to submit its search to the caption batcher when the drain begins.
       const overKeptConnection = postWhole(`${url}/v1/embed/images`, imageFrame(2), keepAlive);
       const queuedImages = Array.from({ length: 8 }, (_, i) =>
@@ -111,6 +122,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
       const queuedCaptions = signedPost(`${url}/v1/captions?top_k=3`, imageFrame(11));
       await waitForReadiness(
         url,
+        "16 requests in flight, 10 images and 3 texts queued",
         (r) =>
           r.requestsInFlight === 16 && r.queues?.images.queueDepth === 10 && r.queues.texts.queueDepth === 3,
       );
@@ -165,7 +177,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
     const { url, child } = running;
     const body = frame({ kind: "images", dtype: "f32", images: [await png(0, 0, 255)] });
     const stuck = await postInParts(`${url}/v1/embed/images`, body); // the second half never comes
-    await waitForReadiness(url, (r) => r.requestsInFlight === 1);
+    await waitForReadiness(url, "the upload to be admitted", (r) => r.requestsInFlight === 1);
     child.kill("SIGTERM");
     const outcome = await stuck.response.then(
       (response) => `${response.status} ${problemCode(response)}`,

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelPresent } from "../test/support/gpu-service.ts";
-import { freePort, groupAlive, isAlive, killGroup, waitFor } from "../test/support/processes.ts";
+import { freePort, groupAlive, isAlive, killGroup } from "../test/support/processes.ts";
+import { waitFor } from "../test/support/wait.ts";
 import { type LocalStackState, readStackState } from "./local-stack/state-file.ts";
 
 const STARTUP_MS = 240_000;
@@ -31,12 +32,9 @@ describe.skipIf(!modelPresent())("npm start when its GPU service dies", () => {
     return current;
   };
 
-  beforeAll(async () => {
-    gpuPort = await freePort();
-    edgePort = await waitFor("a second free port", async () => {
-      const port = await freePort();
-      return port !== gpuPort && port;
-    });
+  /** Runs `npm start` on this test's ports and folder, resolving once it printed its instructions. */
+  async function startStack(): Promise<void> {
+    const from = output.length;
     supervisor = spawn(process.execPath, ["tools/start.ts"], {
       env: {
         ...process.env,
@@ -46,23 +44,30 @@ describe.skipIf(!modelPresent())("npm start when its GPU service dies", () => {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    exited = new Promise((resolve) => supervisor.once("exit", (code, signal) => resolve({ code, signal })));
-    supervisor.stdout?.on("data", (chunk: Buffer) => {
+    const child = supervisor;
+    exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
-    supervisor.stderr?.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
     await waitFor(
       "npm start to print its instructions",
-      () => output.includes("clip-edge is running") || undefined,
-      {
-        timeoutMs: STARTUP_MS,
-        intervalMs: 250,
-      },
+      () => output.slice(from).includes("clip-edge is running") || undefined,
+      { timeoutMs: STARTUP_MS, intervalMs: 250 },
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${output.slice(-4000)}`);
     });
+  }
+
+  beforeAll(async () => {
+    gpuPort = await freePort();
+    edgePort = await waitFor("a second free port", async () => {
+      const port = await freePort();
+      return port !== gpuPort && port;
+    });
+    await startStack();
     devKey = (JSON.parse(readFileSync(join(stackDir, "dev-key.json"), "utf8")) as { key: string }).key;
   }, STARTUP_MS + 30_000);
 
@@ -140,7 +145,7 @@ describe.skipIf(!modelPresent())("npm start when its GPU service dies", () => {
       expect(response.status).toBe(503);
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
-      expect(await response.json()).toMatchObject({ status: 503, code: expect.any(String) });
+      expect(await response.json()).toMatchObject({ status: 503, code: "gpu_unavailable" });
       const cached = await embedCachedText();
       expect(cached.status).toBe(200);
       expect(await cached.json()).toMatchObject({ usage: { texts_cached: 1 } });
@@ -173,6 +178,35 @@ describe.skipIf(!modelPresent())("npm start when its GPU service dies", () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(body.results[0]?.labels[0]?.label).toBe("red circle");
+  });
+
+  it("after a supervisor killed with SIGKILL, the next npm start stops what it left and starts afresh", {
+    timeout: STARTUP_MS + 60_000,
+  }, async () => {
+    const orphaned = state() as LocalStackState;
+    const orphans = [orphaned.gpuPid as number, orphaned.edgePid as number];
+    supervisor.kill("SIGKILL");
+    await exited;
+    // Orphaned: they outlive their supervisor, holding the ports.
+    expect(orphans.map((pid) => groupAlive(pid))).toEqual([true, true]);
+
+    const before = output.length;
+    await startStack();
+    const log = output.slice(before);
+    expect(log).toMatch(
+      new RegExp(`\\[start\\] stopped gpu left running by a previous npm start \\(pid ${orphans[0]}\\)`),
+    );
+    expect(log).toMatch(
+      new RegExp(
+        `\\[start\\] stopped edge left running by a previous npm start \\(pid [\\d, ]*${orphans[1]}`,
+      ),
+    );
+    expect(log).not.toContain("already running");
+    // Only zombies could be left, until init reaps them.
+    await waitFor("the orphans reaped", () => orphans.every((pid) => !groupAlive(pid)));
+    const now = state() as LocalStackState;
+    expect(now.supervisorPid).toBe(supervisor.pid);
+    expect((await classify()).status).toBe(200);
   });
 
   it("stops everything on one SIGINT, restarting nothing, and removes the state file", {

@@ -3,11 +3,13 @@
 // tools/local-stack/services.ts. Prints where each listens and a ready-to-paste request. When either exits on its own
 // the other keeps running (the edge answers 503 + Retry-After for GPU work meanwhile) and it is restarted with
 // exponential backoff (0.5 s doubling to 30 s, from 0.5 s again after a minute up); where each process is goes in
-// .wrangler/local-stack.json. One Ctrl-C (or SIGTERM) stops everything; a second one kills what is left.
+// .wrangler/local-stack.json. One Ctrl-C (or SIGTERM) stops everything — the GPU service gets its drain timeout plus a
+// margin, the edge 10 s — and a second one kills what is left. Children that outlived a crashed supervisor are
+// stopped by the next start (tools/local-stack/stale-stack.ts).
 // `npm run gpu` and `npm run edge` run one tier alone.
 import { bootstrapLocalStack, devKeyInstructions } from "./local-stack/bootstrap.ts";
 import { ensureDevVars } from "./local-stack/dev-vars.ts";
-import { onStopSignals } from "./local-stack/foreground.ts";
+import { ignoreBrokenTerminal, onStopSignals } from "./local-stack/foreground.ts";
 import {
   edgeService,
   gpuService,
@@ -16,6 +18,7 @@ import {
   readLocalStackConfig,
   stackPaths,
 } from "./local-stack/services.ts";
+import { describeReap, isOurSupervisor, reapStaleStack } from "./local-stack/stale-stack.ts";
 import { readStackState, removeStackState, writeStackState } from "./local-stack/state-file.ts";
 import { createSupervisor, describeEvent, type ServiceSpec } from "./local-stack/supervisor.ts";
 
@@ -27,19 +30,29 @@ if (!parsed.ok) {
 }
 const { config } = parsed;
 const paths = stackPaths(config);
-// A second stack on the same folder would fail on the ports, then remove the first one's state file on its way out.
-const running = readStackState(paths.stateFile);
-if (running && running.supervisorPid !== process.pid && isRunning(running.supervisorPid)) {
-  console.error(
-    `[start] a stack is already running (supervisor pid ${running.supervisorPid}, ${paths.stateFile}); ` +
-      "stop it first, or set LOCAL_STACK_DIR, GPU_PORT and EDGE_PORT for another one",
-  );
-  process.exit(1);
-}
+ignoreBrokenTerminal();
 const secrets = await ensureDevVars(".dev.vars");
 // The edge always calls this stack's own GPU service; GPU_BACKENDS is for `npm run edge` alone.
 const gpu: ServiceSpec = gpuService(config, secrets);
 const edge: ServiceSpec = edgeService(config, gpuUrl(config));
+
+// A second stack on the same folder would fail on the ports, then remove the first one's state file on its way out.
+// A state file whose supervisor is gone (or whose pid now runs something else) is what a crash left: its children may
+// still hold the ports, so they are stopped first — once their command lines show they are ours.
+const previous = readStackState(paths.stateFile);
+if (previous && isOurSupervisor(previous.supervisorPid)) {
+  console.error(
+    `[start] a stack is already running (supervisor pid ${previous.supervisorPid}, ${paths.stateFile}); ` +
+      "stop it first, or set LOCAL_STACK_DIR, GPU_PORT and EDGE_PORT for another one",
+  );
+  process.exit(1);
+}
+if (previous) {
+  for (const outcome of await reapStaleStack(previous, [gpu, edge])) {
+    const line = describeReap(outcome);
+    if (line) log(line);
+  }
+}
 
 const supervisor = createSupervisor([gpu, edge], {
   onEvent: (event) => {
@@ -103,14 +116,5 @@ ${devKeyInstructions(edge.url, devKey, paths.devKeyFile)}
     failed = true;
     log(`${(error as Error).message}; stopping`);
     void supervisor.stop();
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

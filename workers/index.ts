@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { exportUsage } from "./billing/index.ts";
 import { adminAuth } from "./middleware/admin-auth/index.ts";
 import { apiKeyAuth } from "./middleware/api-key/index.ts";
+import { refuseOwnImageFetches } from "./middleware/image-fetch-loop/index.ts";
 import { metering } from "./middleware/metering/index.ts";
 import { handleError, notFound } from "./middleware/problem/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
@@ -25,6 +26,7 @@ export { KeyMeter } from "./billing/index.ts";
 export function createApp(): Hono<{ Bindings: Env }> {
   const app = new Hono<{ Bindings: Env }>();
   app.use("*", requestId());
+  app.use("*", refuseOwnImageFetches());
   app.use("*", provideServices());
   app.use("*", requestScope());
   app.use("/v1/*", apiKeyAuth());

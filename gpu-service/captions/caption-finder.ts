@@ -82,9 +82,13 @@ export class CaptionFinder {
     return this.batcher.submit({ embedding, k }, { signal });
   }
 
-  /** Runs a search of every given batch size, so the first requests do not pay for ORT's first-run allocations. */
-  async warmUp(sizes: readonly number[], k = 10): Promise<void> {
-    for (const size of sizes) await this.session.search(new Float32Array(size * this.session.dim), size, k);
+  /** Runs a search of every given batch size, so the first requests do not pay for ORT's first-run allocations;
+   *  stops between sizes once `signal` fires. */
+  async warmUp(sizes: readonly number[], signal?: AbortSignal, k = 10): Promise<void> {
+    for (const size of sizes) {
+      if (signal?.aborted) return;
+      await this.session.search(new Float32Array(size * this.session.dim), size, k);
+    }
   }
 
   stats() {

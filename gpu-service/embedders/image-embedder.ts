@@ -106,10 +106,13 @@ export class ImageEmbedder {
     return this.batcher.submit(bytes, { signal });
   }
 
-  /** Runs one batch of every given size through the model, so the first real requests do not pay for it. */
-  async warmUp(sizes: readonly number[]): Promise<void> {
-    for (const size of sizes)
+  /** Runs one batch of every given size through the model, so the first real requests do not pay for it; stops
+   *  between sizes once `signal` fires (a start-up stopped by SIGTERM). */
+  async warmUp(sizes: readonly number[], signal?: AbortSignal): Promise<void> {
+    for (const size of sizes) {
+      if (signal?.aborted) return;
       await this.model.embedImages(new Float32Array(size * this.pixelsPerImage), size);
+    }
   }
 
   stats() {

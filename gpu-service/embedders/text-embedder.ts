@@ -85,10 +85,11 @@ export class TextEmbedder {
     return this.batcher.submit(ids, { signal });
   }
 
-  /** Runs the text encoder at each batch size with full-length rows, then short ones. */
-  async warmUp(sizes: readonly number[]): Promise<void> {
+  /** Runs the text encoder at each batch size with full-length rows, then short ones; stops once `signal` fires. */
+  async warmUp(sizes: readonly number[], signal?: AbortSignal): Promise<void> {
     for (const size of sizes) {
       for (const length of [this.model.folder.contextLength, 2]) {
+        if (signal?.aborted) return;
         await this.model.embedTexts({
           ids: new BigInt64Array(size * length),
           count: size,

@@ -1,5 +1,6 @@
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
+import { type AddressList, parseAddressList } from "../../src/net/index.ts";
 import { allowing } from "../../test/support/allow-list.ts";
 import { type AddressPolicy, ownInterfaceAddresses, vetAddresses } from "./address-vetting.ts";
 
@@ -38,13 +39,17 @@ describe("vetAddresses", () => {
     });
   });
 
-  it("lets a test trust a loopback address, but not past the own-address and deny checks", () => {
-    const trusting: AddressPolicy = { ...production, allowed: allowing(["127.0.0.2"]) };
+  it("lets a test entry point trust an exact loopback address, but not past the own-address and deny checks", () => {
+    const trusting: AddressPolicy = { ...production, trusted: new Set(["127.0.0.2"]) };
     expect(vetAddresses(["127.0.0.2"], trusting)).toEqual({ ok: true });
     expect(vetAddresses(["127.0.0.1"], trusting).ok).toBe(false);
     expect(vetAddresses(["127.0.0.2"], { ...trusting, own: new Set(["127.0.0.2"]) })).toEqual({
       ok: false,
       reason: "this machine's own address",
+    });
+    expect(vetAddresses(["127.0.0.2"], { ...trusting, refused: parsedList("127.0.0.0/8") })).toEqual({
+      ok: false,
+      reason: "an address this service never fetches from",
     });
     expect(vetAddresses(["127.0.0.2"], production)).toEqual({ ok: false, reason: "a loopback address" });
   });
@@ -89,17 +94,51 @@ describe("ownInterfaceAddresses", () => {
 });
 
 describe("URL_FETCH_ALLOW", () => {
-  it("lets an allowed private range through but never a metadata address, whatever the list says", () => {
-    const policy = {
-      own: new Set<string>(),
-      denied: new Set<string>(),
-      allowed: allowing(["169.254.0.0/16", "10.0.0.0/8"]),
-    };
-    expect(vetAddresses(["10.1.2.3"], policy)).toEqual({ ok: true });
-    expect(vetAddresses(["169.254.169.254"], policy)).toEqual({
-      ok: false,
-      reason: "a cloud metadata address",
-    });
+  it("lets an allowed private range through, and nothing else that is not public", () => {
+    const policy: AddressPolicy = { ...production, allowed: allowing(["10.0.0.0/8", "fd12:3456::/32"]) };
+    expect(vetAddresses(["10.1.2.3", "fd12:3456::7"], policy)).toEqual({ ok: true });
     expect(vetAddresses(["192.168.0.1"], policy)).toEqual({ ok: false, reason: "a private address" });
+    expect(vetAddresses(["10.1.2.3", "127.0.0.1"], policy)).toEqual({
+      ok: false,
+      reason: "a loopback address",
+    });
+  });
+
+  it("never opens loopback, link-local or metadata, even through a list that claims to hold every address", () => {
+    const policy: AddressPolicy = { ...production, allowed: { has: () => true, entries: ["everything"] } };
+    expect(vetAddresses(["10.1.2.3"], policy)).toEqual({ ok: true });
+    const refused = {
+      "127.0.0.1": "a loopback address",
+      "::1": "a loopback address",
+      "0.0.0.0": "an unspecified address",
+      "169.254.1.1": "a link-local address",
+      "169.254.169.254": "a cloud metadata address",
+      "fd00:ec2::254": "a cloud metadata address",
+      "224.0.0.1": "a multicast address",
+      "255.255.255.255": "a broadcast address",
+    };
+    for (const [address, reason] of Object.entries(refused))
+      expect(vetAddresses([address], policy), address).toEqual({ ok: false, reason });
   });
 });
+
+describe("URL_FETCH_DENY", () => {
+  it("refuses listed addresses, public and allowed private ones alike, in any spelling", () => {
+    const policy: AddressPolicy = {
+      ...production,
+      allowed: allowing(["10.0.0.0/8"]),
+      refused: parsedList("203.0.113.7, 93.184.215.14, 10.9.0.0/16"),
+    };
+    const denied = { ok: false, reason: "an address this service never fetches from" };
+    expect(vetAddresses(["93.184.215.14"], policy)).toEqual(denied);
+    expect(vetAddresses(["2606:4700::1111", "::ffff:5db8:d70e"], policy)).toEqual(denied);
+    expect(vetAddresses(["10.9.1.1"], policy)).toEqual(denied);
+    expect(vetAddresses(["10.8.1.1", "93.184.215.15"], policy)).toEqual({ ok: true });
+  });
+});
+
+function parsedList(text: string): AddressList {
+  const parsed = parseAddressList(text);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.list;
+}

@@ -2,8 +2,10 @@ import { networkInterfaces } from "node:os";
 import {
   ADDRESS_REFUSAL_TEXT,
   type AddressAllowList,
+  type AddressList,
   canonicalAddress,
   classifyAddress,
+  exemptedByAllowList,
 } from "../../src/net/index.ts";
 
 /** What one fetch refuses besides non-public addresses. All sets hold canonical spellings (canonicalAddress). */
@@ -14,9 +16,19 @@ export interface AddressPolicy {
   denied: ReadonlySet<string>;
   /**
    * Addresses the operator lets URLs reach although they are not public (URL_FETCH_ALLOW: images on the deployment's
-   * own network). Empty by default; metadata addresses stay refused whatever it says.
+   * own network). Empty by default; only private-network classes can be opened (src/net exemptedByAllowList).
    */
   allowed?: AddressAllowList;
+  /**
+   * Addresses always refused, public ones included (URL_FETCH_DENY): this host's public address under 1:1 NAT, which
+   * is on no interface, or the backends' own network.
+   */
+  refused?: AddressList;
+  /**
+   * Exact addresses passed whatever their class, still subject to the checks after it. Never read from the
+   * environment: only code that builds its own fetcher can set it (the test entry point's image host on loopback).
+   */
+  trusted?: ReadonlySet<string>;
 }
 
 /** Every address in a look-up answer passed, or why the first refused one was refused ("a loopback address"). */
@@ -33,8 +45,12 @@ export function vetAddresses(addresses: readonly string[], policy: AddressPolicy
     const canonical = canonicalAddress(address);
     if (canonical === undefined) return { ok: false, reason: ADDRESS_REFUSAL_TEXT.invalid };
     const verdict = classifyAddress(canonical);
-    if (!verdict.public && (verdict.reason === "metadata" || !policy.allowed?.has(canonical)))
-      return { ok: false, reason: ADDRESS_REFUSAL_TEXT[verdict.reason] };
+    const exempted =
+      (policy.allowed !== undefined && exemptedByAllowList(canonical, policy.allowed)) ||
+      policy.trusted?.has(canonical) === true;
+    if (!verdict.public && !exempted) return { ok: false, reason: ADDRESS_REFUSAL_TEXT[verdict.reason] };
+    if (policy.refused?.has(canonical))
+      return { ok: false, reason: "an address this service never fetches from" };
     if (policy.denied.has(canonical)) return { ok: false, reason: "an address of a denied host" };
     if (policy.own.has(canonical)) return { ok: false, reason: "this machine's own address" };
   }

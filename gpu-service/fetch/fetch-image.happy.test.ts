@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allowing } from "../../test/support/allow-list.ts";
 import {
   type CountingServer,
   closedPort,
@@ -37,14 +36,14 @@ function imageRoutes(request: IncomingMessage, response: ServerResponse): void {
   else if (route !== "silent") response.writeHead(404).end();
 }
 
-describe("image fetching, with a loopback test server the test-only trust admits", () => {
+describe("image fetching, with a loopback test server the injected trust admits", () => {
   let certificate: TestCertificate;
   let server: CountingServer;
   let fetcher: ReturnType<typeof createImageFetcher>;
   beforeAll(async () => {
     certificate = selfSignedCertificate();
     server = await startHttpsServer(certificate, imageRoutes);
-    fetcher = createImageFetcher({ allow: allowing(["127.0.0.2"]), ca: certificate.cert });
+    fetcher = createImageFetcher({ trust: { addresses: ["127.0.0.2"], ca: certificate.cert } });
   });
   afterAll(() => server?.close());
 
@@ -128,10 +127,7 @@ describe("failures after vetting all read the same, so no port can be told open 
   it("closed port, open plain-TCP ports, a reset, a silent port and an untrusted certificate", async () => {
     const certificate = selfSignedCertificate();
     const untrusted = selfSignedCertificate();
-    const fetcher = createImageFetcher({
-      allow: allowing(["127.0.0.2"]),
-      ca: certificate.cert,
-    });
+    const fetcher = createImageFetcher({ trust: { addresses: ["127.0.0.2"], ca: certificate.cert } });
     const open = {
       http: await startTcpServer((s) => s.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")),
       ssh: await startTcpServer((s) => s.end("SSH-2.0-OpenSSH_9.6\r\n")),

@@ -1,8 +1,15 @@
 import { Agent, fetch as undiciFetch } from "undici";
-import { type AddressAllowList, checkImageUrl } from "../../src/net/index.ts";
+import {
+  type AddressAllowList,
+  type AddressList,
+  canonicalAddress,
+  checkImageUrl,
+  IMAGE_FETCH_USER_AGENT,
+} from "../../src/net/index.ts";
 import { readCapped } from "../../src/streams/read-capped.ts";
 import { type AddressPolicy, ownInterfaceAddresses, vetAddresses } from "./address-vetting.ts";
 import { createDenyHostAddresses, type DenyHostAddresses } from "./deny-host-addresses.ts";
+import { limitLookups } from "./lookup-slots.ts";
 import { createPinnedLookup } from "./pinned-lookup.ts";
 import { type ResolveHost, systemResolve } from "./resolve.ts";
 
@@ -30,12 +37,24 @@ export const FETCH_FAILED_MESSAGE = "the image URL could not be fetched";
 
 export interface ImageFetcherOptions {
   /**
-   * Addresses exempt from the public-unicast rule (URL_FETCH_ALLOW; empty by default): for images on the
-   * deployment's own network. Own-interface, deny_hosts and metadata checks still apply.
+   * Private-network addresses exempt from the public-unicast rule (URL_FETCH_ALLOW; empty by default): for images on
+   * the deployment's own network. Loopback, link-local and metadata addresses are never exempt; the own-interface,
+   * URL_FETCH_DENY and deny_hosts checks still apply.
    */
   allow?: AddressAllowList;
-  /** Certificates to trust instead of Node's defaults (tests; operators add theirs with NODE_EXTRA_CA_CERTS). */
-  ca?: string;
+  /** Addresses never fetched from, public ones included (URL_FETCH_DENY). */
+  deny?: AddressList;
+  /** Look-ups that may run at once (URL_FETCH_LOOKUPS; lookup-slots.ts); 2 by default. */
+  lookupSlots?: number;
+  /** Resolves host names: the system resolver (getaddrinfo) unless injected. Capped by lookupSlots either way. */
+  resolve?: ResolveHost;
+  /**
+   * Exact addresses to pass whatever their class, and the only certificate to trust instead of Node's defaults.
+   * Nothing in the environment can set it: only code that builds its own fetcher and hands it to startService (the
+   * tests' image host on loopback, test/support/gpu-test-main.ts). Operators trust their private image hosts'
+   * certificates with NODE_EXTRA_CA_CERTS.
+   */
+  trust?: { addresses: readonly string[]; ca: string };
 }
 
 export interface ImageFetcher {
@@ -47,29 +66,35 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * Downloads a caller's image URL without letting it reach this machine or its network. Each hop is checked as text
  * (src/net checkImageUrl), then connected through a pinned look-up that vets every resolved address against the
- * public-unicast rule, this machine's interface addresses and what deny_hosts resolve to. Redirects are followed
- * by hand (at most `maxRedirects`), no cookies or credentials are ever sent, bodies stop at `maxBytes`. Refusals
- * before connecting name their reason (`url_not_allowed`); later failures all read FETCH_FAILED_MESSAGE.
+ * public-unicast rule (bar the allow list's private networks), URL_FETCH_DENY, this machine's interface addresses
+ * and what deny_hosts resolve to. Look-ups wait for one of `lookupSlots` within the fetch's timeout. Redirects are
+ * followed by hand (at most `maxRedirects`), no cookies or credentials are ever sent, bodies stop at `maxBytes`.
+ * Refusals before connecting name their reason (`url_not_allowed`); later failures all read FETCH_FAILED_MESSAGE.
  *
  * @example const got = await createImageFetcher().fetch(url, { maxBytes: 10 << 20, maxRedirects: 3, timeoutMs: 10_000 })
  */
 export function createImageFetcher(options: ImageFetcherOptions = {}): ImageFetcher {
-  const resolve: ResolveHost = systemResolve;
+  // One cap for every look-up this fetcher makes: each hop's, and the deny_hosts names'.
+  const resolve: ResolveHost = limitLookups(options.resolve ?? systemResolve, options.lookupSlots ?? 2);
   const denyHostAddresses: DenyHostAddresses = createDenyHostAddresses({ resolve });
-  const allowed = options.allow;
+  const fixed = {
+    allowed: options.allow,
+    refused: options.deny,
+    trusted: new Set((options.trust?.addresses ?? []).map((a) => canonicalAddress(a) ?? a)),
+  };
   return {
     async fetch(url, limits, signal) {
       const deadline = AbortSignal.timeout(limits.timeoutMs);
       const aborted = signal ? AbortSignal.any([deadline, signal]) : deadline;
       const denyHosts = limits.denyHosts ?? [];
       // The text first, so a refused URL costs no look-up; every hop is then checked again with the full policy.
-      const textOnly: AddressPolicy = { own: new Set(), denied: new Set(), allowed };
+      const textOnly: AddressPolicy = { own: new Set(), denied: new Set(), ...fixed };
       const refusal = checkImageUrl(url, { denyHosts, vetAddress: vetterFor(textOnly) });
       if (refusal) return notAllowed(refusal);
       const denied = await untilAborted(denyHostAddresses.addressesOf(denyHosts), aborted);
       if (!denied) return failed();
-      const policy: AddressPolicy = { own: ownInterfaceAddresses(), denied, allowed };
-      return fetchVetted(new URL(url), limits, policy, resolve, aborted, options.ca);
+      const policy: AddressPolicy = { own: ownInterfaceAddresses(), denied, ...fixed };
+      return fetchVetted(new URL(url), limits, policy, resolve, aborted, options.trust?.ca);
     },
   };
 }
@@ -85,6 +110,7 @@ async function fetchVetted(
   const seen: { refused?: string; unresolved?: boolean } = {};
   const lookup = createPinnedLookup({
     resolve,
+    signal,
     vet: (addresses) => vetAddresses(addresses, policy),
     onRefused: (_host, reason) => {
       seen.refused = reason;
@@ -112,7 +138,7 @@ async function fetchVetted(
           redirect: "manual",
           credentials: "omit",
           signal,
-          headers: { accept: "image/*", "user-agent": "clip-edge-image-fetch/1" },
+          headers: { accept: "image/*", "user-agent": IMAGE_FETCH_USER_AGENT },
         });
       } catch {
         if (seen.refused) return notAllowed(`${where}the host name resolves to ${seen.refused}`);

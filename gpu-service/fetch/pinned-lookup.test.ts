@@ -1,29 +1,13 @@
 import type { LookupAddress } from "node:dns";
 import { connect, type LookupFunction } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allowing } from "../../test/support/allow-list.ts";
+import { tableResolver } from "../../test/support/resolvers.ts";
 import { type CountingServer, startTcpServer } from "../../test/support/tls-server.ts";
 import { type AddressPolicy, vetAddresses } from "./address-vetting.ts";
 import { createPinnedLookup } from "./pinned-lookup.ts";
 import type { ResolveHost } from "./resolve.ts";
 
 const production: AddressPolicy = { own: new Set(), denied: new Set() };
-
-/** A resolver that answers from a table, counting its calls — the only place a resolver is injected. */
-function tableResolver(table: Record<string, string[] | string[][]>): ResolveHost & { calls: string[] } {
-  const calls: string[] = [];
-  const resolve = async (host: string) => {
-    calls.push(host);
-    const entry = table[host];
-    if (!entry) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-    // A list of lists answers differently on each call: a rebinding name.
-    const answer = (
-      Array.isArray(entry[0]) ? entry[Math.min(calls.length - 1, entry.length - 1)] : entry
-    ) as string[];
-    return answer.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-  };
-  return Object.assign(resolve, { calls });
-}
 
 function pinned(resolve: ResolveHost, policy = production) {
   const events: string[] = [];
@@ -115,7 +99,7 @@ describe("createPinnedLookup", () => {
     it("connects to the address it vetted, whatever the name answers next (no rebinding window)", async () => {
       // First answer 127.0.0.2 (trusted by this test), every later one 127.0.0.1 (refused).
       const resolve = tableResolver({ "rebind.example.com": [["127.0.0.2"], ["127.0.0.1"]] });
-      const { lookup } = pinned(resolve, { ...production, allowed: allowing(["127.0.0.2"]) });
+      const { lookup } = pinned(resolve, { ...production, trusted: new Set(["127.0.0.2"]) });
       expect(await connectThrough(lookup, "rebind.example.com", vetted.port)).toBeUndefined();
       expect(resolve.calls).toEqual(["rebind.example.com"]);
       expect(vetted.connections).toBe(1);

@@ -10,6 +10,8 @@ export interface PinnedLookupOptions {
   onRefused: (host: string, reason: string) => void;
   /** Told that a host did not resolve at all. */
   onUnresolved: (host: string) => void;
+  /** The fetch's own: bounds the wait for a look-up slot. */
+  signal?: AbortSignal;
 }
 
 /** The error a refused host fails its connection with; never shown to callers. */
@@ -28,7 +30,7 @@ export class RefusedHostError extends Error {
 export function createPinnedLookup(options: PinnedLookupOptions): LookupFunction {
   return function pinnedLookup(hostname, lookupOptions: LookupOptions, callback) {
     const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
-    options.resolve(host).then(
+    options.resolve(host, options.signal).then(
       function vetAnswer(answer) {
         const vetting = options.vet(answer.map((a) => a.address));
         if (!vetting.ok) {

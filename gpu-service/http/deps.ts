@@ -3,6 +3,7 @@ import type { CaptionFinder } from "../captions/index.ts";
 import type { ServiceConfig } from "../config.ts";
 import type { ImageEmbedder } from "../embedders/image-embedder.ts";
 import type { TextEmbedder } from "../embedders/text-embedder.ts";
+import type { ImageFetcher } from "../fetch/index.ts";
 import type { RequestGate } from "../lifecycle/request-gate.ts";
 import type { ServiceMetrics } from "../metrics.ts";
 import type { ClipModel } from "../model/index.ts";
@@ -27,4 +28,6 @@ export interface ServiceDeps {
   lifecycle: Lifecycle;
   /** Names the exact preprocessing, so the edge can report it and results are reproducible. */
   preprocessingVersion: string;
+  /** Downloads image URLs for `/v1/fetch-image` (built from URL_FETCH_*, or injected through startService). */
+  imageFetcher: ImageFetcher;
 }

@@ -12,5 +12,18 @@ export {
   type EmbeddedIPv4,
   type EmbeddingKind,
 } from "./address.ts";
-export { type AddressAllowList, EMPTY_ALLOW_LIST, parseAllowList } from "./allow-list.ts";
+export {
+  type AddressList,
+  type AddressListResult,
+  type AddressRange,
+  EMPTY_ADDRESS_LIST,
+  parseAddressList,
+} from "./address-list.ts";
+export {
+  type AddressAllowList,
+  EMPTY_ALLOW_LIST,
+  exemptedByAllowList,
+  parseAllowList,
+} from "./allow-list.ts";
+export { IMAGE_FETCH_USER_AGENT, isImageFetcher } from "./image-fetch-agent.ts";
 export { checkImageUrl, type ImageUrlCheckOptions, ipLiteralHost } from "./image-url.ts";

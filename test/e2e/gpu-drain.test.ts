@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
 import { frame, modelPresent, signedGet } from "../support/gpu-service.ts";
 import { postInParts } from "../support/raw-http.ts";
-import { untilTrue } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 
 const IMAGE = readFileSync(new URL("../../examples/blue-stars.jpg", import.meta.url));
 
@@ -34,12 +34,12 @@ describe.skipIf(!modelPresent())("draining one of two GPU backends (real process
       `${draining.url}/v1/embed/images`,
       frame({ kind: "images", dtype: "f32", images: [new Uint8Array(IMAGE)] }),
     );
-    await untilTrue(
+    await waitFor(
+      "the upload to be admitted",
       async () =>
         ((await (await fetch(`${draining.url}/readyz`)).json()) as { requestsInFlight: number })
           .requestsInFlight > 0,
-      30_000,
-      "the upload to be admitted",
+      { timeoutMs: 60_000 },
     );
     draining.child.kill("SIGTERM");
     await draining.waitForOutput(/draining \d+ requests? in flight/);

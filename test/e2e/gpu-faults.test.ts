@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
 import { startGpuProcess } from "../support/gpu-process.ts";
 import { modelPresent } from "../support/gpu-service.ts";
-import { untilTrue } from "../support/wait.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * The GPU tier failing under a real edge (the Worker in workerd) and a real GPU process: killed and restarted,
@@ -11,6 +11,7 @@ import { untilTrue } from "../support/wait.ts";
  * clearly and retryably, and recover fully: no circuit stuck half-open, no call counted in flight for good.
  */
 const IMAGE = readFileSync(new URL("../../examples/red-circle.jpg", import.meta.url)).toString("base64");
+const COOLDOWN_MS = 1000;
 let fresh = 0;
 const newLabels = () => [`red circle ${++fresh}`, `blue star ${fresh}`];
 
@@ -44,7 +45,10 @@ describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)",
   let stack: EdgeStack;
   beforeAll(async () => {
     // A short deadline for the paused-process case; generous enough that a busy machine never trips it otherwise.
-    stack = await startEdgeStack({ GPU_CIRCUIT_COOLDOWN_MS: "1000", REQUEST_DEADLINE_MS: "15000" });
+    stack = await startEdgeStack({
+      GPU_CIRCUIT_COOLDOWN_MS: String(COOLDOWN_MS),
+      REQUEST_DEADLINE_MS: "15000",
+    });
   }, 180_000);
   afterAll(() => stack?.stop());
 
@@ -61,18 +65,18 @@ describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)",
         expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
         expect(((await refused.json()) as { code: string }).code).toBe("gpu_unavailable");
       }
+      const opened = Date.now(); // the circuit opened before this, at the latest
       expect((await health(stack)).circuit).toBe("open");
-      const restartedAt = Date.now();
       stack.gpu = await startGpuProcess({ PORT: gpuPort(stack) });
-      // Past the cooldown, the first request — labels never seen, so both a text and an image call — must succeed:
-      // one call probes the recovering backend and its sibling waits for the verdict instead of failing.
-      let answer: Response | undefined;
-      await untilTrue(async () => {
-        answer = await classify(stack);
-        return answer.status !== 503;
-      }, 30_000);
-      expect(answer?.status).toBe(200);
-      console.log(`GPU kill ${round}: back to 200 ${Date.now() - restartedAt} ms after the restart began`);
+      // Past the cooldown (waiting longer is harmless), exactly one request — labels never seen, so a text and an
+      // image call at once — must succeed: one call probes the recovering backend, its sibling waits for the verdict.
+      await new Promise((r) => setTimeout(r, Math.max(0, opened + COOLDOWN_MS + 250 - Date.now())));
+      const restartedAt = Date.now();
+      const first = await classify(stack);
+      expect(first.status, await first.clone().text()).toBe(200);
+      console.log(
+        `GPU kill ${round}: the first request after the restart and cooldown answered 200 in ${Date.now() - restartedAt} ms`,
+      );
       expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
     }
   }, 240_000);
@@ -89,29 +93,62 @@ describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)",
     } finally {
       stack.gpu.child.kill("SIGCONT");
     }
-    await untilTrue(async () => (await classify(stack)).status === 200, 30_000);
+    await waitFor("a classify to succeed after SIGCONT", async () => (await classify(stack)).status === 200, {
+      timeoutMs: 30_000,
+    });
     expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
   }, 120_000);
 
   it("a client that disconnects does not fail the others sharing its text computation", async () => {
     const labels = newLabels();
     stack.gpu.child.kill("SIGSTOP"); // holds the shared computation long enough for both to join it
-    const leaving = new AbortController();
-    const first = classify(stack, labels, { signal: leaving.signal }).catch((error: Error) => error);
-    await new Promise((r) => setTimeout(r, 300));
-    const second = classify(stack, labels);
-    await new Promise((r) => setTimeout(r, 300));
-    leaving.abort();
-    expect(await first).toBeInstanceOf(Error);
-    stack.gpu.child.kill("SIGCONT");
-    const answer = await second;
-    expect(answer.status).toBe(200);
-    const body = (await answer.json()) as { usage: { texts_computed: number } };
-    expect(body.usage.texts_computed).toBe(2);
+    try {
+      const leaving = new AbortController();
+      const first = classify(stack, labels, { signal: leaving.signal }).catch((error: Error) => error);
+      // Its text and image calls are in flight; the second request's image call joins them, its texts join the first's.
+      await waitFor("the first request's calls", async () => (await health(stack)).outstanding >= 2, {
+        timeoutMs: 30_000,
+      });
+      const second = classify(stack, labels);
+      await waitFor("the second request's image call", async () => (await health(stack)).outstanding >= 3, {
+        timeoutMs: 30_000,
+      });
+      leaving.abort();
+      expect(await first).toBeInstanceOf(Error);
+      stack.gpu.child.kill("SIGCONT");
+      const answer = await second;
+      expect(answer.status).toBe(200);
+      const body = (await answer.json()) as { usage: { texts_computed: number } };
+      expect(body.usage.texts_computed).toBe(2);
+    } finally {
+      stack.gpu.child.kill("SIGCONT");
+    }
     // Both labels were computed once, for the two requests together, and cached for the next one.
     const third = (await (await classify(stack, labels)).json()) as { usage: { texts_cached: number } };
     expect(third.usage.texts_cached).toBe(2);
+    await waitFor("every call to settle", async () => (await health(stack)).outstanding === 0, {
+      timeoutMs: 30_000,
+    });
   }, 120_000);
+
+  it("a paused backend's timeouts open its circuit: then requests get 503 at once instead of waiting", async () => {
+    stack.gpu.child.kill("SIGSTOP");
+    try {
+      // Three at once, so three attempts time out together (one after another would take three deadlines).
+      const late = await Promise.all([classify(stack), classify(stack), classify(stack)]);
+      expect(late.map((r) => r.status)).toEqual([504, 504, 504]);
+      expect((await health(stack)).circuit).toBe("open");
+      const refused = await classify(stack);
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { code: string }).code).toBe("gpu_unavailable");
+    } finally {
+      stack.gpu.child.kill("SIGCONT");
+    }
+    await waitFor("the backend to recover", async () => (await classify(stack)).status === 200, {
+      timeoutMs: 60_000,
+    });
+    expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+  }, 180_000);
 });
 
 describe.skipIf(!modelPresent())("a GPU call failing while its sibling still runs (real processes)", () => {
@@ -141,7 +178,9 @@ describe.skipIf(!modelPresent())("a GPU call failing while its sibling still run
         headers: { "content-type": "application/json", ...stack.apiHeaders },
         body: JSON.stringify({ input: [{ image: { base64: IMAGE } }] }),
       });
-    await untilTrue(async () => (await embedImage()).status === 200, 60_000, "an image embedding to succeed");
+    await waitFor("an image embedding to succeed", async () => (await embedImage()).status === 200, {
+      timeoutMs: 60_000,
+    });
     expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
   }, 120_000);
 });

@@ -39,14 +39,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("shapes", shapes);
   const red = shapes.find((s) => s.label === "red circle") as (typeof shapes)[number];
   const imageHost = await startImageHost(Buffer.from(red.base64, "base64"));
-  project.provide("imageHost", imageHost.server.url("").replace(/\/$/, ""));
+  project.provide("imageHost", imageHost.url());
   project.provide("imageHostControl", imageHost.controlUrl);
   if (!modelPresent()) {
     // Without the model only the tests that need no GPU run; a closed port makes the rest fail loudly, not hang.
     project.provide("gpuUrl", "http://127.0.0.1:9");
     return () => imageHost.close();
   }
-  const gpu = await startGpuProcess({ GPU_BEARER_TOKENS: HF_TOKEN, ...imageHost.gpuEnv });
+  // The image host is reached by name through the test entry point's injected fetcher; no allow list is involved.
+  const gpu = await startGpuProcess({ GPU_BEARER_TOKENS: HF_TOKEN }, { imageHost });
   await warmUp(gpu.url, shapes);
   project.provide("gpuUrl", gpu.url);
   return async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { TEST_MODEL_DIR, TEST_SECRET } from "./gpu-service.ts";
+import type { TestImageHost } from "./image-host.ts";
 
 export interface GpuProcess {
   url: string;
@@ -14,16 +15,39 @@ export interface GpuProcess {
 }
 
 const main = new URL("../../gpu-service/main.ts", import.meta.url).pathname;
+const testMain = new URL("./gpu-test-main.ts", import.meta.url).pathname;
 
-/** Starts the GPU service as its own process on a free loopback port, resolving once it reports ready. */
-export async function startGpuProcess(env: Record<string, string> = {}): Promise<GpuProcess> {
-  const child = spawn(process.execPath, [main], {
+export interface GpuProcessOptions {
+  /**
+   * An image host the process may fetch from by its name (test/support/image-host.ts): the process then runs the
+   * test entry point (gpu-test-main.ts), which injects a fetcher resolving that name and trusting that host alone.
+   */
+  imageHost?: TestImageHost;
+}
+
+/**
+ * Starts the GPU service as its own process on a free loopback port, resolving once it reports ready: production's
+ * entry point (gpu-service/main.ts), or the test one when `options.imageHost` is given.
+ */
+export async function startGpuProcess(
+  env: Record<string, string> = {},
+  options: GpuProcessOptions = {},
+): Promise<GpuProcess> {
+  const { imageHost } = options;
+  const imageHostEnv: Record<string, string> = imageHost
+    ? {
+        CLIP_TEST_IMAGE_HOST: `${imageHost.name}=${imageHost.address}`,
+        CLIP_TEST_IMAGE_HOST_CA: imageHost.caFile,
+      }
+    : {};
+  const child = spawn(process.execPath, [imageHost ? testMain : main], {
     env: {
       ...process.env,
       GPU_SHARED_SECRET: TEST_SECRET,
       MODEL_DIR: TEST_MODEL_DIR,
       PORT: "0",
       BATCH_SIZES: "1,4,16,64",
+      ...imageHostEnv,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,28 +7,37 @@ import { type CountingServer, selfSignedCertificate, startHttpsServer } from "./
 
 /** The address the image host listens on: loopback, but no hosts-file name points there. */
 export const IMAGE_HOST_ADDRESS = "127.0.0.2";
+/** The name its URLs use: a reserved test TLD (RFC 2606) that only the test GPU process resolves, to the address. */
+export const IMAGE_HOST_NAME = "images.test";
 
-export interface ImageHost {
-  server: CountingServer;
-  /** A PEM file with the host's certificate, for the GPU process's NODE_EXTRA_CA_CERTS. */
+/** What a test GPU process needs to reach the image host (test/support/gpu-test-main.ts). */
+export interface TestImageHost {
+  name: string;
+  address: string;
+  /** A PEM file with the host's certificate (SAN `DNS:images.test`): the only one that fetcher trusts. */
   caFile: string;
+}
+
+export interface ImageHost extends TestImageHost {
+  server: CountingServer;
+  /** `https://images.test:<port><path>`. */
+  url(path?: string): string;
   /**
    * Plain-HTTP control of held downloads, for tests inside workerd (which cannot trust the test certificate):
    * `GET /held/<id>` answers 200 once a download of `/held/<id>.jpg` is waiting, `POST /release/<id>` lets it go.
    */
   controlUrl: string;
-  /** Environment that lets a GPU process fetch from this host (and only from it, besides public addresses). */
-  gpuEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
 /**
- * A real HTTPS server standing in for a public image host, for tests of image URLs through the whole stack. The GPU
- * tier reaches it only because the test allows its address (URL_FETCH_ALLOW, and IMAGE_URL_ALLOW at the edge) and
- * trusts its certificate, as an operator would for images on a private network; nothing else about the fetch
- * changes. Paths: /red.jpg (the given image), /short (302 → /red.jpg), /page.html (HTML), /missing.jpg (404),
- * /loop/N (endless redirects), /to-http (redirect to http), /huge (declares 11 MiB), /held/<id>.jpg (the image, once
- * the test releases it through `controlUrl`).
+ * A real HTTPS server standing in for a public image host, for tests of image URLs through the whole stack. Its URLs
+ * name `images.test`, which passes the edge's text check like any public name; only a GPU process started with
+ * `startGpuProcess(env, { imageHost })` resolves it (to 127.0.0.2) and trusts that one address
+ * and certificate — through code injected by the test entry point, never through the environment, so nothing an
+ * operator can configure opens loopback. Paths: /red.jpg (the given image), /short (302 → /red.jpg), /page.html
+ * (HTML), /missing.jpg (404), /loop/N (endless redirects), /to-http (redirect to http), /huge (declares 11 MiB),
+ * /held/<id>.jpg (the image, once the test releases it through `controlUrl`).
  */
 export async function startImageHost(image: Uint8Array): Promise<ImageHost> {
   const held = new Map<string, { waiting: boolean; release: () => void; released: Promise<void> }>();
@@ -44,7 +53,7 @@ export async function startImageHost(image: Uint8Array): Promise<ImageHost> {
     }
     return entry;
   };
-  const certificate = selfSignedCertificate([IMAGE_HOST_ADDRESS]);
+  const certificate = selfSignedCertificate([], [IMAGE_HOST_NAME]);
   const dir = mkdtempSync(join(tmpdir(), "clip-edge-image-host-"));
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, certificate.cert);
@@ -65,7 +74,7 @@ export async function startImageHost(image: Uint8Array): Promise<ImageHost> {
       else if (path === "/page.html")
         response.writeHead(200, { "content-type": "image/jpeg" }).end("<!doctype html><p>hi</p>");
       else if (path === "/to-http")
-        response.writeHead(302, { location: `http://${IMAGE_HOST_ADDRESS}/red.jpg` }).end();
+        response.writeHead(302, { location: `http://${IMAGE_HOST_NAME}/red.jpg` }).end();
       else if (path === "/huge")
         response.writeHead(200, { "content-length": String(11 * 1024 * 1024) }).end();
       else if (loop) response.writeHead(301, { location: `/loop/${Number(loop[1]) + 1}` }).end();
@@ -84,10 +93,12 @@ export async function startImageHost(image: Uint8Array): Promise<ImageHost> {
   await new Promise<void>((resolve) => control.listen(0, IMAGE_HOST_ADDRESS, resolve));
   const controlPort = (control.address() as AddressInfo).port;
   return {
+    name: IMAGE_HOST_NAME,
+    address: IMAGE_HOST_ADDRESS,
     server,
     caFile,
+    url: (path = "") => `https://${IMAGE_HOST_NAME}:${server.port}${path}`,
     controlUrl: `http://${IMAGE_HOST_ADDRESS}:${controlPort}`,
-    gpuEnv: { URL_FETCH_ALLOW: IMAGE_HOST_ADDRESS, NODE_EXTRA_CA_CERTS: caFile },
     close: async () => {
       for (const entry of held.values()) entry.release();
       await new Promise<void>((resolve) => control.close(() => resolve()));

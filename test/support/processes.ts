@@ -14,27 +14,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * Polls until `check` returns something other than undefined or false, and returns it; throws after `timeoutMs`
- * saying what it waited for. The bound is a safety net for a shared, slow machine, never an assertion on time.
- *
- * @example const pid = await waitFor("a new GPU pid", () => readState()?.gpuPid ?? undefined, { timeoutMs: 60_000 })
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
-}
-
 /** Whether a process with this pid exists (signal 0 only checks). */
 export function isAlive(pid: number): boolean {
   return signalExists(pid);

@@ -8,11 +8,14 @@ declare module "vitest" {
     gpuSecret: string;
     /** A token the GPU service accepts as a bearer, standing in for an HF token of a custom Inference Endpoint. */
     hfToken: string;
-    /** Fresh shapes-world renders (one per colour–shape pair), base64, for tests inside workerd where sharp cannot run. */
-    /** An HTTPS image host the GPU service may fetch from (test/support/image-host.ts), e.g. `${imageHost}/red.jpg`. */
+    /**
+     * An HTTPS image host the GPU service may fetch from (test/support/image-host.ts), `https://images.test:<port>`,
+     * e.g. `${imageHost}/red.jpg`.
+     */
     imageHost: string;
     /** Plain-HTTP control of the image host's held downloads (`/held/<id>`, `/release/<id>`). */
     imageHostControl: string;
+    /** Fresh shapes-world renders (one per colour–shape pair), base64, for tests inside workerd where sharp cannot run. */
     shapes: { colour: string; shape: string; label: string; mime: string; base64: string }[];
   }
 }

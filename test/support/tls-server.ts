@@ -12,13 +12,17 @@ export interface TestCertificate {
 }
 
 /**
- * A throwaway self-signed certificate for the given IP addresses, made with the `openssl` CLI in a temporary folder
- * that is removed at once (no key is ever committed). Throws when openssl is missing: these tests need it.
+ * A throwaway self-signed certificate for the given IP addresses and host names, made with the `openssl` CLI in a
+ * temporary folder that is removed at once (no key is ever committed). Throws when openssl is missing: these tests
+ * need it.
  */
-export function selfSignedCertificate(ips: readonly string[] = ["127.0.0.1", "127.0.0.2"]): TestCertificate {
+export function selfSignedCertificate(
+  ips: readonly string[] = ["127.0.0.1", "127.0.0.2"],
+  names: readonly string[] = ["localhost"],
+): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), "clip-edge-cert-"));
   try {
-    const san = ["DNS:localhost", ...ips.map((ip) => `IP:${ip}`)].join(",");
+    const san = [...names.map((name) => `DNS:${name}`), ...ips.map((ip) => `IP:${ip}`)].join(",");
     execFileSync(
       "openssl",
       [

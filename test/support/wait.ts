@@ -1,19 +1,22 @@
 /**
- * Polls `condition` until it holds, at most `timeoutMs` (then throws, naming what was awaited). For tests that wait
- * on a real process or network state; the bound only stops a broken test from hanging, it is never the assertion.
+ * Polls `check` until it returns something other than undefined or false, and returns it; throws after `timeoutMs`
+ * (30 s by default) saying what it waited for. For tests that wait on a real process or network state: the bound
+ * only stops a broken test from hanging on a shared, slow machine, it is never the assertion.
  *
- * @example await untilTrue(async () => (await fetch(url)).ok, 30_000, "the GPU service to be ready")
+ * @example const pid = await waitFor("a new GPU pid", () => readState()?.gpuPid ?? undefined, { timeoutMs: 60_000 })
+ * @example await waitFor("the GPU service to be ready", async () => (await fetch(url)).ok)
  */
-export async function untilTrue(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what = "the condition",
-  intervalMs = 100,
-): Promise<void> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
 }

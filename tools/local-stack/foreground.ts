@@ -19,6 +19,17 @@ export function onStopSignals(stop: (signal: NodeJS.Signals) => void, force: () 
 }
 
 /**
+ * Keeps a vanished terminal from killing the supervisor: after SIGHUP, writes to stdout/stderr fail (EIO on a tty,
+ * EPIPE on a closed pipe) and an unhandled stream error would end this process mid-stop, orphaning its children.
+ * Losing the remaining log lines is the lesser harm.
+ *
+ * @example ignoreBrokenTerminal(); onStopSignals(stop, kill);
+ */
+export function ignoreBrokenTerminal(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", function logLost() {});
+}
+
+/**
  * Runs one service until it exits or a signal stops it, then exits with its code (0 after a requested stop). No
  * restarts: whoever runs a tier alone wants to see it die. `onReady` runs once it answers its readiness URL.
  *
@@ -26,6 +37,7 @@ export function onStopSignals(stop: (signal: NodeJS.Signals) => void, force: () 
  */
 export async function runAlone(spec: ServiceSpec, options: { label: string; onReady?: () => Promise<void> }) {
   const log = (line: string) => console.log(`[${options.label}] ${line}`);
+  ignoreBrokenTerminal();
   const supervisor = createSupervisor([spec], {
     restart: false,
     onEvent: (event) => {

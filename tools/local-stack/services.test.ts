@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DevSecrets } from "./dev-vars.ts";
-import { edgeService, gpuService, readLocalStackConfig, stackPaths } from "./services.ts";
+import { edgeService, GPU_STOP_MARGIN_MS, gpuService, readLocalStackConfig, stackPaths } from "./services.ts";
 
 const SECRETS: DevSecrets = { GPU_SHARED_SECRET: "s".repeat(43), ADMIN_TOKEN: "a".repeat(43) };
 
@@ -14,6 +14,7 @@ describe("readLocalStackConfig", () => {
         modelDir: "models/tiny-clip",
         gpuBackends: "http://127.0.0.1:8788",
         stackDir: ".wrangler",
+        gpuDrainTimeoutMs: 30_000,
       },
     });
   });
@@ -38,6 +39,10 @@ describe("readLocalStackConfig", () => {
       ok: false,
       message: /^GPU_BACKENDS/,
     });
+    expect(readLocalStackConfig({ DRAIN_TIMEOUT_MS: "soon" })).toEqual({
+      ok: false,
+      message: 'DRAIN_TIMEOUT_MS must be an integer in 0..600000, got "soon"',
+    });
   });
 });
 
@@ -60,7 +65,17 @@ describe("the service definitions", () => {
       },
       url: "http://127.0.0.1:9788",
       readyPath: "/readyz",
+      processMarkers: ["gpu-service/main.ts"],
     });
+  });
+
+  it("give the GPU service its drain timeout plus a margin to stop, so Ctrl-C never cuts a drain short", () => {
+    expect(gpuService(config, SECRETS).stopGraceMs).toBe(30_000 + GPU_STOP_MARGIN_MS);
+    const short = readLocalStackConfig({ DRAIN_TIMEOUT_MS: "5000" });
+    if (!short.ok) throw new Error(short.message);
+    expect(gpuService(short.config, SECRETS).stopGraceMs).toBe(5_000 + GPU_STOP_MARGIN_MS);
+    // The edge has nothing to drain: the supervisor's default applies.
+    expect(edgeService(config).stopGraceMs).toBeUndefined();
   });
 
   it("run wrangler dev with our Node, its state under the stack folder and the given GPU backends", () => {

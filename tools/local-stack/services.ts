@@ -16,6 +16,8 @@ export interface LocalStackConfig {
   gpuBackends: string;
   /** Holds the edge's local state (`state/`), the development key and the state file; `.wrangler` by default. */
   stackDir: string;
+  /** The GPU service's DRAIN_TIMEOUT_MS (it reads the same variable): a stop waits for its drain before SIGKILL. */
+  gpuDrainTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: LocalStackConfig } | { ok: false; message: string };
@@ -30,6 +32,12 @@ export function readLocalStackConfig(env: Record<string, string | undefined>): C
   if (gpuPort === undefined) return { ok: false, message: portMessage("GPU_PORT", env.GPU_PORT) };
   const edgePort = port(env.EDGE_PORT, 8787);
   if (edgePort === undefined) return { ok: false, message: portMessage("EDGE_PORT", env.EDGE_PORT) };
+  const gpuDrainTimeoutMs = wholeMs(env.DRAIN_TIMEOUT_MS, 30_000);
+  if (gpuDrainTimeoutMs === undefined)
+    return {
+      ok: false,
+      message: `DRAIN_TIMEOUT_MS must be an integer in 0..600000, got "${env.DRAIN_TIMEOUT_MS}"`,
+    };
   const gpuBackends = env.GPU_BACKENDS?.trim() || `http://127.0.0.1:${gpuPort}`;
   if (!gpuBackends.split(",").every((backend) => URL.canParse(backend.trim())))
     return { ok: false, message: `GPU_BACKENDS must be comma-separated URLs, got "${gpuBackends}"` };
@@ -41,8 +49,16 @@ export function readLocalStackConfig(env: Record<string, string | undefined>): C
       modelDir: env.MODEL_DIR || "models/tiny-clip",
       gpuBackends,
       stackDir: env.LOCAL_STACK_DIR || ".wrangler",
+      gpuDrainTimeoutMs,
     },
   };
+}
+
+/** The GPU service's own bounds for DRAIN_TIMEOUT_MS (gpu-service/config.ts). */
+function wholeMs(raw: string | undefined, fallback: number): number | undefined {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 && value <= 600_000 ? value : undefined;
 }
 
 function port(raw: string | undefined, fallback: number): number | undefined {
@@ -71,14 +87,23 @@ export const gpuUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${
 export const edgeUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${config.edgePort}`;
 
 /**
+ * Time a stopped GPU service has beyond its drain: closing connections and releasing the model after the last
+ * request, and a loaded machine's slowness.
+ */
+export const GPU_STOP_MARGIN_MS = 15_000;
+
+/**
  * The GPU service on loopback with the embedded model on the CPU. Its other variables (BATCH_SIZES, ORT_PROVIDERS,
- * …; gpu-service/README.md) pass through from the environment.
+ * DRAIN_TIMEOUT_MS …; gpu-service/README.md) pass through from the environment. A stop gives it its drain timeout
+ * plus GPU_STOP_MARGIN_MS before SIGKILL, so the drain is never cut short.
  */
 export function gpuService(config: LocalStackConfig, secrets: DevSecrets): ServiceSpec {
   return {
     name: "gpu",
     command: process.execPath,
     args: ["gpu-service/main.ts"],
+    processMarkers: ["gpu-service/main.ts"],
+    stopGraceMs: config.gpuDrainTimeoutMs + GPU_STOP_MARGIN_MS,
     env: {
       HOST: "127.0.0.1",
       PORT: String(config.gpuPort),
@@ -111,6 +136,9 @@ export function edgeService(config: LocalStackConfig, gpuBackends = config.gpuBa
       "--var",
       `GPU_BACKENDS:${gpuBackends}`,
     ],
+    // wrangler's own processes (its bin re-spawns its dist, by its real path: node_modules may be a symlink), the
+    // workerd it runs and the esbuild service it bundles with.
+    processMarkers: ["node_modules/wrangler/", "workerd", "esbuild"],
     url: edgeUrl(config),
     readyPath: "/healthz",
   };

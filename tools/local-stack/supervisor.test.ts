@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { freePort, groupAlive, isAlive, waitFor } from "../../test/support/processes.ts";
+import { freePort, groupAlive, isAlive } from "../../test/support/processes.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import {
   createSupervisor,
   DEFAULT_RESTART_POLICY,
@@ -256,6 +257,22 @@ describe("createSupervisor", () => {
     await supervisor.stop();
     expect(isAlive(pid)).toBe(false);
     expect(exits()).toEqual([expect.objectContaining({ planned: true, signal: "SIGKILL" })]);
+  });
+
+  it("gives a service with its own grace period that long, and the others the default", async () => {
+    // The GPU service's drain: it takes a while after SIGTERM, then exits 0 on its own.
+    const draining = {
+      ...(await service("gpu", {
+        before: `process.on("SIGTERM", () => setTimeout(() => process.exit(0), 1_000));`,
+      })),
+      stopGraceMs: 120_000,
+    };
+    const stubborn = await service("edge", { before: `process.on("SIGTERM", () => {});` });
+    const { supervisor, exits } = supervise([draining, stubborn], { stopGraceMs: 300 });
+    expect(await supervisor.start()).toBe(true);
+    await supervisor.stop();
+    expect(exits().find((e) => e.name === "gpu")).toMatchObject({ planned: true, code: 0, signal: null });
+    expect(exits().find((e) => e.name === "edge")).toMatchObject({ planned: true, signal: "SIGKILL" });
   });
 
   it("kill() ends a stop that is still waiting out the grace period (a second Ctrl-C)", async () => {

@@ -17,6 +17,16 @@ export interface ServiceSpec {
   url: string;
   /** Answers 200 once the service can take work ("/readyz", "/healthz"). */
   readyPath: string;
+  /**
+   * How long it may take to exit after SIGTERM before its process group gets SIGKILL; SupervisorOptions.stopGraceMs
+   * when unset. The GPU service's is its drain timeout plus a margin.
+   */
+  stopGraceMs?: number;
+  /**
+   * Text found in the command line of every process of its group (its entry point, the binaries it starts): how a
+   * later `npm start` recognises what a crashed supervisor left running (stale-stack.ts). Unset: never recognised.
+   */
+  processMarkers?: readonly string[];
 }
 
 export interface RestartPolicy {
@@ -79,7 +89,7 @@ export interface SupervisorOptions {
   output?: (name: string, line: string, stream: "stdout" | "stderr") => void;
   readyTimeoutMs?: number;
   readyPollMs?: number;
-  /** How long a child may take to exit after SIGTERM before its process group gets SIGKILL. */
+  /** How long a child may take to exit after SIGTERM before its process group gets SIGKILL, unless its spec says. */
   stopGraceMs?: number;
 }
 
@@ -138,6 +148,13 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
   const done = new Promise<StopReason>((resolve) => {
     resolveDone = resolve;
   });
+  // Children lead their own process groups, so nothing takes them down with us: if this process exits while they run
+  // (an uncaught error, a write to a vanished terminal), SIGKILL their groups on the way out. A SIGKILL of this
+  // process cannot be caught; the next `npm start` finds those orphans instead (stale-stack.ts).
+  const killOnExit = function killChildrenOnExit() {
+    for (const slot of slots) if (slot.child?.pid !== undefined) signalGroup(slot.child.pid, "SIGKILL");
+  };
+  process.on("exit", killOnExit);
 
   function launch(slot: Slot): ChildProcess | undefined {
     if (stopping) return undefined;
@@ -255,7 +272,7 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
     const pid = child.pid;
     // The leader first, so it can shut down in order (wrangler disposes workerd, the GPU service drains).
     child.kill("SIGTERM");
-    const force = setTimeout(() => signalGroup(pid, "SIGKILL"), stopGraceMs);
+    const force = setTimeout(() => signalGroup(pid, "SIGKILL"), slot.spec.stopGraceMs ?? stopGraceMs);
     await slot.ended;
     clearTimeout(force);
   }
@@ -265,6 +282,7 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
       stopping = true;
       for (const slot of slots) clearTimeout(slot.timer);
       await Promise.all(slots.map(stopSlot));
+      process.off("exit", killOnExit);
       resolveDone(failure ?? { kind: "requested" });
     })();
     return stopped;

@@ -17,7 +17,7 @@ export function registerV1Captions(app: App): void {
   app.post("/v1/captions", async (c) => {
     const services = c.get("services");
     const { images: sources, topK } = await readCaptionsInput(c);
-    const images = await resolveImages(sources, imageUrlsOf(c), c.get("scope"));
+    const images = servedOrThrow(await resolveImages(sources, imageUrlsOf(c), c.get("scope")));
     const results = servedOrThrow(await services.inference.captions(images, topK, c.get("scope")));
     const served = results.filter((r) => r.status === "ok").length;
     if (served === 0) {

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { ClassifyRequest, type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
 import {
   checkMultipart,
   imageSources,
@@ -12,7 +11,7 @@ import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-bo
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
 import { rankLabels } from "../services/rank-labels.ts";
-import { servedOrThrow } from "../services/upstream.ts";
+import { failed, servedOrThrow, type UpstreamFailure } from "../services/upstream.ts";
 import {
   type App,
   allImagesFailed,
@@ -41,13 +40,13 @@ export function registerV1Classify(app: App): void {
     const services = c.get("services");
     const scope = c.get("scope");
     const input = await readClassifyInput(c);
-    const images = await resolveImages(input.images, imageUrlsOf(c), scope);
+    const images = servedOrThrow(await resolveImages(input.images, imageUrlsOf(c), scope));
     const answer = await scope.all([
       (budget) => services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
       (budget) => services.inference.embedImages(images, budget),
     ]);
     if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf)
-      return classifyOnHuggingFace(c, services, input, images);
+      return classifyOnHuggingFace(c, services, input, images, answer.failure);
     const [labels, items] = servedOrThrow(answer);
     const okImages = items.filter((item) => item.ok).length;
     // None succeeded, so every item carries its failure.
@@ -73,6 +72,7 @@ async function classifyOnHuggingFace(
   services: Services,
   input: ClassifyInput,
   images: Uint8Array[],
+  gpuFailure: UpstreamFailure,
 ): Promise<Response> {
   const hf = services.hf as NonNullable<Services["hf"]>;
   const scope = c.get("scope");
@@ -99,10 +99,15 @@ async function classifyOnHuggingFace(
     }),
   );
   const served = results.filter((r) => !r.error).length;
+  // Both failed: the GPU tier's own Retry-After says when trying again may help.
   if (served === 0)
-    throw new ApiError("gpu_unavailable", "no GPU backend answered and the hosted fallback failed", {
-      retryAfterSeconds: 5,
-    });
+    servedOrThrow(
+      failed(
+        "gpu_unavailable",
+        "no GPU backend answered and the hosted fallback failed",
+        gpuFailure.retryAfterSeconds,
+      ),
+    );
   return c.json(
     {
       model: services.config.HF_MODEL ?? services.config.HF_ENDPOINT_URL,

@@ -49,13 +49,15 @@ export function registerV1Embeddings(app: App): void {
         errors: [{ pointer: "/input", detail: `${images.length} images` }],
       });
     }
-    const imageBytes = await resolveImages(
-      imageSources(
-        images.map((i) => i.image),
-        (i) => `/input/${images[i]?.index}/image`,
+    const imageBytes = servedOrThrow(
+      await resolveImages(
+        imageSources(
+          images.map((i) => i.image),
+          (i) => `/input/${images[i]?.index}/image`,
+        ),
+        imageUrlsOf(c),
+        c.get("scope"),
       ),
-      imageUrlsOf(c),
-      c.get("scope"),
     );
     const answer = await c.get("scope").all([
       (budget) =>

@@ -36,7 +36,9 @@ export class HfFallback {
         inputs: { image: new Blob([image as Uint8Array<ArrayBuffer>]) },
         parameters: { candidate_labels: [...labels], hypothesis_template: template },
       },
-      { signal, fetch: signingSecret ? signingFetch(signingSecret) : undefined },
+      // No retries inside the library: it would resend every 503 at once, hammering a backend that just said it is
+      // busy, draining or warming. One attempt within the request's deadline; the client retries after Retry-After.
+      { signal, retry_on_error: false, fetch: signingSecret ? signingFetch(signingSecret) : undefined },
     );
   }
 }

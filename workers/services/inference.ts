@@ -6,7 +6,7 @@ import {
   embeddingToFloat32,
   encodeRequest,
 } from "../../src/protocol/index.ts";
-import type { GpuAnswer, GpuClient } from "./gpu-client/gpu-client.ts";
+import { type GpuAnswer, type GpuClient, gpuProblem } from "./gpu-client/gpu-client.ts";
 import type { FetchedImage } from "./images/image-urls.ts";
 import { type CallBudget, failed, type Outcome, succeeded } from "./upstream.ts";
 
@@ -126,7 +126,7 @@ export class Inference implements TextEmbeddingProvider {
     if (!sent.ok) return sent;
     const { status, body: answer } = sent.value;
     if (status === 200) return succeeded({ ok: true, bytes: answer });
-    const problem = parseProblem(answer);
+    const problem = gpuProblem(sent.value);
     if (problem?.code === "image_too_large")
       return succeeded({ ok: false, code: "image_too_large", message: problem.detail });
     if (problem?.code === "url_not_allowed" || problem?.code === "url_fetch_failed")
@@ -183,15 +183,6 @@ export class Inference implements TextEmbeddingProvider {
     if (response.preprocessingVersion !== this.model.preprocessingVersion) {
       return `a GPU backend preprocesses as "${response.preprocessingVersion}", this edge expects "${this.model.preprocessingVersion}"`;
     }
-    return undefined;
-  }
-}
-
-function parseProblem(bytes: Uint8Array): { code: string; detail: string } | undefined {
-  try {
-    const body = JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown; detail?: unknown };
-    return typeof body.code === "string" ? { code: body.code, detail: String(body.detail ?? "") } : undefined;
-  } catch {
     return undefined;
   }
 }

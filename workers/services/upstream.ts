@@ -59,11 +59,18 @@ export function servedOrThrow<T>(outcome: Outcome<T>): T {
 
 /**
  * What one upstream call may spend: it stops when `signal` aborts (its request ended, a sibling call failed) or at
- * `deadline` (epoch ms), whichever comes first.
+ * `deadline` (epoch ms), whichever comes first. `keepAlive` (the Worker's `waitUntil`) lets a call that outlives its
+ * request finish its own bookkeeping instead of being dropped by the runtime.
  */
 export interface CallBudget {
   signal?: AbortSignal;
   deadline: number;
+  keepAlive?: (promise: Promise<unknown>) => void;
+}
+
+/** The failure of a call whose request's deadline passed first. */
+export function deadlinePassed(): { ok: false; failure: UpstreamFailure } {
+  return failed("upstream_timeout", "the request's deadline passed before the GPU tier answered");
 }
 
 /**
@@ -72,13 +79,16 @@ export interface CallBudget {
  *
  * @example const texts = await withinBudget(sharedComputation, scope)
  */
-export async function withinBudget<T>(work: Promise<Outcome<T>>, budget: CallBudget): Promise<Outcome<T>> {
+export async function withinBudget<T>(
+  work: Promise<Outcome<T>>,
+  budget: CallBudget,
+  now: () => number = Date.now,
+): Promise<Outcome<T>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};
   const cut = new Promise<Outcome<T>>((resolve) => {
-    const timedOut = () =>
-      resolve(failed("upstream_timeout", "the request's deadline passed before the GPU tier answered"));
-    const remaining = budget.deadline - Date.now();
+    const timedOut = () => resolve(deadlinePassed());
+    const remaining = budget.deadline - now();
     if (remaining <= 0) return timedOut();
     timer = setTimeout(timedOut, remaining);
     onAbort = () => resolve(failed("cancelled", "the request ended before the GPU tier answered"));

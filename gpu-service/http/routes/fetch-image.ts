@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import * as z from "zod";
-import { createImageFetcher, type ImageFetcher } from "../../fetch/index.ts";
+import type { ImageFetcher } from "../../fetch/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
 
@@ -30,8 +30,7 @@ export type FetchImageRequest = z.input<ReturnType<typeof fetchImageRequestSchem
  */
 export function registerFetchImageRoute(app: Hono, deps: ServiceDeps): void {
   const schema = fetchImageRequestSchema(deps.config.image.maxBytes);
-  const fetcher = createImageFetcher({ allow: deps.config.urlFetchAllow });
-  app.post("/v1/fetch-image", (c) => fetchImage(c, deps, schema, fetcher));
+  app.post("/v1/fetch-image", (c) => fetchImage(c, deps, schema, deps.imageFetcher));
 }
 
 async function fetchImage(

@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { API_LIMITS } from "../../../src/api/index.ts";
-import { concatBytes, readCapped } from "../../../src/streams/read-capped.ts";
+import { concatBytes } from "../../../src/streams/read-capped.ts";
 import type { StoredResponse } from "../../billing/key-meter/index.ts";
+import { readBodyStream } from "../../request/read-body.ts";
 import { ApiError } from "../problem/index.ts";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -46,7 +47,7 @@ export async function fingerprintRequest(
   maxBytes: number = API_LIMITS.maxBodyBytes,
 ): Promise<string | undefined> {
   if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return undefined;
-  const read = await readCapped(request.clone().body, maxBytes);
+  const read = await readBodyStream(request.clone().body, maxBytes);
   if (!read.ok) return undefined;
   const body = read.bytes;
   const contentType = request.headers.get("content-type") ?? "";

@@ -20,16 +20,26 @@ type Calls<T extends readonly unknown[]> = { [K in keyof T]: (budget: CallBudget
  */
 export class RequestScope implements CallBudget {
   readonly signal: AbortSignal;
+  /** The Worker's `waitUntil`: lets a call outlive the response just long enough to settle its bookkeeping. */
+  readonly keepAlive: ((promise: Promise<unknown>) => void) | undefined;
   private readonly controller = new AbortController();
   private readonly budgetMs: number;
   private readonly now: () => number;
   private startedAt: number | undefined;
 
-  constructor(budgetMs: number, clientSignal?: AbortSignal, now: () => number = Date.now) {
+  constructor(
+    budgetMs: number,
+    options: {
+      clientSignal?: AbortSignal;
+      keepAlive?: (promise: Promise<unknown>) => void;
+      now?: () => number;
+    } = {},
+  ) {
     this.budgetMs = budgetMs;
-    this.now = now;
-    this.signal = clientSignal
-      ? AbortSignal.any([this.controller.signal, clientSignal])
+    this.now = options.now ?? Date.now;
+    this.keepAlive = options.keepAlive;
+    this.signal = options.clientSignal
+      ? AbortSignal.any([this.controller.signal, options.clientSignal])
       : this.controller.signal;
   }
 
@@ -58,20 +68,30 @@ export class RequestScope implements CallBudget {
     const budget: CallBudget = {
       deadline: this.deadline,
       signal: AbortSignal.any([this.signal, sibling.signal]),
+      keepAlive: this.keepAlive,
     };
     let firstFailure: Outcome<never> | undefined;
-    const outcomes = await Promise.all(
+    const settled = await Promise.allSettled(
       calls.map(async (call) => {
-        const outcome = await call(budget);
-        if (!outcome.ok && !firstFailure) {
-          firstFailure = outcome;
+        try {
+          const outcome = await call(budget);
+          if (!outcome.ok) {
+            firstFailure ??= outcome;
+            sibling.abort();
+          }
+          return outcome;
+        } catch (error) {
+          // A bug that threw ends the siblings' work too; allSettled still waits for them to stop.
           sibling.abort();
+          throw error;
         }
-        return outcome;
       }),
     );
+    const thrown = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (thrown) throw thrown.reason;
     if (firstFailure) return firstFailure;
-    return { ok: true, value: outcomes.map((o) => (o as { value: unknown }).value) as unknown as T };
+    const values = settled.map((s) => (s as PromiseFulfilledResult<{ value: unknown }>).value.value);
+    return { ok: true, value: values as unknown as T };
   }
 
   /** Ends the scope: whatever is still running on its behalf is cancelled. */
@@ -88,7 +108,10 @@ export class RequestScope implements CallBudget {
  */
 export function requestScope(): MiddlewareHandler<{ Bindings: Env }> {
   return async function requestScopeMiddleware(c, next) {
-    const scope = new RequestScope(c.get("services").config.REQUEST_DEADLINE_MS, c.req.raw.signal);
+    const scope = new RequestScope(c.get("services").config.REQUEST_DEADLINE_MS, {
+      clientSignal: c.req.raw.signal,
+      keepAlive: keepAliveOf(() => c.executionCtx),
+    });
     c.set("scope", scope);
     try {
       await next();
@@ -96,4 +119,16 @@ export function requestScope(): MiddlewareHandler<{ Bindings: Env }> {
       scope.end();
     }
   };
+}
+
+// A plain app.request() (some tests) has no execution context; then there is nothing to keep alive.
+function keepAliveOf(
+  context: () => { waitUntil(promise: Promise<unknown>): void },
+): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = context();
+    return (promise) => ctx.waitUntil(promise.catch(() => {}));
+  } catch {
+    return undefined;
+  }
 }

@@ -8,11 +8,11 @@ export interface CircuitBreakerOptions {
 type State =
   | { kind: "closed"; failures: number }
   | { kind: "open"; until: number }
-  /** `probeUntil`: when the probe in flight stops holding the trial, even if its outcome never arrives. */
-  | { kind: "half-open"; probeUntil: number | undefined };
+  /** `probe`: the trial in flight (its id), until when it holds the trial even if its outcome never arrives. */
+  | { kind: "half-open"; probe: { id: number; until: number } | undefined };
 
-/** What a call was granted: an ordinary call on a closed circuit, or the one half-open probe. */
-export type Admission = "call" | "probe";
+/** What a call was granted: an ordinary call on a closed circuit, or the half-open probe (which one, by id). */
+export type Admission = { kind: "call" } | { kind: "probe"; id: number };
 
 /**
  * A per-backend circuit breaker: after `failureThreshold` consecutive failures the backend is skipped for
@@ -32,6 +32,7 @@ export class CircuitBreaker {
   private state: State = { kind: "closed", failures: 0 };
   private readonly options: CircuitBreakerOptions;
   private probeDone: { promise: Promise<void>; resolve: () => void } | undefined;
+  private nextProbeId = 1;
 
   constructor(options: CircuitBreakerOptions) {
     this.options = options;
@@ -41,33 +42,33 @@ export class CircuitBreaker {
   tryAcquire(now: number, leaseMs: number): Admission | false {
     if (this.state.kind === "open") {
       if (now < this.state.until) return false;
-      this.state = { kind: "half-open", probeUntil: undefined };
+      this.state = { kind: "half-open", probe: undefined };
     }
-    if (this.state.kind === "closed") return "call";
-    if (this.state.probeUntil !== undefined && now < this.state.probeUntil) return false;
-    this.state = { kind: "half-open", probeUntil: now + leaseMs };
+    if (this.state.kind === "closed") return { kind: "call" };
+    if (this.state.probe !== undefined && now < this.state.probe.until) return false;
+    const id = this.nextProbeId++;
+    this.state = { kind: "half-open", probe: { id, until: now + leaseMs } };
     this.settleProbe();
     let resolve = () => {};
     const promise = new Promise<void>((r) => {
       resolve = r;
     });
     this.probeDone = { promise, resolve };
-    return "probe";
+    return { kind: "probe", id };
   }
 
   /** Whether a call could go through now, without claiming the half-open probe. */
   isAvailable(now: number): boolean {
     if (this.state.kind === "open") return now >= this.state.until;
     if (this.state.kind === "closed") return true;
-    return this.state.probeUntil === undefined || now >= this.state.probeUntil;
+    return this.state.probe === undefined || now >= this.state.probe.until;
   }
 
   /** While a probe is deciding: resolves once it has (or was given up); undefined when no probe is in flight. */
   probeSettled(now: number): { settled: Promise<void>; leaseEndsIn: number } | undefined {
-    if (this.state.kind !== "half-open" || this.state.probeUntil === undefined || !this.probeDone)
-      return undefined;
-    if (now >= this.state.probeUntil) return undefined;
-    return { settled: this.probeDone.promise, leaseEndsIn: this.state.probeUntil - now };
+    const probe = this.state.kind === "half-open" ? this.state.probe : undefined;
+    if (!probe || !this.probeDone || now >= probe.until) return undefined;
+    return { settled: this.probeDone.promise, leaseEndsIn: probe.until - now };
   }
 
   onSuccess(): void {
@@ -89,8 +90,14 @@ export class CircuitBreaker {
    * shorter than a fair timeout): a probe frees the trial for the next call; an ordinary call changes nothing.
    */
   onAbandoned(admission: Admission): void {
-    if (admission !== "probe" || this.state.kind !== "half-open") return;
-    this.state = { kind: "half-open", probeUntil: undefined };
+    // Only the probe that holds the trial frees it: one whose lease ran out must not free its successor's.
+    if (
+      admission.kind !== "probe" ||
+      this.state.kind !== "half-open" ||
+      this.state.probe?.id !== admission.id
+    )
+      return;
+    this.state = { kind: "half-open", probe: undefined };
     this.settleProbe();
   }
 

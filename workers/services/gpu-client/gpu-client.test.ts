@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker } from "./circuit-breaker.ts";
+import { type Admission, CircuitBreaker } from "./circuit-breaker.ts";
 import { GpuClient } from "./gpu-client.ts";
 
 /**
@@ -189,9 +189,10 @@ describe("GpuClient", () => {
       return ok();
     }) as typeof globalThis.fetch;
     await client(fetch, () => 1_000, [A]).post("/v1/captions?top_k=3", new Uint8Array(), "x", {
-      deadline: 1_250,
+      deadline: 1_800,
     });
-    expect(new URL(seen).search).toBe("?top_k=3&deadline_ms=250");
+    // 800 ms are left; the backend is told 500 ms less, so it answers its own deadline before the edge gives up.
+    expect(new URL(seen).search).toBe("?top_k=3&deadline_ms=300");
   });
 
   it("signs every request for the path it calls", async () => {
@@ -219,37 +220,144 @@ describe("CircuitBreaker", () => {
     breaker.onFailure(0);
     expect(breaker.status).toBe("open");
     expect(breaker.tryAcquire(50, 1000)).toBe(false);
-    expect(breaker.tryAcquire(100, 1000)).toBe("probe");
+    expect(breaker.tryAcquire(100, 1000)).toMatchObject({ kind: "probe" });
     expect(breaker.status).toBe("half-open");
     expect(breaker.tryAcquire(100, 1000)).toBe(false);
     breaker.onFailure(100);
     expect(breaker.status).toBe("open");
-    expect(breaker.tryAcquire(200, 1000)).toBe("probe");
+    expect(breaker.tryAcquire(200, 1000)).toMatchObject({ kind: "probe" });
     breaker.onSuccess();
     expect(breaker.status).toBe("closed");
-    expect(breaker.tryAcquire(200, 1000)).toBe("call");
+    expect(breaker.tryAcquire(200, 1000)).toEqual({ kind: "call" });
   });
 
   it("a probe whose outcome never arrives stops holding the trial when its lease ends", () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100 });
     breaker.onFailure(0);
-    expect(breaker.tryAcquire(100, 500)).toBe("probe");
+    expect(breaker.tryAcquire(100, 500)).toMatchObject({ kind: "probe" });
     // Its request ended and the runtime dropped it: no onSuccess/onFailure ever comes.
     expect(breaker.isAvailable(599)).toBe(false);
     expect(breaker.tryAcquire(599, 500)).toBe(false);
     expect(breaker.isAvailable(600)).toBe(true);
-    expect(breaker.tryAcquire(600, 500)).toBe("probe");
+    expect(breaker.tryAcquire(600, 500)).toMatchObject({ kind: "probe" });
   });
 
   it("an abandoned probe frees the trial at once and tells waiters", async () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100 });
     breaker.onFailure(0);
-    expect(breaker.tryAcquire(100, 10_000)).toBe("probe");
+    const probe = breaker.tryAcquire(100, 10_000);
+    expect(probe).toMatchObject({ kind: "probe" });
     const waiting = breaker.probeSettled(100);
     expect(waiting?.leaseEndsIn).toBe(10_000);
-    breaker.onAbandoned("probe");
+    breaker.onAbandoned(probe as Admission);
     await waiting?.settled;
     expect(breaker.status).toBe("half-open");
-    expect(breaker.tryAcquire(101, 10_000)).toBe("probe");
+    expect(breaker.tryAcquire(101, 10_000)).toMatchObject({ kind: "probe" });
+  });
+
+  it("a probe whose lease ran out cannot free its successor's trial", () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100 });
+    breaker.onFailure(0);
+    const stale = breaker.tryAcquire(100, 500) as Admission;
+    const fresh = breaker.tryAcquire(600, 500) as Admission;
+    expect(fresh).toMatchObject({ kind: "probe" });
+    breaker.onAbandoned(stale);
+    expect(breaker.isAvailable(601)).toBe(false);
+    breaker.onAbandoned(fresh);
+    expect(breaker.isAvailable(601)).toBe(true);
+  });
+});
+
+describe("GpuClient on a hung or failing backend", () => {
+  const hang = (_: RequestInfo | URL, init?: RequestInit) =>
+    new Promise<Response>((_, reject) =>
+      init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))),
+    );
+
+  it("counts attempts that time out without an answer as failures: 3 open the circuit, then it refuses at once", async () => {
+    const calls: string[] = [];
+    const c = new GpuClient({
+      backends: [A],
+      secret: "s".repeat(40),
+      timeoutMs: 20,
+      maxAttempts: 1,
+      breaker: { failureThreshold: 3, cooldownMs: 60_000 },
+      fetch: ((input, init) => {
+        calls.push(String(input));
+        return hang(input, init);
+      }) as typeof globalThis.fetch,
+    });
+    for (let i = 0; i < 3; i++)
+      expect(await c.post("/p", new Uint8Array(), "x", LATER)).toMatchObject({
+        ok: false,
+        failure: { code: "upstream_timeout" },
+      });
+    expect(c.snapshot()[0]).toMatchObject({ circuit: "open", outstanding: 0 });
+    expect(await c.post("/p", new Uint8Array(), "x", LATER)).toMatchObject({
+      ok: false,
+      failure: { code: "gpu_unavailable" },
+    });
+    expect(calls).toHaveLength(3);
+  });
+
+  it("gives up waiting for a hung probe after a bounded number of short waits", async () => {
+    let now = 0;
+    const { fetch } = scripted({ [A]: [refused, () => hang("", { signal: AbortSignal.timeout(60_000) })] });
+    const c = new GpuClient({
+      backends: [A],
+      secret: "s".repeat(40),
+      timeoutMs: 60_000,
+      maxAttempts: 1,
+      breaker: { failureThreshold: 1, cooldownMs: 100 },
+      fetch,
+      now: () => now,
+    });
+    await c.post("/p", new Uint8Array(), "x", LATER); // opens the circuit
+    now = 100;
+    const probe = c.post("/p", new Uint8Array(), "x", { deadline: 60_000 });
+    await new Promise((r) => setTimeout(r, 10));
+    // The probe hangs; a sibling waits briefly (at most 3 × 2 s), then answers 503 rather than spend its deadline.
+    expect(await c.post("/p", new Uint8Array(), "x", { deadline: 60_000 })).toMatchObject({
+      ok: false,
+      failure: { code: "gpu_unavailable" },
+    });
+    void probe;
+  }, 30_000);
+
+  it("does not pause a backend whose queue is full, and does not retry an answer cut off mid-body", async () => {
+    const full = () =>
+      new Response(JSON.stringify({ code: "overloaded" }), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", "retry-after": "9" },
+      });
+    const cutOff = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new Uint8Array([1, 2, 3]));
+            controller.error(new Error("connection reset"));
+          },
+        }),
+      );
+    const { fetch, calls } = scripted({ [A]: [full, cutOff], [B]: [ok, ok] });
+    const c = client(fetch);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(c.snapshot().map((b) => b.circuit)).toEqual(["closed", "closed"]);
+    expect(await c.post("/p", new Uint8Array(), "x", LATER)).toMatchObject({
+      ok: false,
+      failure: { code: "upstream_error" },
+    });
+    expect(calls).toEqual([A, B, A]);
+  });
+
+  it("hands every call to keepAlive, so it can settle even after its request has answered", async () => {
+    const kept: Promise<unknown>[] = [];
+    const { fetch } = scripted({ [A]: [ok] });
+    const result = client(fetch, () => 0, [A]).post("/p", new Uint8Array(), "x", {
+      ...LATER,
+      keepAlive: (p) => kept.push(p),
+    });
+    expect(kept).toEqual([result]);
+    expect((await result).ok).toBe(true);
   });
 });

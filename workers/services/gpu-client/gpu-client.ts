@@ -1,5 +1,5 @@
 import { signRequest } from "../../../src/signing/index.ts";
-import { type CallBudget, failed, type Outcome, type UpstreamFailure } from "../upstream.ts";
+import { type CallBudget, deadlinePassed, failed, type Outcome, type UpstreamFailure } from "../upstream.ts";
 import { type Admission, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.ts";
 import { InFlight } from "./in-flight.ts";
 
@@ -33,15 +33,23 @@ interface Backend {
 
 type AttemptResult = { retry: boolean; outcome: Outcome<GpuAnswer> };
 
-/** Times a call waits for another call's half-open probe before giving up on a backend. */
+/** Times a call waits for another call's half-open probe before giving up on a backend, and how long each wait. */
 const MAX_PROBE_WAITS = 3;
+const PROBE_WAIT_MS = 2_000;
+/**
+ * The backend is told a deadline this much shorter than the edge's own, so a live backend always answers (503
+ * `timeout`) before the edge gives up: an attempt with no answer at all then really means a dead or hung backend.
+ */
+const DEADLINE_MARGIN_MS = 500;
 
 /**
- * Calls the GPU tier: signs each request (its remaining deadline in the signed query as `deadline_ms`), routes it to
- * the healthy backend with the fewest calls in flight, and retries on another backend only where that is safe — no
- * response arrived (connection refused or reset), or the backend refused before doing any work (503: draining,
- * warming, queue full, or it would miss this call's deadline). When every circuit is open it answers at once with
- * `gpu_unavailable` and a Retry-After; while a recovering backend's probe is deciding, it waits for that verdict.
+ * Calls the GPU tier: signs each request (its remaining deadline, less a margin, in the signed query as
+ * `deadline_ms`), routes it to the healthy backend with the fewest calls in flight, and retries on another backend
+ * where that is safe — no response arrived (connection refused or reset before the answer: GPU work has no side
+ * effects), or the backend refused before doing any work (503: draining, warming, queue full, or it would miss this
+ * call's deadline). A backend that lets a call time out without answering counts as failing: 3 in a row open its
+ * circuit. When every circuit is open it answers at once with `gpu_unavailable` and a Retry-After; while a
+ * recovering backend's probe is deciding, a call waits briefly for that verdict.
  *
  * Bookkeeping cannot leak: every attempt settles its in-flight count and its breaker outcome on every path (success,
  * failure, timeout, abort), and both are leases besides, so an attempt the runtime drops (its request ended) stops
@@ -76,7 +84,15 @@ export class GpuClient {
     return this.backends.map((b) => new URL(b.url).hostname);
   }
 
-  async post(
+  post(path: string, body: Uint8Array, contentType: string, budget: CallBudget): Promise<Outcome<GpuAnswer>> {
+    const call = this.route(path, body, contentType, budget);
+    // Kept alive past the request if need be, so the call settles its bookkeeping even when the runtime would
+    // otherwise drop it (its request answered, or its client went away).
+    budget.keepAlive?.(call);
+    return call;
+  }
+
+  private async route(
     path: string,
     body: Uint8Array,
     contentType: string,
@@ -89,7 +105,7 @@ export class GpuClient {
       if (budget.signal?.aborted)
         return failed("cancelled", "the request ended before the GPU tier answered");
       const remaining = budget.deadline - this.now();
-      if (remaining <= 0) return this.deadlinePassed();
+      if (remaining <= 0) return deadlinePassed();
       const picked = this.pick(tried, remaining);
       if (!picked) {
         if (waits++ < MAX_PROBE_WAITS && (await this.waitForProbe(tried, budget))) continue;
@@ -137,7 +153,8 @@ export class GpuClient {
       .map((b) => b.breaker.probeSettled(now))
       .filter((p) => p !== undefined);
     if (probes.length === 0) return false;
-    const waitMs = Math.min(budget.deadline - now, ...probes.map((p) => p.leaseEndsIn));
+    // Briefly: a probe to a hung backend takes a whole timeout, and callers must not spend their deadline on it.
+    const waitMs = Math.min(budget.deadline - now, PROBE_WAIT_MS, ...probes.map((p) => p.leaseEndsIn));
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort = () => {};
     await Promise.race([
@@ -163,52 +180,71 @@ export class GpuClient {
   ): Promise<AttemptResult> {
     const remaining = budget.deadline - this.now();
     const attemptMs = Math.max(1, Math.min(this.options.timeoutMs, remaining));
-    // A timeout the deadline cut short says little about the backend, so it does not count against it.
-    const fairTimeout = attemptMs === this.options.timeoutMs;
     const release = backend.inFlight.add(this.now(), this.leaseMs(attemptMs));
     const timeout = AbortSignal.timeout(attemptMs);
     const signal = budget.signal ? AbortSignal.any([budget.signal, timeout]) : timeout;
-    const signedPath = `${path}${path.includes("?") ? "&" : "?"}deadline_ms=${Math.ceil(attemptMs)}`;
+    const deadlineMs = Math.max(1, Math.ceil(attemptMs - DEADLINE_MARGIN_MS));
+    const signedPath = `${path}${path.includes("?") ? "&" : "?"}deadline_ms=${deadlineMs}`;
     try {
-      const headers = await signRequest({
-        secret: this.options.secret,
-        method: "POST",
-        path: signedPath,
-        body,
-      });
-      const response = await this.fetch(`${backend.url}${signedPath}`, {
-        method: "POST",
-        body,
-        headers: { ...headers, "content-type": contentType },
-        signal,
-      });
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      let response: Response;
+      try {
+        const headers = await signRequest({
+          secret: this.options.secret,
+          method: "POST",
+          path: signedPath,
+          body,
+        });
+        response = await this.fetch(`${backend.url}${signedPath}`, {
+          method: "POST",
+          body,
+          headers: { ...headers, "content-type": contentType },
+          signal,
+        });
+      } catch {
+        // No answer at all. GPU work has no side effects, so another backend may take it — unless time is up.
+        return this.noAnswer(backend, admission, budget, timeout, true);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch {
+        // The answer was cut off: the backend did the work, so this is its failure, not a case for another try.
+        return this.noAnswer(backend, admission, budget, timeout, false);
+      }
       return this.judge(backend, response, bytes);
-    } catch {
-      const now = this.now();
-      if (budget.signal?.aborted) {
-        backend.breaker.onAbandoned(admission);
-        return {
-          retry: false,
-          outcome: failed("cancelled", "the request ended before the GPU tier answered"),
-        };
-      }
-      if (timeout.aborted) {
-        if (fairTimeout) backend.breaker.onFailure(now);
-        else backend.breaker.onAbandoned(admission);
-        return {
-          retry: false,
-          outcome: fairTimeout
-            ? failed("upstream_timeout", `no answer from the GPU tier within ${this.options.timeoutMs} ms`)
-            : this.deadlinePassed(),
-        };
-      }
-      // No response at all (refused, reset, DNS): the request was not processed, so another backend may take it.
-      backend.breaker.onFailure(now);
-      return { retry: true, outcome: this.unavailable() };
     } finally {
       release();
     }
+  }
+
+  /** No (complete) answer: the caller cancelled, time ran out, or the backend is unreachable or broke off. */
+  private noAnswer(
+    backend: Backend,
+    admission: Admission,
+    budget: CallBudget,
+    timeout: AbortSignal,
+    retryable: boolean,
+  ): AttemptResult {
+    const now = this.now();
+    // Our own timeout first: when it fired, a cancellation racing it (a sibling that timed out too) changes nothing.
+    if (budget.signal?.aborted && !timeout.aborted) {
+      backend.breaker.onAbandoned(admission);
+      return { retry: false, outcome: failed("cancelled", "the request ended before the GPU tier answered") };
+    }
+    // A live backend answers its (earlier) deadline itself, so silence until ours means it is hung or gone.
+    backend.breaker.onFailure(now);
+    if (timeout.aborted) {
+      const ownTimeout = budget.deadline - now > 0;
+      return {
+        retry: false,
+        outcome: ownTimeout
+          ? failed("upstream_timeout", `no answer from the GPU tier within ${this.options.timeoutMs} ms`)
+          : deadlinePassed(),
+      };
+    }
+    if (!retryable)
+      return { retry: false, outcome: failed("upstream_error", "the GPU tier's answer was cut off") };
+    return { retry: true, outcome: this.unavailable() };
   }
 
   /** Sorts an answer into success, a refusal worth retrying elsewhere, or a final failure, updating the breaker. */
@@ -216,25 +252,23 @@ export class GpuClient {
     const now = this.now();
     const contentType = response.headers.get("content-type") ?? "";
     if (response.status === 503) {
-      const code = problemCode(bytes, contentType);
+      const code = gpuProblem({ body: bytes, contentType })?.code;
       const pause = retryAfterMs(response.headers.get("retry-after"));
       if (code === "timeout") {
         backend.breaker.onSuccess(); // alive: it answered, only this call ran out of time
-        return { retry: false, outcome: this.deadlinePassed() };
+        return { retry: false, outcome: deadlinePassed() };
       }
-      if (code === "shed") {
-        // Alive but too busy to finish this call in time; others with more time left may still go there.
+      if (code === "shed" || code === "overloaded") {
+        // Alive but too busy for this call (it would miss its deadline, or its queue is full right now); others,
+        // with more time or fewer items, may still go there, so the backend is not paused.
         backend.breaker.onSuccess();
+        const why = code === "shed" ? "this request would miss its deadline" : "its queue is full";
         return {
           retry: true,
-          outcome: failed(
-            "gpu_unavailable",
-            "the GPU tier is overloaded: this request would miss its deadline",
-            pause / 1000,
-          ),
+          outcome: failed("gpu_unavailable", `the GPU tier is overloaded: ${why}`, pause / 1000),
         };
       }
-      // Draining, warming up or queue full: the backend refused before doing any work; skip it for its Retry-After.
+      // Draining or warming up: the backend refused before doing any work; skip it for its Retry-After.
       backend.breaker.pauseFor(now, pause);
       const why =
         code === "shutting_down" ? "is draining" : code === "not_ready" ? "is warming up" : "is busy";
@@ -263,10 +297,6 @@ export class GpuClient {
     return Math.min(this.options.timeoutMs, attemptMs) + 1_000;
   }
 
-  private deadlinePassed(): { ok: false; failure: UpstreamFailure } {
-    return failed("upstream_timeout", "the request's deadline passed before the GPU tier answered");
-  }
-
   private unavailable(): { ok: false; failure: UpstreamFailure } {
     const now = this.now();
     const soonest = Math.min(...this.backends.map((b) => b.breaker.availableAt(now)));
@@ -274,11 +304,14 @@ export class GpuClient {
   }
 }
 
-function problemCode(bytes: Uint8Array, contentType: string): string | undefined {
-  if (!contentType.includes("json")) return undefined;
+/** The problem+json `code` and `detail` of a GPU answer, when it is one. */
+export function gpuProblem(
+  answer: Pick<GpuAnswer, "body" | "contentType">,
+): { code: string; detail: string } | undefined {
+  if (!answer.contentType.includes("json")) return undefined;
   try {
-    const code = (JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown }).code;
-    return typeof code === "string" ? code : undefined;
+    const body = JSON.parse(new TextDecoder().decode(answer.body)) as { code?: unknown; detail?: unknown };
+    return typeof body.code === "string" ? { code: body.code, detail: String(body.detail ?? "") } : undefined;
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import {
   type AddressAllowList,
   checkImageUrl as checkUrlText,
   classifyAddress,
+  exemptedByAllowList,
 } from "../../../src/net/index.ts";
 import type { Inference } from "../inference.ts";
 import type { CallBudget, Outcome } from "../upstream.ts";
@@ -44,11 +45,10 @@ const ANSWER_MARGIN_MS = 500;
  * @example const got = await urls.fetch("https://example.com/cat.jpg", scope); if (got.ok && got.value.ok) got.value.bytes
  */
 export function imageUrls(options: ImageUrlOptions): ImageUrls {
-  const vetAddress = (address: string) => {
-    const verdict = classifyAddress(address);
-    if (verdict.public || (verdict.reason !== "metadata" && options.allow.has(address))) return undefined;
-    return "not a public address";
-  };
+  const vetAddress = (address: string) =>
+    classifyAddress(address).public || exemptedByAllowList(address, options.allow)
+      ? undefined
+      : "not a public address";
   return {
     check: (url) => checkUrlText(url, { denyHosts: [options.ownHost, ...options.backendHosts], vetAddress }),
     fetch: (url, budget) =>

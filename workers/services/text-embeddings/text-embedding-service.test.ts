@@ -6,9 +6,28 @@ import type { TextEmbeddingProvider } from "../inference.ts";
 import type { CallBudget, Outcome } from "../upstream.ts";
 import { asStored, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
-import { TextEmbeddingService } from "./text-embedding-service.ts";
+import { type TextCacheStore, TextEmbeddingService } from "./text-embedding-service.ts";
 
-function serviceWith(encoder: TextEmbeddingProvider, name: string) {
+/** The real KV, counting the bulk reads that have completed, so a test can wait until every request has looked. */
+function countingKv() {
+  let done = 0;
+  const waiting: (() => void)[] = [];
+  const kv: TextCacheStore = {
+    get: async (keys, type) => {
+      const found = await env.TEXT_CACHE.get(keys, type);
+      done++;
+      for (const wake of waiting.splice(0)) wake();
+      return found;
+    },
+    put: (key, value, options) => env.TEXT_CACHE.put(key, value, options),
+  };
+  const readsDone = async (count: number) => {
+    while (done < count) await new Promise<void>((wake) => waiting.push(wake));
+  };
+  return { kv, readsDone };
+}
+
+function serviceWith(encoder: TextEmbeddingProvider, name: string, kv: TextCacheStore = env.TEXT_CACHE) {
   const services = servicesFor(env);
   return new TextEmbeddingService({
     encoder,
@@ -19,37 +38,45 @@ function serviceWith(encoder: TextEmbeddingProvider, name: string) {
     vocabularyHash: `${name}-${crypto.randomUUID()}`,
     embeddingDim: services.model.embeddingDim,
     contextLength: 77,
-    kv: env.TEXT_CACHE,
+    kv,
     kvTtlSeconds: 3600,
     lruSize: 100,
   });
 }
 
-/** An encoder the test answers by hand: each call waits until `answer()` or `fail()`. */
+/** An encoder the test answers by hand: each call waits until `answer()` or `fail()`; `nextCall()` awaits one. */
 function manualEncoder(dim: number) {
   const calls: { rows: number; budget: CallBudget; settle: (o: Outcome<Float32Array[]>) => void }[] = [];
+  const waiting: (() => void)[] = [];
   const encoder: TextEmbeddingProvider = {
     embedTexts: (rows, budget) =>
       new Promise((settle) => {
         calls.push({ rows: rows.length, budget, settle });
+        for (const wake of waiting.splice(0)) wake();
       }),
   };
   const unit = (i: number) => Float32Array.from({ length: dim }, (_, d) => (d === i % dim ? 1 : 0));
+  /** Resolves once the encoder has been called `count` times in all (however slow the cache look-ups are). */
+  const nextCall = async (count = calls.length + 1) => {
+    while (calls.length < count) await new Promise<void>((wake) => waiting.push(wake));
+    return calls[count - 1] as (typeof calls)[number];
+  };
   return {
     encoder,
     calls,
-    answer: (call = calls.at(-1)) =>
-      call?.settle({ ok: true, value: Array.from({ length: call.rows }, (_, i) => unit(i)) }),
-    fail: (call = calls.at(-1)) =>
-      call?.settle({
-        ok: false,
-        failure: { code: "gpu_unavailable", message: "down", retryAfterSeconds: 3 },
-      }),
+    nextCall,
+    answer: async (count?: number) => {
+      const call = await nextCall(count ?? Math.max(1, calls.length));
+      call.settle({ ok: true, value: Array.from({ length: call.rows }, (_, i) => unit(i)) });
+    },
+    fail: async (count?: number) => {
+      const call = await nextCall(count ?? Math.max(1, calls.length));
+      call.settle({ ok: false, failure: { code: "gpu_unavailable", message: "down", retryAfterSeconds: 3 } });
+    },
   };
 }
 
 const later = () => ({ deadline: Date.now() + 60_000 });
-const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe("TextEmbeddingService", () => {
   it("computes concurrent identical misses once (coalescing), on the real GPU tier", async () => {
@@ -83,30 +110,33 @@ describe("TextEmbeddingService", () => {
 
   it("a shared computation is not tied to the first request: its client leaving does not fail the others", async () => {
     const fake = manualEncoder(servicesFor(env).model.embeddingDim);
-    const texts = serviceWith(fake.encoder, "first-leaves");
+    const cache = countingKv();
+    const texts = serviceWith(fake.encoder, "first-leaves", cache.kv);
     const kept: Promise<unknown>[] = [];
     const waitUntil = (p: Promise<unknown>) => void kept.push(p);
     const firstClient = new AbortController();
+    // Both at once: whichever resumes first from its cache look-up starts the computation, the other joins it.
     const first = texts.embedTexts(["a blue circle"], {
       budget: { ...later(), signal: firstClient.signal },
       waitUntil,
     });
-    await tick();
     const second = texts.embedTexts(["a blue circle"], { budget: later(), waitUntil });
-    await tick();
-    expect(fake.calls).toHaveLength(1);
+    const call = await fake.nextCall();
+    await cache.readsDone(2); // both have looked in the cache: the second has joined the first's computation
     // The encoder got no request's signal: the computation belongs to none of them.
-    expect(fake.calls[0]?.budget.signal).toBeUndefined();
+    expect(call.budget.signal).toBeUndefined();
     firstClient.abort();
     expect(await first).toMatchObject({ ok: false, failure: { code: "cancelled" } });
-    fake.answer();
+    await fake.answer();
     expect(await second).toMatchObject({ ok: true, value: { computed: 1 } });
     await Promise.all(kept);
+    expect(fake.calls).toHaveLength(1);
   });
 
   it("finishes and fills the cache when every waiting client has gone", async () => {
     const fake = manualEncoder(servicesFor(env).model.embeddingDim);
-    const texts = serviceWith(fake.encoder, "all-leave");
+    const cache = countingKv();
+    const texts = serviceWith(fake.encoder, "all-leave", cache.kv);
     const kept: Promise<unknown>[] = [];
     const gone = new AbortController();
     const request = {
@@ -117,10 +147,11 @@ describe("TextEmbeddingService", () => {
       texts.embedTexts(["two red stars"], request),
       texts.embedTexts(["two red stars"], request),
     ];
-    await tick();
+    await fake.nextCall();
+    await cache.readsDone(2);
     gone.abort();
     for (const outcome of await Promise.all(waiting)) expect(outcome.ok).toBe(false);
-    fake.answer();
+    await fake.answer();
     await Promise.all(kept); // the Worker's waitUntil: the computation and its cache writes
     const again = await texts.embedTexts(["two red stars"], { budget: later(), waitUntil: () => {} });
     expect(again).toMatchObject({ ok: true, value: { computed: 0, cached: 1 } });
@@ -132,29 +163,28 @@ describe("TextEmbeddingService", () => {
     const texts = serviceWith(fake.encoder, "failure");
     const request = { budget: later(), waitUntil: () => {} };
     const failing = texts.embedLabels(["green square"], ["a photo of a {}.", "a drawing of a {}."], request);
-    await tick();
-    fake.fail();
+    await fake.fail(1);
     expect(await failing).toEqual({
       ok: false,
       failure: { code: "gpu_unavailable", message: "down", retryAfterSeconds: 3 },
     });
     const retried = texts.embedLabels(["green square"], ["a photo of a {}.", "a drawing of a {}."], request);
-    await tick();
-    expect(fake.calls).toHaveLength(2);
-    fake.answer();
+    await fake.answer(2);
     expect(await retried).toMatchObject({ ok: true, value: { computed: 2, cached: 0 } });
   });
 
   it("a waiter whose deadline passes gets upstream_timeout while the computation goes on for the others", async () => {
     const fake = manualEncoder(servicesFor(env).model.embeddingDim);
-    const texts = serviceWith(fake.encoder, "deadline");
+    const cache = countingKv();
+    const texts = serviceWith(fake.encoder, "deadline", cache.kv);
     const hurried = texts.embedTexts(["one yellow star"], {
       budget: { deadline: Date.now() + 20 },
       waitUntil: () => {},
     });
     const patient = texts.embedTexts(["one yellow star"], { budget: later(), waitUntil: () => {} });
     expect(await hurried).toMatchObject({ ok: false, failure: { code: "upstream_timeout" } });
-    fake.answer();
+    await cache.readsDone(2); // the patient one has joined the computation
+    await fake.answer(1);
     expect((await patient).ok).toBe(true);
     expect(fake.calls).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 import { type ClipTokenizer, cleanText } from "../../../src/tokenizer/index.ts";
 import { ensemble } from "../../../src/vector/index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
-import { type CallBudget, type Outcome, succeeded, withinBudget } from "../upstream.ts";
+import { type CallBudget, failed, type Outcome, succeeded, withinBudget } from "../upstream.ts";
 import { labelKey, textKey } from "./keys.ts";
 import { asStored, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
@@ -76,7 +76,11 @@ export class TextEmbeddingService {
   private readonly options: TextEmbeddingServiceOptions;
   private readonly memo: Lru<string, CachedText>;
   private readonly byKey: Lru<string, CachedText>;
-  private readonly inFlight = new Map<string, Promise<Outcome<CachedText>>>();
+  /**
+   * Computations in flight, by cache key. Each entry is dropped when its computation settles; `expiresAt` guards the
+   * case where the runtime cancelled the chain that would drop it, so a key is never stuck waiting on nothing.
+   */
+  private readonly inFlight = new Map<string, { value: Promise<Outcome<CachedText>>; expiresAt: number }>();
 
   constructor(options: TextEmbeddingServiceOptions) {
     this.options = options;
@@ -104,7 +108,7 @@ export class TextEmbeddingService {
         for (const [m, key] of keys.entries()) {
           if (found.has(key)) continue;
           computed++;
-          if (!this.inFlight.has(key))
+          if (!this.computing(key))
             toCompute.set(key, {
               row: Uint32Array.from(rows[m] as Int32Array),
               truncated: truncated[m] as boolean,
@@ -113,7 +117,7 @@ export class TextEmbeddingService {
         if (toCompute.size > 0) this.startComputing(toCompute, request.waitUntil);
         const pending = keys.map(
           (key) =>
-            (found.has(key) ? undefined : this.inFlight.get(key)) ??
+            (found.has(key) ? undefined : this.computing(key)) ??
             Promise.resolve(succeeded(found.get(key) as CachedText)),
         );
         const all = await withinBudget(collect(pending), request.budget);
@@ -220,10 +224,13 @@ export class TextEmbeddingService {
     for (const key of new Set(keys)) {
       const hit = this.byKey.get(key);
       if (hit) found.set(key, hit);
-      else if (!this.inFlight.has(key)) fromKv.push(key);
+      else if (!this.computing(key)) fromKv.push(key);
     }
     for (let start = 0; start < fromKv.length; start += KV_BATCH) {
-      const stored = await this.options.kv.get(fromKv.slice(start, start + KV_BATCH), "text");
+      // A cache that cannot be read is a cache miss: the texts are computed, the answer is still right.
+      const stored = await this.options.kv
+        .get(fromKv.slice(start, start + KV_BATCH), "text")
+        .catch(() => new Map<string, string | null>());
       for (const [key, value] of stored) {
         const decoded = decodeEmbedding(value, this.options.embeddingDim);
         if (decoded) {
@@ -245,23 +252,29 @@ export class TextEmbeddingService {
     waitUntil: TextRequest["waitUntil"],
   ): void {
     const entries = [...batch.entries()];
+    const deadline = Date.now() + this.options.computeDeadlineMs;
     const computation = this.options.encoder
       .embedTexts(
         entries.map(([, { row }]) => row),
-        { deadline: Date.now() + this.options.computeDeadlineMs },
+        { deadline },
       )
-      .catch((error: unknown) => failedComputation(error));
+      .catch((error: unknown) =>
+        // The encoder returns failures as values; a throw is a bug in it, reported as an upstream error, never lost.
+        failed("upstream_error", `computing text embeddings failed: ${(error as Error)?.message ?? error}`),
+      );
     const values = entries.map(([key, { truncated }], i) => {
       const one = computation.then((outcome): Outcome<CachedText> => {
         if (!outcome.ok) return outcome;
         return succeeded({ embedding: asStored(outcome.value[i] as Float32Array), truncated });
       });
-      this.inFlight.set(key, one);
+      this.inFlight.set(key, { value: one, expiresAt: deadline + 1_000 });
       return one;
     });
     waitUntil(
       computation.then(async (outcome) => {
-        for (const [key] of entries) this.inFlight.delete(key);
+        // Only its own entries: one that expired may have been replaced by a newer computation of the same text.
+        for (const [i, [key]] of entries.entries())
+          if (this.inFlight.get(key)?.value === values[i]) this.inFlight.delete(key);
         if (!outcome.ok) return;
         const settled = await Promise.all(values);
         await Promise.all(
@@ -269,6 +282,13 @@ export class TextEmbeddingService {
         );
       }),
     );
+  }
+
+  /** The computation in flight for a key, unless it has outlived its deadline (then it is forgotten). */
+  private computing(key: string): Promise<Outcome<CachedText>> | undefined {
+    const entry = this.inFlight.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.inFlight.delete(key);
+    return this.inFlight.get(key)?.value;
   }
 
   private store(key: string, value: CachedText): Promise<void> {
@@ -290,16 +310,4 @@ async function collect<T>(pending: readonly Promise<Outcome<T>>[]): Promise<Outc
     values.push(outcome.value);
   }
   return succeeded(values);
-}
-
-// The encoder returns failures as values; a throw is a bug in it, reported as an upstream error, never lost.
-function failedComputation(error: unknown): Outcome<never> {
-  return {
-    ok: false,
-    failure: {
-      code: "upstream_error",
-      message: `computing text embeddings failed: ${(error as Error)?.message ?? error}`,
-      retryAfterSeconds: 1,
-    },
-  };
 }
