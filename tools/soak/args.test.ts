@@ -20,6 +20,11 @@ describe("npm run soak -- arguments", () => {
       adminToken: "from-env",
       clients: 64,
       seconds: 60,
+      rate: undefined,
+      arrivals: "poisson",
+      maxInFlight: 512,
+      calibrateSeconds: 20,
+      deadlineMs: 30_000,
       mix: [
         { route: "classify", weight: 1 },
         { route: "embeddings", weight: 1 },
@@ -27,7 +32,7 @@ describe("npm run soak -- arguments", () => {
       ],
       fault: undefined,
       retries: 3,
-      timeoutSeconds: 30,
+      timeoutSeconds: 35,
       settleSeconds: 60,
       plan: "pro",
       seed: 1,
@@ -109,7 +114,14 @@ describe("npm run soak -- arguments", () => {
     [["--seconds", "7200"], /--seconds must be a number from 0.5 to 3600/],
     [["--retries", "11"], /--retries must be a number from 0 to 10/],
     [["--fault", "kill-edge"], /--fault must be kill-gpu or term-gpu/],
-    [["--mix", "classify,search"], /--mix: "search" is not one of classify, embeddings, captions/],
+    [["--mix", "classify,search"], /--mix: "search" is not one of classify, embeddings, captions, bad/],
+    [["--rate", "0"], /--rate must be a number from 0.1 to 1000/],
+    [["--rate", "fast"], /--rate must be a number/],
+    [["--rate", "20x"], /--rate: the multiple of the served rate must be from 0.1 to 10/],
+    [["--arrivals", "bursty"], /--arrivals must be poisson or even/],
+    [["--max-in-flight", "0"], /--max-in-flight must be a number from 1 to 10000/],
+    [["--deadline-ms", "500"], /--deadline-ms must be a number from 1000 to 120000/],
+    [["--calibrate", "0"], /--calibrate must be a number from 1 to 600/],
     [["--mix", "classify,classify:2"], /--mix: classify is named twice/],
     [["--mix", "captions:0"], /the weight of captions must be above 0/],
     [["--url", "https://api.example.com"], /--url: the soak only runs against this machine/],
@@ -119,6 +131,31 @@ describe("npm run soak -- arguments", () => {
     [["extra"], /unexpected argument "extra"/],
   ])("refuses %j", (argv, message) => {
     expect(() => parseSoakArgs(argv, env, noDevVars)).toThrow(message);
+  });
+
+  it("reads the open loop, the deadline and a mix with bad input", () => {
+    expect(
+      options(["--rate", "40", "--arrivals", "even", "--max-in-flight", "64", "--mix", "classify,bad:1"]),
+    ).toMatchObject({
+      rate: { perSecond: 40 },
+      arrivals: "even",
+      maxInFlight: 64,
+      mix: [
+        { route: "classify", weight: 1 },
+        { route: "bad", weight: 1 },
+      ],
+    });
+    expect(options(["--rate", "2x", "--calibrate", "15"])).toMatchObject({
+      rate: { timesServed: 2 },
+      calibrateSeconds: 15,
+    });
+    expect(options(["--rate", "1.5X"]).rate).toEqual({ timesServed: 1.5 });
+  });
+
+  it("times attempts out 5 s after the deadline unless told otherwise, so a late answer is seen", () => {
+    expect(options([])).toMatchObject({ deadlineMs: 30_000, timeoutSeconds: 35 });
+    expect(options(["--deadline-ms", "10000"])).toMatchObject({ deadlineMs: 10_000, timeoutSeconds: 15 });
+    expect(options(["--deadline-ms", "10000", "--timeout", "1"])).toMatchObject({ timeoutSeconds: 1 });
   });
 
   it("parses a weighted mix", () => {

@@ -69,6 +69,66 @@ function input(requests: LogicalRequest[], records: ExportRecord[]): ReconcileIn
   };
 }
 
+/** A bad-input request answered as given. */
+function badOne(status: number, code: string, ok = false): LogicalRequest {
+  const n = serial++;
+  return {
+    client: 0,
+    seq: n,
+    route: "bad",
+    bad: {
+      id: "embeddings: an unknown field",
+      method: "POST",
+      path: "/v1/embeddings",
+      expected: { status: 400, code: "invalid_request" },
+      needsGpu: false,
+    },
+    encoding: "other",
+    idempotencyKey: `idem-${n}`,
+    images: 0,
+    attempts: [
+      {
+        requestId: `soak.r${n}b.a0`,
+        startMs: 0,
+        endMs: 1,
+        replayed: false,
+        phase: "run",
+        status,
+        code,
+        ...(ok ? { usage: { images: 0, texts_computed: 1, texts_cached: 0 } } : {}),
+      },
+    ],
+  };
+}
+
+describe("billing reconciliation with bad input", () => {
+  it("expects no record for a refused bad request, and does not count its 4xx as missing", () => {
+    const good = answered([1, 2, 0]);
+    const refused = [badOne(400, "invalid_request"), badOne(422, "idempotency_key_reused")];
+    const r = reconcile(input([good, ...refused], [recordOf(good)]));
+    expect(r.ok).toBe(true);
+    expect(r.client.requests).toBe(1);
+    expect(r.records).toMatchObject({ matched: 1, missing: [], billedBad: [], billedUnanswered: [] });
+  });
+
+  it("fails on any record of a bad request, whatever it was answered", () => {
+    const refused = badOne(400, "invalid_request");
+    const record = recordOf(refused, 0, { route: "/v1/embeddings", texts_computed: 1 });
+    const r = reconcile(input([answered([0, 1, 0]), refused], [record]));
+    expect(r.ok).toBe(false);
+    expect(r.records.billedBad).toEqual([
+      { id: record.id, request_id: refused.attempts[0]?.requestId, caseId: "embeddings: an unknown field" },
+    ]);
+    // Answered 2xx and billed: still billed bad input (the judge separately fails its 2xx).
+    const served = badOne(200, "", true);
+    const billed = recordOf(served, 0, { route: "/v1/embeddings" });
+    const again = reconcile(input([served], [billed]));
+    expect(again.ok).toBe(false);
+    expect(again.records.billedBad).toHaveLength(1);
+    expect(again.records.missing).toEqual([]);
+  });
+});
+
 describe("billing reconciliation", () => {
   it("passes when each 2xx answer has one record with its units, and meter and export agree", () => {
     const a = answered([2, 7, 0]);

@@ -1,4 +1,11 @@
-import { type LogicalRequest, ROUTE_PATHS, TOTAL_FIELDS, type Totals, type UsageUnits } from "./types.ts";
+import {
+  type LogicalRequest,
+  ROUTE_PATHS,
+  type RouteName,
+  TOTAL_FIELDS,
+  type Totals,
+  type UsageUnits,
+} from "./types.ts";
 
 /** The fields of a D1 usage record (`/admin/usage` data) the reconciliation reads. */
 export interface ExportRecord extends Totals {
@@ -43,6 +50,8 @@ export interface Reconciliation {
     unitMismatch: { id: string; request_id: string; expected: string; got: string }[];
     /** A record of a request that never got a 2xx: billed, never delivered. */
     billedUnanswered: { id: string; request_id: string; idempotencyKey: string }[];
+    /** A record of a bad-input request: malformed requests must never be billed, whatever they were answered. */
+    billedBad: { id: string; request_id: string; caseId: string }[];
   };
   /** 2xx answers that were replays; keys executed more than once; replays whose usage differs. */
   replays: number;
@@ -60,6 +69,8 @@ const sameUsage = (a?: UsageUnits, b?: UsageUnits) =>
  * same answer, not billed again), what the key's meter says (`/v1/usage`) and what the D1 export holds, record
  * by record. Records are matched to requests by `request_id`: the harness sends its own X-Request-Id on every
  * attempt and the edge bills under it, so a record of an attempt whose answer was lost still finds its request.
+ * A record of a bad-input request is a failure of its own (billed bad input), whatever it was answered; their 4xx
+ * answers are not billing's concern.
  */
 export function reconcile(input: ReconcileInput): Reconciliation {
   const client: Totals = { requests: 0, images: 0, texts_computed: 0, texts_cached: 0 };
@@ -95,6 +106,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     duplicate: [],
     unitMismatch: [],
     billedUnanswered: [],
+    billedBad: [],
   };
   const listed = new Map<string, ExportRecord>();
   const exportSum = { ...zero(), records: 0 };
@@ -116,6 +128,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       });
     } else if (index === undefined) {
       records.extra.push({ id: record.id, request_id: record.request_id, why: "no request of this run" });
+    } else if (input.requests[index]?.bad) {
+      records.billedBad.push({
+        id: record.id,
+        request_id: record.request_id,
+        caseId: input.requests[index]?.bad?.id ?? "",
+      });
     } else if (!input.requests[index]?.attempts.some((a) => isOk(a.status))) {
       records.billedUnanswered.push({
         id: record.id,
@@ -125,7 +143,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     } else perRequest.set(index, [...(perRequest.get(index) ?? []), record]);
   }
   input.requests.forEach((request, index) => {
-    if (!request.attempts.some((a) => isOk(a.status))) return;
+    // A bad request answered 2xx fails its judge; its record, if any, is listed as billed bad input.
+    if (request.bad || !request.attempts.some((a) => isOk(a.status))) return;
     const found = perRequest.get(index) ?? [];
     if (found.length === 0) {
       records.missing.push({
@@ -140,7 +159,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     }
     const record = found[0] as ExportRecord;
     const usage = answered[index]?.usage;
-    const expected = `${ROUTE_PATHS[request.route]} 1/${usage?.images}/${usage?.texts_computed}/${usage?.texts_cached}`;
+    const expected = `${ROUTE_PATHS[request.route as RouteName]} 1/${usage?.images}/${usage?.texts_computed}/${usage?.texts_cached}`;
     const got = `${record.route} ${record.requests}/${record.images}/${record.texts_computed}/${record.texts_cached}`;
     if (expected === got) records.matched++;
     else records.unitMismatch.push({ id: record.id, request_id: record.request_id, expected, got });
@@ -170,6 +189,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     records.duplicate.length === 0 &&
     records.unitMismatch.length === 0 &&
     records.billedUnanswered.length === 0 &&
+    records.billedBad.length === 0 &&
     executedTwice.length === 0 &&
     replayDiffers.length === 0;
   return {

@@ -1,4 +1,5 @@
 import type { Reconciliation } from "./reconcile.ts";
+import { badLines, deadlineLines, loadLines, table } from "./report-sections.ts";
 import type { SoakResult } from "./result.ts";
 import type { LatencySummary } from "./stats.ts";
 import { TOTAL_FIELDS, type Totals } from "./types.ts";
@@ -12,20 +13,20 @@ const s = (millis?: number) => (millis === undefined ? "never" : `+${(millis / 1
 const int = (n: number) => n.toLocaleString("en-US");
 const rate = (n: number) => n.toFixed(1);
 
-function table(head: string[], rows: (string | number)[][]): string {
-  return [head, head.map(() => "---"), ...rows.map((r) => r.map(String))]
-    .map((r) => `| ${r.join(" | ")} |`)
-    .join("\n");
-}
-
 /** The report as Markdown-flavoured text: tables paste straight into docs/reliability.md. */
 export function renderReport(result: SoakResult): string {
   const { settings, traffic } = result;
   const out: string[] = [];
   const mix = settings.mix.map((m) => (m.weight === 1 ? m.route : `${m.route}:${m.weight}`)).join(",");
+  const rateText = !settings.rate
+    ? `${settings.clients} clients`
+    : "perSecond" in settings.rate
+      ? `${settings.rate.perSecond} requests/s`
+      : `${settings.rate.timesServed}× the served rate`;
   out.push(
-    `# clip-edge soak — ${settings.clients} clients × ${settings.seconds} s against ${settings.url}`,
-    `mix ${mix}; retries ${settings.retries}; timeout ${settings.timeoutSeconds} s; plan ${settings.plan}; seed ${settings.seed}` +
+    `# clip-edge soak — ${rateText} × ${settings.seconds} s against ${settings.url}`,
+    `mix ${mix}; retries ${settings.retries}; timeout ${settings.timeoutSeconds} s; deadline ${settings.deadlineMs} ms; ` +
+      `plan ${settings.plan}; seed ${settings.seed}` +
       `${settings.fault ? `; fault ${settings.fault}` : ""}; started ${result.startedAt}`,
     `key ${result.key.id} on account ${result.key.account}`,
     "",
@@ -62,11 +63,14 @@ export function renderReport(result: SoakResult): string {
         .map(([route, l]) => [route, ...cells(l.final), ...cells(l.attempts)]),
     ),
   );
+  out.push("", ...loadLines(result), "", ...deadlineLines(result));
+  if (result.bad) out.push("", ...badLines(result));
   if (result.fault) out.push("", ...faultLines(result));
   out.push("", ...gpuLines(result), "", ...billingLines(result.reconciliation, result), "");
   out.push(
     result.ok
-      ? "RESULT: PASS — billing reconciles exactly and every answer was well-formed"
+      ? "RESULT: PASS — billing reconciles exactly, every answer was well-formed and in time" +
+          (result.bad ? ", every bad input refused as expected" : "")
       : `RESULT: FAIL\n${result.failures.map((f) => `- ${f}`).join("\n")}`,
   );
   return `${out.join("\n")}\n`;
@@ -179,11 +183,19 @@ function billingLines(r: Reconciliation, result: SoakResult): string[] {
       ],
     ),
     `records matched by request id: ${int(r.records.matched)}; missing ${r.records.missing.length}, extra ${r.records.extra.length}, ` +
-      `duplicate ${r.records.duplicate.length}, unit mismatches ${r.records.unitMismatch.length}, billed but never answered 2xx ${r.records.billedUnanswered.length}`,
+      `duplicate ${r.records.duplicate.length}, unit mismatches ${r.records.unitMismatch.length}, billed but never answered 2xx ${r.records.billedUnanswered.length}, ` +
+      `billed bad input ${r.records.billedBad.length}`,
     `replays among 2xx answers: ${int(r.replays)}; executed twice: ${r.executedTwice.length}; replays differing from the original: ${r.replayDiffers.length}`,
     `export settled: ${settle.export.how} after ${settle.export.reads} read(s), ${(settle.export.waitedMs / 1000).toFixed(1)} s; ` +
       `/v1/usage: ${settle.meter.how} after ${settle.meter.reads} read(s)`,
     ...r.differences.map((d) => `difference: ${d}`),
+    ...(r.meter.requests > r.exportRecords.requests && r.records.missing.length
+      ? [
+          `note: the key meter bills ${int(r.meter.requests - r.exportRecords.requests)} request(s) D1 does not hold yet — a record ` +
+            "sent to the export queue and never confirmed is sent again after 10 min (workers/billing/key-meter/" +
+            "export-relay.ts); messages lost under a queue (wrangler dev reloading the Worker) look like this until then",
+        ]
+      : []),
     ...list("missing", r.records.missing, (m) => `${m.idempotencyKey} (attempts ${m.requestIds.join(", ")})`),
     ...list("extra", r.records.extra, (e) => `${e.id} request ${e.request_id}: ${e.why}`),
     ...list(
@@ -201,6 +213,7 @@ function billingLines(r: Reconciliation, result: SoakResult): string[] {
       r.records.billedUnanswered,
       (b) => `${b.id} request ${b.request_id} (${b.idempotencyKey})`,
     ),
+    ...list("billed bad input", r.records.billedBad, (b) => `${b.id} request ${b.request_id} (${b.caseId})`),
     ...list("executed twice", r.executedTwice, (k) => k),
     ...list("replay differs", r.replayDiffers, (k) => k),
   ];
@@ -223,12 +236,14 @@ export function resultJson(result: SoakResult): string {
             duplicate: r.records.duplicate.length,
             unitMismatch: r.records.unitMismatch.length,
             billedUnanswered: r.records.billedUnanswered.length,
+            billedBad: r.records.billedBad.length,
           },
           missing: cap(r.records.missing),
           extra: cap(r.records.extra),
           duplicate: cap(r.records.duplicate),
           unitMismatch: cap(r.records.unitMismatch),
           billedUnanswered: cap(r.records.billedUnanswered),
+          billedBad: cap(r.records.billedBad),
         },
         executedTwice: cap(r.executedTwice),
         replayDiffers: cap(r.replayDiffers),

@@ -25,6 +25,62 @@ const requestOf = (...attempts: Partial<Attempt>[]): LogicalRequest => ({
   })),
 });
 
+const badRequest = (...attempts: Partial<Attempt>[]): LogicalRequest => ({
+  ...requestOf(...attempts),
+  route: "bad",
+  bad: {
+    id: "classify: invalid JSON",
+    method: "POST",
+    path: "/v1/classify",
+    expected: { status: 400, code: "invalid_json" },
+    needsGpu: false,
+  },
+});
+
+describe("what fails a run with bad input and deadlines", () => {
+  it("not the expected 4xx of bad requests, nor a shed 503 on a valid one", () => {
+    const requests = [
+      badRequest({ status: 400, code: "invalid_json" }),
+      requestOf({ status: 503, code: "gpu_unavailable", detail: "would miss its deadline" }, { status: 200 }),
+    ];
+    expect(failuresOf(passing, requests)).toEqual([]);
+  });
+
+  it("each bad-input case answered wrongly, a leaked stack trace, late answers and slow failures", () => {
+    const failing = {
+      ...passing,
+      bad: {
+        cases: [
+          {
+            id: "classify: invalid JSON",
+            expected: "400 invalid_json",
+            sent: 3,
+            answers: {},
+            failed: 2,
+            problems: ["answered 200"],
+          },
+          {
+            id: "usage: DELETE",
+            expected: "405 method_not_allowed",
+            sent: 1,
+            answers: {},
+            failed: 0,
+            problems: [],
+          },
+        ],
+      },
+      deadline: { graceMs: 1000, late: { count: 2, maxMs: 40_000.4 }, waitedToFail: { count: 1 } },
+    } as unknown as Parameters<typeof failuresOf>[0];
+    const requests = [badRequest({ status: 400, code: "invalid_json", leak: "at x (file:///a.ts:1:1)" })];
+    expect(failuresOf(failing, requests)).toEqual([
+      "1 × a stack trace or file path in an error body",
+      'bad input "classify: invalid JSON": 2 of 3 wrong (answered 200)',
+      "2 answer(s) later than the deadline + 1000 ms + upload (latest 40000 ms)",
+      "1 attempt(s) waited 30 s or more to fail",
+    ]);
+  });
+});
+
 describe("what fails a run", () => {
   it("nothing, for 2xx answers, 503/504, rate limits and 409 in progress", () => {
     const requests = [

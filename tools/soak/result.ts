@@ -1,7 +1,11 @@
-import type { FaultKind, MixEntry } from "./args.ts";
+import type { FaultKind, MixEntry, RateOption } from "./args.ts";
+import type { ArrivalProcess } from "./arrivals.ts";
+import type { BadSummary } from "./bad-judge.ts";
+import type { DeadlineSummary } from "./deadline.ts";
 import type { FaultTimeline, StackState } from "./fault.ts";
 import type { FaultRun } from "./fault-schedule.ts";
 import type { StageBreakdown } from "./gpu-metrics.ts";
+import type { LoadSummary } from "./load.ts";
 import type { Reconciliation } from "./reconcile.ts";
 import type { TimeSplit, TrafficSummary } from "./stats.ts";
 import type { LogicalRequest } from "./types.ts";
@@ -22,9 +26,21 @@ export interface SoakResult {
     plan: string;
     seed: number;
     fault?: FaultKind;
+    rate?: RateOption;
+    arrivals: ArrivalProcess;
+    maxInFlight: number;
+    deadlineMs: number;
   };
   key: { id: string; account: string };
+  /** The measured run (a calibration's requests are billed and reconciled, but not in here). */
   traffic: TrafficSummary;
+  load: LoadSummary;
+  /** Every attempt of the run, calibration included. */
+  deadline: DeadlineSummary;
+  /** How late the harness's own timers ran (every latency includes this much of the harness's own delay). */
+  harness: { eventLoopDelayMs: { p50: number; p99: number; max: number } };
+  /** When the mix named `bad`. */
+  bad?: BadSummary;
   fault?: FaultRun & {
     timeline: FaultTimeline;
     stateBefore?: StackState;
@@ -40,12 +56,14 @@ export interface SoakResult {
 
 /**
  * Why a run fails: billing that does not reconcile; any 5xx but 503 and 504; an error that is not problem+json
- * with a code, or a 2xx without usage; any 4xx but 429 and 409 in progress (the workload sends only valid
- * requests); no 2xx at all; an export that never settled; a fault asked for and not injected. Empty when the run
- * passes.
+ * with a code, or a 2xx without usage; a stack trace or file path in an error body; any 4xx but 429 and 409 in
+ * progress on a valid request; a bad-input request not answered as its case expects (bad-judge.ts); an answer later
+ * than the deadline + 1 s + its upload; a failure that took 30 s; no 2xx at all; an export that never settled; a
+ * fault asked for and not injected. Empty when the run passes.
  */
 export function failuresOf(
-  result: Pick<SoakResult, "reconciliation" | "traffic" | "settle" | "fault">,
+  result: Pick<SoakResult, "reconciliation" | "traffic" | "settle" | "fault"> &
+    Partial<Pick<SoakResult, "deadline" | "bad">>,
   requests: readonly LogicalRequest[],
 ): string[] {
   const failures: string[] = [];
@@ -56,6 +74,9 @@ export function failuresOf(
     for (const attempt of request.attempts) {
       const status = attempt.status;
       if (attempt.malformed) note(`malformed answer: ${attempt.malformed}`);
+      if (attempt.leak) note("a stack trace or file path in an error body");
+      // Bad-input requests are judged case by case below, their 4xx expected and their 503s allowed or not.
+      if (request.bad) continue;
       if (status !== undefined && status >= 500 && status !== 503 && status !== 504)
         note(`${status} ${attempt.code ?? ""}`.trim());
       // The workload only sends valid requests: any other 4xx is a bug on one side or the other.
@@ -69,6 +90,17 @@ export function failuresOf(
         note(`unexpected ${status} ${attempt.code ?? ""}`.trim());
     }
   for (const [what, n] of counts) failures.push(`${n} × ${what}`);
+  for (const c of result.bad?.cases ?? [])
+    if (c.failed)
+      failures.push(`bad input "${c.id}": ${c.failed} of ${c.sent} wrong (${c.problems.join("; ")})`);
+  const deadline = result.deadline;
+  if (deadline?.late.count)
+    failures.push(
+      `${deadline.late.count} answer(s) later than the deadline + ${deadline.graceMs} ms + upload ` +
+        `(latest ${Math.round(deadline.late.maxMs ?? 0)} ms)`,
+    );
+  if (deadline?.waitedToFail.count)
+    failures.push(`${deadline.waitedToFail.count} attempt(s) waited 30 s or more to fail`);
   if (result.traffic.throughput.okPerSecond === 0) failures.push("no request was answered 2xx");
   if (result.settle.export.how === "deadline") failures.push("the billing export did not settle in time");
   if (result.fault?.refused) failures.push(`the fault was not injected: ${result.fault.refused}`);

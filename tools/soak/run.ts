@@ -1,14 +1,22 @@
+import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dayOf } from "../../src/billing/index.ts";
 import { createApiKey } from "../keys/admin-client.ts";
 import { createRng, mixSeed, type Rng } from "../tiny-clip/shapes-world/prng.ts";
 import type { SoakOptions } from "./args.ts";
-import { type ClientTarget, clientLoop, resolveAmbiguous } from "./client.ts";
-import { loadCorpus } from "./corpus.ts";
+import { type BadCase, badCorpus } from "./bad-cases.ts";
+import { summarizeBad } from "./bad-judge.ts";
+import { type ClientTarget, resolveAmbiguous } from "./client.ts";
+import { type Corpus, loadCorpus } from "./corpus.ts";
+import { summarizeDeadlines } from "./deadline.ts";
+import { closedLoops, type Drive, openArrivals } from "./drive.ts";
 import { checkFaultTarget, faultTimeline, readStackState } from "./fault.ts";
 import { scheduleFault } from "./fault-schedule.ts";
 import { scrapeMetrics, stageBreakdown, startScraper } from "./gpu-metrics.ts";
+import { type Calibration, calibrationOf, loadSummary } from "./load.ts";
 import { isLoopbackUrl } from "./loopback.ts";
+import type { OpenLoopStats } from "./open-loop.ts";
 import { increaseAcross } from "./prometheus.ts";
 import { reconcile } from "./reconcile.ts";
 import { failuresOf, type SoakResult } from "./result.ts";
@@ -66,10 +74,63 @@ export async function runSoak(
     { name: `soak ${startedAt.toISOString()}`, plan: options.plan, account },
   );
   const corpus = await loadCorpus(options.seed);
-  log(`key ${created.id} on account ${account} (plan ${created.plan}); ${corpus.images.length} images`);
+  const bad = options.mix.some((m) => m.route === "bad") ? badCorpusFor(corpus, options.url, gpuUrl) : [];
+  // Sent round-robin in an order drawn from the seed, so a short run samples every kind of case.
+  const badOrder = shuffled(bad, createRng(mixSeed(options.seed, -4)));
+  log(
+    `key ${created.id} on account ${account} (plan ${created.plan}); ${corpus.images.length} images` +
+      (bad.length ? `; ${bad.length} bad-input cases` : ""),
+  );
 
+  // A starved harness would measure its own delays as the edge's: how late its timers ran goes in the report.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
+  const requests: LogicalRequest[] = [];
+  const plans = new Map<LogicalRequest, PlannedRequest>();
+  const target: ClientTarget = {
+    url: options.url,
+    apiKey: created.key,
+    clock,
+    timeoutMs: options.timeoutSeconds * 1000,
+    policy: { retries: options.retries, capMs: RETRY_AFTER_CAP_MS },
+  };
+  let badSent = 0;
+  const drive: Drive = {
+    target,
+    seed: options.seed,
+    mix: options.mix,
+    corpus,
+    bad: badOrder,
+    nextBad: () => badSent++,
+    runTag: created.id.slice(-6),
+    record: (request, plan) => {
+      requests.push(request);
+      plans.set(request, plan);
+    },
+  };
+  // Requests in flight at a stage's end get one timeout and the longest retry wait to finish, then are cut.
+  const drain = options.timeoutSeconds * 1000 + RETRY_AFTER_CAP_MS;
+  const calibration =
+    options.rate && "timesServed" in options.rate
+      ? await calibrate(
+          drive,
+          requests,
+          {
+            clients: options.clients,
+            seconds: options.calibrateSeconds,
+            timesServed: options.rate.timesServed,
+            drainMs: drain,
+          },
+          log,
+        )
+      : undefined;
+  const ratePerSecond =
+    options.rate &&
+    ("perSecond" in options.rate ? options.rate.perSecond : (calibration?.targetPerSecond ?? 0));
+
+  const runStartMs = clock();
   const scraper =
     gpuNote === undefined
       ? startScraper({
@@ -78,31 +139,20 @@ export async function runSoak(
           intervalMs: SCRAPE_INTERVAL_MS,
         })
       : undefined;
-  // Requests in flight at the end get one timeout and the longest retry wait to finish, then are cut.
-  const endMs = options.seconds * 1000;
+  const endMs = runStartMs + options.seconds * 1000;
   const hardStop = new AbortController();
-  const hardTimer = setTimeout(
-    () => hardStop.abort(),
-    endMs + options.timeoutSeconds * 1000 + RETRY_AFTER_CAP_MS,
-  );
+  const hardTimer = setTimeout(() => hardStop.abort(), endMs - clock() + drain);
   // The restart watch ends once billing has settled, whether or not a restart was seen.
   const watchStop = new AbortController();
   try {
     await scraper?.scrapeNow();
-    const target: ClientTarget = {
-      url: options.url,
-      apiKey: created.key,
-      clock,
-      timeoutMs: options.timeoutSeconds * 1000,
-      policy: { retries: options.retries, capMs: RETRY_AFTER_CAP_MS },
-    };
     const faultRun =
       options.fault && faultPid !== undefined
         ? scheduleFault({
             kind: options.fault,
             statePath: options.stateFile,
             fallbackPid: faultPid,
-            atMs: endMs / 3,
+            atMs: runStartMs + (endMs - runStartMs) / 3,
             clock,
             stop: hardStop.signal,
             watchStop: watchStop.signal,
@@ -111,35 +161,23 @@ export async function runSoak(
           })
         : undefined;
 
-    const requests: LogicalRequest[] = [];
-    const plans = new Map<LogicalRequest, PlannedRequest>();
-    const runTag = created.id.slice(-6);
-    // A count bound besides the clock: no client can start more than one request a millisecond.
-    const maxRequests = Math.ceil(endMs);
-    await Promise.all(
-      Array.from({ length: options.clients }, (_, client) => {
-        const rng = createRng(mixSeed(options.seed, client));
-        return clientLoop({
-          target,
-          client,
-          rng,
-          corpus,
-          mix: options.mix,
-          endMs,
-          maxRequests,
-          fresh: freshTexts(rng, corpus.labels, `${runTag}c${client}`),
-          stop: hardStop.signal,
-          record: (request, plan) => {
-            requests.push(request);
-            plans.set(request, plan);
-          },
-        });
-      }),
-    );
+    let openLoop: OpenLoopStats | undefined;
+    if (ratePerSecond !== undefined) {
+      log(`open loop: ${ratePerSecond.toFixed(1)} requests/s (${options.arrivals}) for ${options.seconds} s`);
+      openLoop = await openArrivals(drive, {
+        ratePerSecond,
+        process: options.arrivals,
+        startMs: runStartMs,
+        durationMs: options.seconds * 1000,
+        maxInFlight: options.maxInFlight,
+        stop: hardStop.signal,
+      });
+    } else await closedLoops(drive, { clients: options.clients, endMs, stop: hardStop.signal, stage: "run" });
     clearTimeout(hardTimer);
-    const runSeconds = clock() / 1000;
+    const runSeconds = (clock() - runStartMs) / 1000;
+    const measured = requests.filter((r) => r.stage === "run");
     log(
-      `run over after ${runSeconds.toFixed(1)} s: ${requests.length} requests; settling ambiguous outcomes`,
+      `run over after ${runSeconds.toFixed(1)} s: ${measured.length} requests; settling ambiguous outcomes`,
     );
     await resolveAmbiguous(
       requests,
@@ -149,6 +187,7 @@ export async function runSoak(
       options.timeoutSeconds,
     );
     const scraped = (await scraper?.stop()) ?? { scrapes: [], failed: 0 };
+    loopDelay.disable();
 
     log("waiting for the billing export to settle");
     const days = { from: dayOf(startedAt.getTime()), to: dayOf(Date.now()) };
@@ -194,13 +233,32 @@ export async function runSoak(
         plan: options.plan,
         seed: options.seed,
         fault: options.fault,
+        rate: options.rate,
+        arrivals: options.arrivals,
+        maxInFlight: options.maxInFlight,
+        deadlineMs: options.deadlineMs,
       },
       key: { id: created.id, account },
-      traffic: summarizeTraffic(requests, runSeconds),
+      traffic: summarizeTraffic(measured, runSeconds),
+      load: loadSummary(measured, runSeconds, calibration, openLoop),
+      deadline: summarizeDeadlines(requests, options.deadlineMs, options.timeoutSeconds * 1000),
+      harness: {
+        eventLoopDelayMs: {
+          p50: loopDelay.percentile(50) / 1e6,
+          p99: loopDelay.percentile(99) / 1e6,
+          max: loopDelay.max / 1e6,
+        },
+      },
+      bad: bad.length
+        ? summarizeBad(
+            requests,
+            bad.map((c) => c.id),
+          )
+        : undefined,
       fault: fault && {
         ...fault,
         timeline: faultTimeline(
-          requests.flatMap((r) => r.attempts),
+          measured.flatMap((r) => r.attempts),
           fault.atMs,
         ),
         stateBefore: stateBefore.ok ? stateBefore.state : undefined,
@@ -215,7 +273,7 @@ export async function runSoak(
             : `only ${scrapes.length} successful scrape(s) of ${gpuUrl}/metrics` +
               (scraped.lastFailure ? ` (${scraped.failed} failed; last: ${scraped.lastFailure})` : "")),
         breakdown,
-        split: breakdown ? timeSplit(requests, breakdown.gpuSeconds) : undefined,
+        split: breakdown ? timeSplit(measured, breakdown.gpuSeconds) : undefined,
       },
       reconciliation: reconcile({
         requests,
@@ -242,11 +300,58 @@ export async function runSoak(
     hardStop.abort();
     watchStop.abort();
     await scraper?.stop();
+    loopDelay.disable();
   }
 }
 
-/** Texts no one sent before: a pool label with this client's tag and a counter, so the text cache misses. */
-function freshTexts(rng: Rng, labels: readonly string[], tag: string): () => string {
-  let n = 0;
-  return () => `${rng.pick(labels)} seen by soak ${tag} number ${n++}`;
+/**
+ * `--rate Nx`: closed loops of `clients` for `seconds`, then N × the 2xx/s they got (over the calibration and its
+ * drain, as the report's throughput is counted). Its requests are billed and reconciled with the run's.
+ */
+async function calibrate(
+  drive: Drive,
+  requests: readonly LogicalRequest[],
+  how: { clients: number; seconds: number; timesServed: number; drainMs: number },
+  log: (line: string) => void,
+): Promise<Calibration> {
+  const startMs = drive.target.clock();
+  log(`calibration: ${how.clients} closed-loop clients for ${how.seconds} s`);
+  const stop = AbortSignal.timeout(how.seconds * 1000 + how.drainMs);
+  await closedLoops(drive, {
+    clients: how.clients,
+    endMs: startMs + how.seconds * 1000,
+    stop,
+    stage: "calibration",
+  });
+  const calibration = calibrationOf(
+    requests.filter((r) => r.stage === "calibration"),
+    (drive.target.clock() - startMs) / 1000,
+    how.clients,
+    how.timesServed,
+  );
+  log(
+    `calibration served ${calibration.servedPerSecond.toFixed(1)} 2xx/s: open loop at ${calibration.targetPerSecond.toFixed(1)}/s`,
+  );
+  return calibration;
+}
+
+function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+function badCorpusFor(corpus: Corpus, edgeUrl: string, gpuUrl: string): BadCase[] {
+  const jpeg = corpus.images.find((image) => image.mime === "image/jpeg");
+  if (!jpeg) throw new Error("the soak corpus has no JPEG for the bad-input cases");
+  let hostsFile = "";
+  try {
+    hostsFile = readFileSync("/etc/hosts", "utf8");
+  } catch {
+    // No hosts file (not Linux or macOS): only the literal loopback spellings are sent.
+  }
+  return badCorpus({ jpeg: jpeg.bytes, edgeUrl, gpuUrl, hostsFile });
 }

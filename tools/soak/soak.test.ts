@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeStack, startEdgeStack } from "../../test/support/edge-stack.ts";
 import { modelPresent, TEST_SECRET } from "../../test/support/gpu-service.ts";
-import { parseMix } from "./args.ts";
+import { parseMix, type SoakOptions } from "./args.ts";
 import { renderReport } from "./report.ts";
 import type { SoakResult } from "./result.ts";
 import { runSoak } from "./run.ts";
@@ -19,29 +19,53 @@ const TIGHT = {
   prices_micros: { request: 1, image: 400, text_computed: 20, text_cached: 5 },
 };
 
+// Room enough that the open-loop run's bad requests are judged on their content, not refused by the rate limit.
+const ROOMY = { ...TIGHT, requests_per_second: 200, burst: 400 };
+
 /** The harness's core against the real Worker in workerd and a real GPU process, as `npm start` runs them. */
 describe.skipIf(!modelPresent())("the soak harness against the real stack", () => {
   let stack: EdgeStack;
   let result: SoakResult;
+  let open: SoakResult;
 
   beforeAll(async () => {
-    stack = await startEdgeStack({ ADMIN_TOKEN, BILLING_PLANS: JSON.stringify({ free: TIGHT, pro: TIGHT }) });
-    result = await runSoak({
+    stack = await startEdgeStack({
+      ADMIN_TOKEN,
+      BILLING_PLANS: JSON.stringify({ free: TIGHT, pro: TIGHT, roomy: ROOMY }),
+    });
+    const options: SoakOptions = {
       url: stack.edgeUrl,
       adminToken: ADMIN_TOKEN,
       clients: 3,
       seconds: 4,
+      arrivals: "poisson",
+      maxInFlight: 512,
+      calibrateSeconds: 20,
+      deadlineMs: 30_000,
       mix: parseMix("classify,embeddings,captions"),
       retries: 3,
-      timeoutSeconds: 30,
+      timeoutSeconds: 35,
       settleSeconds: 60,
       plan: "pro",
       seed: 7,
       gpuUrl: stack.gpu.url,
       gpuSecret: TEST_SECRET,
       stateFile: join(mkdtempSync(join(tmpdir(), "soak-")), "no-local-stack.json"),
+    };
+    result = await runSoak(options);
+    // Then a short open-loop run at twice what a 2 s calibration served, a third of it bad input.
+    open = await runSoak({
+      ...options,
+      clients: 2,
+      seconds: 3,
+      rate: { timesServed: 2 },
+      calibrateSeconds: 2,
+      arrivals: "even",
+      mix: parseMix("classify,embeddings,captions,bad:1.5"),
+      plan: "roomy",
+      seed: 11,
     });
-  }, 240_000);
+  }, 300_000);
   afterAll(() => stack?.stop());
 
   it("reconciles billing exactly: every 2xx answer has its one D1 record, and the meter agrees", () => {
@@ -78,6 +102,44 @@ describe.skipIf(!modelPresent())("the soak harness against the real stack", () =
     expect(result.gpu.split?.attempts).toBeGreaterThan(0);
     const report = renderReport(result);
     expect(report).toContain("## Billing reconciliation: EXACT");
+    expect(report).toContain("RESULT: PASS");
+  });
+
+  it("drives an open loop at twice the calibrated rate: every arrival sent, billing exact", () => {
+    expect(open.failures).toEqual([]);
+    const { load } = open;
+    expect(load.mode).toBe("open");
+    expect(load.calibration?.ok).toBeGreaterThan(0);
+    expect(load.calibration?.targetPerSecond).toBeCloseTo(2 * (load.calibration?.servedPerSecond ?? 0), 6);
+    expect(load.open?.ratePerSecond).toBe(load.calibration?.targetPerSecond);
+    expect(load.open?.scheduled).toBeGreaterThan(0);
+    expect(load.open?.started).toBe(load.open?.scheduled);
+    expect(load.open?.unsent).toBe(0);
+    // The calibration's requests are billed with the run's: the reconciliation covers both.
+    const r = open.reconciliation;
+    expect(r.ok).toBe(true);
+    expect(r.records.matched).toBe(r.client.requests);
+    // Billed requests are the calibration's 2xx and the run's besides.
+    expect(r.client.requests).toBeGreaterThan(load.calibration?.ok ?? Number.POSITIVE_INFINITY);
+    expect(open.deadline.late.count).toBe(0);
+    expect(open.deadline.waitedToFail.count).toBe(0);
+    expect(open.deadline.cells.length).toBeGreaterThan(0);
+  });
+
+  it("refuses every bad request as its case expects, bills none, and does not count their 4xx as failures", () => {
+    const bad = open.bad;
+    expect(bad?.corpusSize).toBeGreaterThanOrEqual(40);
+    expect(bad?.requests).toBeGreaterThan(0);
+    expect(bad?.failed).toBe(0);
+    for (const c of bad?.cases ?? []) expect(Object.keys(c.answers), c.id).toEqual([c.expected]);
+    expect(open.reconciliation.records.billedBad).toEqual([]);
+    const refused = Object.entries(open.traffic.attemptOutcomes).filter(
+      ([o]) => /^4(0|1|2)\d /.test(o) && !o.startsWith("429"),
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    const report = renderReport(open);
+    expect(report).toContain(`## Bad input: corpus of ${bad?.corpusSize} cases`);
+    expect(report).toContain("## Load: open loop");
     expect(report).toContain("RESULT: PASS");
   });
 });

@@ -1,5 +1,5 @@
 import { retryReason } from "./retry.ts";
-import type { Attempt, LogicalRequest, RouteName } from "./types.ts";
+import type { Attempt, LogicalRequest, RequestKind } from "./types.ts";
 
 /**
  * The nearest-rank percentile of ascending `sorted` values (the smallest value with at least p% of the values at
@@ -81,8 +81,8 @@ export function summarizeTraffic(
   const answers: Record<string, number> = {};
   const attemptOutcomes: Record<string, number> = {};
   const byReason: Record<string, number> = {};
-  const latencies = new Map<RouteName | "all", { final: number[]; attempts: number[] }>();
-  const bucket = (route: RouteName | "all") => {
+  const latencies = new Map<RequestKind | "all", { final: number[]; attempts: number[] }>();
+  const bucket = (route: RequestKind | "all") => {
     const entry = latencies.get(route) ?? { final: [], attempts: [] };
     latencies.set(route, entry);
     return entry;

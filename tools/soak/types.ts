@@ -3,6 +3,10 @@
 export const ROUTES = ["classify", "embeddings", "captions"] as const;
 export type RouteName = (typeof ROUTES)[number];
 
+/** What a mix may name: the billable routes, and `bad` (malformed or hostile requests from bad-cases.ts). */
+export const KINDS = [...ROUTES, "bad"] as const;
+export type RequestKind = (typeof KINDS)[number];
+
 export const ROUTE_PATHS: Record<RouteName, string> = {
   classify: "/v1/classify",
   embeddings: "/v1/embeddings",
@@ -39,16 +43,41 @@ export interface Attempt {
   retryAfterSeconds?: number;
   /** What was wrong with the answer's form: an error that is not problem+json, a 2xx without `usage`. */
   malformed?: string;
+  /** The problem `detail` of an error answer (cut to 300 characters): how a shed 503 is told from the others. */
+  detail?: string;
+  /** A stack trace or a file path found in an error answer's body: never for a client's eyes. */
+  leak?: string;
+  /** Bytes sent (an estimate for multipart), for the upload allowance of the deadline check. */
+  bodyBytes?: number;
   /** `run` during the timed run; `resolve` when an ambiguous outcome was settled afterwards. */
   phase: "run" | "resolve";
 }
 
+/** Which case of the bad-input corpus a request is, and the answer it must get. */
+export interface BadRef {
+  id: string;
+  /** Method and path (with query), for reports and for a record that should never exist. */
+  method: string;
+  path: string;
+  expected: { status: number; code: string };
+  /**
+   * The verdict needs the GPU tier (an image to decode, a host name to resolve): a 503/504 may come first and is
+   * retried like any; for every other case the edge alone decides, and any 5xx is a failure.
+   */
+  needsGpu: boolean;
+}
+
 /** One request as the client means it: one Idempotency-Key, one or more attempts. */
 export interface LogicalRequest {
+  /** The closed-loop client, or -1 for an open-loop arrival. */
   client: number;
   seq: number;
-  route: RouteName;
-  encoding: "json" | "multipart";
+  route: RequestKind;
+  /** Set for `bad` requests. */
+  bad?: BadRef;
+  /** Closed-loop capacity calibration before an open-loop run (`--rate 2x`), or the measured run itself. */
+  stage?: "calibration" | "run";
+  encoding: "json" | "multipart" | "other";
   idempotencyKey: string;
   /** Images sent (not necessarily served). */
   images: number;

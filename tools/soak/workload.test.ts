@@ -40,7 +40,10 @@ describe("the workload", () => {
       const fields =
         typeof body === "string"
           ? (JSON.parse(body) as { images: unknown[]; labels: string[] })
-          : { images: body.getAll("image"), labels: body.getAll("labels") as string[] };
+          : {
+              images: (body as FormData).getAll("image"),
+              labels: (body as FormData).getAll("labels") as string[],
+            };
       expect(fields.images).toHaveLength(plan.images);
       expect(fields.labels.length).toBeGreaterThanOrEqual(2);
       expect(fields.labels.length).toBeLessThanOrEqual(6);
@@ -67,7 +70,7 @@ describe("the workload", () => {
               typeof value === "string" ? value : [...new Uint8Array(await value.arrayBuffer())],
             ]),
           );
-        expect(await parts(second as FormData)).toEqual(await parts(first));
+        expect(await parts(second as FormData)).toEqual(await parts(first as FormData));
       }
     }
   });

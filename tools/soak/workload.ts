@@ -1,7 +1,7 @@
 import type { Rng } from "../tiny-clip/shapes-world/prng.ts";
 import type { MixEntry } from "./args.ts";
 import type { Corpus, SoakImage } from "./corpus.ts";
-import type { RouteName } from "./types.ts";
+import { type BadRef, type RequestKind, ROUTE_PATHS, type RouteName } from "./types.ts";
 
 /**
  * The share of labels and texts no one has sent before. Apps mostly repeat their label sets (text-cache hits), but
@@ -11,14 +11,27 @@ export const FRESH_SHARE = 0.2;
 
 /** One logical request, ready to be sent as many times as retries need. */
 export interface PlannedRequest {
-  route: RouteName;
-  encoding: "json" | "multipart";
+  route: RequestKind;
+  encoding: "json" | "multipart" | "other";
   images: number;
+  /** POST for the billable routes; a bad case may use another. */
+  method: string;
+  /** Path and query. */
+  path: string;
   /**
    * The body of one attempt. A multipart form is built again for each attempt (a new boundary), as a phone
    * rebuilding its upload would; the edge must still recognise it as the same request.
    */
-  body(): { body: string | FormData; headers: Record<string, string> };
+  body(): { body?: string | FormData | Uint8Array; headers: Record<string, string> };
+  /** Set for a bad case: what it is and the answer it must get. */
+  bad?: BadRef;
+  /** The Idempotency-Key header to send instead of the request's own (a malformed one); null sends none. */
+  idempotencyHeader?: string | null;
+  /**
+   * A valid request to send first, with the same Idempotency-Key, which must be served before this one is sent:
+   * how "the key reused with another body" is set up. It is a request like any other, billed and reconciled.
+   */
+  prelude?: PlannedRequest;
 }
 
 /**
@@ -26,7 +39,7 @@ export interface PlannedRequest {
  *
  * @example pickRoute([{ route: "classify", weight: 3 }, { route: "captions", weight: 1 }], 0.8) // "captions"
  */
-export function pickRoute(mix: readonly MixEntry[], r: number): RouteName {
+export function pickRoute(mix: readonly MixEntry[], r: number): RequestKind {
   const total = mix.reduce((sum, entry) => sum + entry.weight, 0);
   let at = r * total;
   for (const entry of mix) {
@@ -52,6 +65,8 @@ export function planRequest(route: RouteName, rng: Rng, corpus: Corpus, fresh: (
     route,
     encoding,
     images: images.length,
+    method: "POST",
+    path: ROUTE_PATHS[route],
     body: encoding === "json" ? jsonBody(images, fields) : () => multipartBody(images, fields),
   };
 }
@@ -102,6 +117,8 @@ function planEmbeddings(rng: Rng, corpus: Corpus, fresh: () => string): PlannedR
     route: "embeddings",
     encoding: "json",
     images,
+    method: "POST",
+    path: ROUTE_PATHS.embeddings,
     body: () => ({ body, headers: { "content-type": "application/json" } }),
   };
 }

@@ -6,7 +6,7 @@ import { ApiError } from "../middleware/problem/index.ts";
 
 /**
  * The request body as bytes, refused past the limit before it is parsed: first from Content-Length, then while
- * streaming (a client may lie or stream without a length). Starts the request's deadline once it has arrived.
+ * streaming (a client may lie or stream without a length). The time it takes does not count against the deadline.
  */
 export async function readBodyBytes(
   c: Context,
@@ -15,10 +15,11 @@ export async function readBodyBytes(
   const declared = c.req.header("content-length");
   const tooLarge = () => new ApiError("payload_too_large", `the body is over the ${maxBytes}-byte limit`);
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
+  const started = Date.now();
   const read = await readBodyStream(c.req.raw.body, maxBytes);
-  if (!read.ok) throw tooLarge();
   // The request's deadline covers its work, not a slow upload.
-  c.get("scope").start();
+  c.get("scope").excludeUpload(Date.now() - started);
+  if (!read.ok) throw tooLarge();
   return read.bytes;
 }
 

@@ -49,9 +49,13 @@ export function handleError(
               : "invalid_request";
       return problemResponse(c, code, error.message || "the request was refused");
     }
-    log(
-      `[${c.get("requestId") ?? "?"}] unhandled ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-    );
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (c.req.raw.signal?.aborted) {
+      // The client went away and the runtime cut the request's I/O short: nobody reads this answer, nothing is billed.
+      info(`[${c.get("requestId") ?? "?"}] the client went away (${what}); request dropped`);
+      return problemResponse(c, "internal_error", "the client went away before the answer");
+    }
+    log(`[${c.get("requestId") ?? "?"}] unhandled ${what}`);
     return problemResponse(
       c,
       "internal_error",

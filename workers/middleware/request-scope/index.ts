@@ -11,9 +11,9 @@ declare module "hono" {
 type Calls<T extends readonly unknown[]> = { [K in keyof T]: (budget: CallBudget) => Promise<Outcome<T[K]>> };
 
 /**
- * One request's budget for upstream work: a deadline that starts when its body has been read (so a slow upload is
- * not counted against the inference), and a signal that aborts when the request is over — answered, failed, or
- * its client gone — so nothing it started outlives it unobserved.
+ * One request's budget: a deadline that counts all of its time at the edge — admission, URL downloads, queueing,
+ * retries, the fallback — except receiving its body (a slow upload is the client's time), and a signal that aborts
+ * when the request is over — answered, failed, or its client gone — so nothing it started outlives it unobserved.
  *
  * @example
  * const [labels, images] = servedOrThrow(await c.get("scope").all([(b) => texts(b), (b) => inference.embedImages(x, b)]));
@@ -25,7 +25,8 @@ export class RequestScope implements CallBudget {
   private readonly controller = new AbortController();
   private readonly budgetMs: number;
   private readonly now: () => number;
-  private startedAt: number | undefined;
+  private readonly arrivedAt: number;
+  private uploadMs = 0;
 
   constructor(
     budgetMs: number,
@@ -37,21 +38,21 @@ export class RequestScope implements CallBudget {
   ) {
     this.budgetMs = budgetMs;
     this.now = options.now ?? Date.now;
+    this.arrivedAt = this.now();
     this.keepAlive = options.keepAlive;
     this.signal = options.clientSignal
       ? AbortSignal.any([this.controller.signal, options.clientSignal])
       : this.controller.signal;
   }
 
-  /** Starts the deadline clock (once; later calls keep the first start). */
-  start(): void {
-    this.startedAt ??= this.now();
+  /** Time spent receiving the body (a slow upload) is the client's, not the request's: the deadline moves by it. */
+  excludeUpload(ms: number): void {
+    this.uploadMs += Math.max(0, ms);
   }
 
-  /** Epoch ms by which every answer must be in; starts the clock if nothing did. */
+  /** Epoch ms by which every answer must be in: arrival + the budget + the upload's time. */
   get deadline(): number {
-    this.start();
-    return (this.startedAt as number) + this.budgetMs;
+    return this.arrivedAt + this.budgetMs + this.uploadMs;
   }
 
   remainingMs(): number {

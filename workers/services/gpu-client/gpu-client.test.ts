@@ -191,8 +191,9 @@ describe("GpuClient", () => {
     await client(fetch, () => 1_000, [A]).post("/v1/captions?top_k=3", new Uint8Array(), "x", {
       deadline: 1_800,
     });
-    // 800 ms are left; the backend is told 500 ms less, so it answers its own deadline before the edge gives up.
-    expect(new URL(seen).search).toBe("?top_k=3&deadline_ms=300");
+    // 800 ms are left: the attempt ends 250 ms early so its answer is out in time, and the backend is told 500 ms
+    // less than that, so it answers its own deadline before the edge gives up.
+    expect(new URL(seen).search).toBe("?top_k=3&deadline_ms=50");
   });
 
   it("signs every request for the path it calls", async () => {
@@ -359,5 +360,38 @@ describe("GpuClient on a hung or failing backend", () => {
     });
     expect(kept).toEqual([result]);
     expect((await result).ok).toBe(true);
+  });
+
+  it("sheds at the edge, at once, when every backend's recent answer rate would keep a call past its deadline", async () => {
+    let now = 0;
+    let pending = 0;
+    const slow = () =>
+      new Promise<Response>((resolve) => {
+        pending++;
+        setTimeout(() => resolve(ok()), 1);
+      });
+    const c = new GpuClient({
+      backends: [A],
+      secret: "s".repeat(40),
+      timeoutMs: 60_000,
+      maxAttempts: 1,
+      breaker: { failureThreshold: 3, cooldownMs: 1000 },
+      fetch: slow as typeof globalThis.fetch,
+      now: () => now,
+    });
+    // 20 answers, one every 100 ms: 10 per second.
+    for (let i = 0; i < 20; i++) {
+      now = i * 100;
+      await c.post("/p", new Uint8Array(), "x", LATER);
+    }
+    expect(pending).toBe(20);
+    // 1,000 ms left: with nothing in flight a call would wait ~100 ms, which fits.
+    expect((await c.post("/p", new Uint8Array(), "x", { deadline: now + 1_000 })).ok).toBe(true);
+    // 100 ms left is less than the 100 ms it would take: refused without calling the backend.
+    const shed = await c.post("/p", new Uint8Array(), "x", { deadline: now + 100 });
+    expect(shed).toMatchObject({ ok: false, failure: { code: "gpu_unavailable" } });
+    expect(shed.ok || shed.failure.message).toMatch(/would miss its deadline/);
+    expect(pending).toBe(21);
+    expect(c.snapshot()[0]?.circuit).toBe("closed");
   });
 });

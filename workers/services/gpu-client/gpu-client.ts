@@ -1,7 +1,7 @@
 import { signRequest } from "../../../src/signing/index.ts";
 import { type CallBudget, deadlinePassed, failed, type Outcome, type UpstreamFailure } from "../upstream.ts";
+import { BackendLoad } from "./backend-load.ts";
 import { type Admission, CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.ts";
-import { InFlight } from "./in-flight.ts";
 
 export interface GpuClientOptions {
   /** Base URLs of the GPU tier's replicas. */
@@ -28,7 +28,7 @@ export interface GpuAnswer {
 interface Backend {
   url: string;
   breaker: CircuitBreaker;
-  inFlight: InFlight;
+  load: BackendLoad;
 }
 
 type AttemptResult = { retry: boolean; outcome: Outcome<GpuAnswer> };
@@ -41,6 +41,10 @@ const PROBE_WAIT_MS = 2_000;
  * `timeout`) before the edge gives up: an attempt with no answer at all then really means a dead or hung backend.
  */
 const DEADLINE_MARGIN_MS = 500;
+/** An attempt ends this much before the call's deadline, so its answer (a timeout included) is out by then. */
+const ANSWER_MARGIN_MS = 250;
+/** Backends that would keep a call past this share of its remaining time are passed over (shed at the edge). */
+const WAIT_SHARE = 0.5;
 
 /**
  * Calls the GPU tier: signs each request (its remaining deadline, less a margin, in the signed query as
@@ -72,7 +76,7 @@ export class GpuClient {
     this.backends = options.backends.map((url) => ({
       url: url.replace(/\/+$/, ""),
       breaker: new CircuitBreaker(options.breaker),
-      inFlight: new InFlight(),
+      load: new BackendLoad(),
     }));
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
@@ -106,7 +110,9 @@ export class GpuClient {
         return failed("cancelled", "the request ended before the GPU tier answered");
       const remaining = budget.deadline - this.now();
       if (remaining <= 0) return deadlinePassed();
-      const picked = this.pick(tried, remaining);
+      const picked = this.pick(tried, kindOf(path), remaining);
+      if (picked === "overloaded")
+        return last ? { ok: false, failure: last } : this.overloaded(kindOf(path), remaining);
       if (!picked) {
         if (waits++ < MAX_PROBE_WAITS && (await this.waitForProbe(tried, budget))) continue;
         break;
@@ -120,29 +126,68 @@ export class GpuClient {
     return last ? { ok: false, failure: last } : this.unavailable();
   }
 
+  /**
+   * How long a new call to `path` would wait at the least loaded healthy backend (ms), when every healthy backend
+   * has enough history to tell; undefined otherwise. Lets a route refuse work it cannot finish before doing any.
+   */
+  expectedWaitMs(path: string): number | undefined {
+    const now = this.now();
+    const waits = this.backends
+      .filter((b) => b.breaker.isAvailable(now))
+      .map((b) => b.load.expectedWaitMs(kindOf(path), now));
+    if (waits.length === 0 || waits.some((w) => w === undefined)) return undefined;
+    return Math.min(...(waits as number[]));
+  }
+
+  /** Whether a call with `remainingMs` left would be shed (see {@link expectedWaitMs}). */
+  wouldMissDeadline(path: string, remainingMs: number): number | undefined {
+    const wait = this.expectedWaitMs(path);
+    return wait !== undefined && wait > WAIT_SHARE * remainingMs ? wait : undefined;
+  }
+
   /** Per backend: circuit state and calls in flight, for /healthz and tests. */
   snapshot(): { url: string; circuit: string; outstanding: number }[] {
     const now = this.now();
     return this.backends.map((b) => ({
       url: b.url,
       circuit: b.breaker.status,
-      outstanding: b.inFlight.count(now),
+      outstanding: b.load.outstanding(now),
     }));
   }
 
+  /**
+   * The healthy backend with the fewest calls in flight that can answer in time, or "overloaded" when every healthy
+   * one would keep this call waiting past its deadline (by its recent answer rate): shedding it now, with an honest
+   * Retry-After, beats failing it late — and keeps the queue in front of the GPU tier short.
+   */
   private pick(
     exclude: ReadonlySet<Backend>,
+    kind: string,
     remainingMs: number,
-  ): { backend: Backend; admission: Admission } | undefined {
+  ): { backend: Backend; admission: Admission } | "overloaded" | undefined {
     const now = this.now();
-    const candidates = this.backends.filter((b) => !exclude.has(b) && b.breaker.isAvailable(now));
-    if (candidates.length === 0) return undefined;
-    const load = candidates.map((b) => b.inFlight.count(now));
+    const healthy = this.backends.filter((b) => !exclude.has(b) && b.breaker.isAvailable(now));
+    if (healthy.length === 0) return undefined;
+    const inTime = healthy.filter((b) => (b.load.expectedWaitMs(kind, now) ?? 0) <= WAIT_SHARE * remainingMs);
+    if (inTime.length === 0) return "overloaded";
+    const load = inTime.map((b) => b.load.outstanding(now));
     const fewest = Math.min(...load);
-    const best = candidates.filter((_, i) => load[i] === fewest);
+    const best = inTime.filter((_, i) => load[i] === fewest);
     const backend = best[Math.floor(this.random() * best.length)] as Backend;
     const admission = backend.breaker.tryAcquire(now, this.leaseMs(remainingMs));
     return admission ? { backend, admission } : undefined;
+  }
+
+  /** 503 at once: every healthy backend would keep this call past its deadline; Retry-After is the soonest clear. */
+  private overloaded(kind: string, remainingMs: number): { ok: false; failure: UpstreamFailure } {
+    const now = this.now();
+    const waits = this.backends.flatMap((b) => b.load.expectedWaitMs(kind, now) ?? []);
+    const soonest = waits.length ? Math.min(...waits) : remainingMs;
+    return failed(
+      "gpu_unavailable",
+      "the GPU tier is overloaded: this request would miss its deadline",
+      soonest / 1000,
+    );
   }
 
   /** Waits (within the budget) for a probe deciding on an untried backend; false when there is none. */
@@ -158,7 +203,8 @@ export class GpuClient {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort = () => {};
     await Promise.race([
-      ...probes.map((p) => p.settled),
+      // Created by the probe's own request: workerd rejects it for everyone else once that request has ended.
+      ...probes.map((p) => p.settled.catch(() => {})),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, waitMs));
         onAbort = resolve;
@@ -179,8 +225,9 @@ export class GpuClient {
     budget: CallBudget,
   ): Promise<AttemptResult> {
     const remaining = budget.deadline - this.now();
-    const attemptMs = Math.max(1, Math.min(this.options.timeoutMs, remaining));
-    const release = backend.inFlight.add(this.now(), this.leaseMs(attemptMs));
+    const attemptMs = Math.max(1, Math.min(this.options.timeoutMs, remaining - ANSWER_MARGIN_MS));
+    const kind = kindOf(path);
+    const release = backend.load.begin(kind, this.now(), this.leaseMs(attemptMs));
     const timeout = AbortSignal.timeout(attemptMs);
     const signal = budget.signal ? AbortSignal.any([budget.signal, timeout]) : timeout;
     const deadlineMs = Math.max(1, Math.ceil(attemptMs - DEADLINE_MARGIN_MS));
@@ -202,15 +249,16 @@ export class GpuClient {
         });
       } catch {
         // No answer at all. GPU work has no side effects, so another backend may take it — unless time is up.
-        return this.noAnswer(backend, admission, budget, timeout, true);
+        return this.noAnswer(backend, admission, budget, timeout, attemptMs, true);
       }
       let bytes: Uint8Array;
       try {
         bytes = new Uint8Array(await response.arrayBuffer());
       } catch {
         // The answer was cut off: the backend did the work, so this is its failure, not a case for another try.
-        return this.noAnswer(backend, admission, budget, timeout, false);
+        return this.noAnswer(backend, admission, budget, timeout, attemptMs, false);
       }
+      backend.load.answered(kind, this.now());
       return this.judge(backend, response, bytes);
     } finally {
       release();
@@ -223,6 +271,7 @@ export class GpuClient {
     admission: Admission,
     budget: CallBudget,
     timeout: AbortSignal,
+    attemptMs: number,
     retryable: boolean,
   ): AttemptResult {
     const now = this.now();
@@ -234,7 +283,8 @@ export class GpuClient {
     // A live backend answers its (earlier) deadline itself, so silence until ours means it is hung or gone.
     backend.breaker.onFailure(now);
     if (timeout.aborted) {
-      const ownTimeout = budget.deadline - now > 0;
+      // Cut short by the request's deadline, or the full GPU_TIMEOUT_MS of its own.
+      const ownTimeout = attemptMs >= this.options.timeoutMs;
       return {
         retry: false,
         outcome: ownTimeout
@@ -302,6 +352,12 @@ export class GpuClient {
     const soonest = Math.min(...this.backends.map((b) => b.breaker.availableAt(now)));
     return failed("gpu_unavailable", "no inference backend is reachable right now", (soonest - now) / 1000);
   }
+}
+
+/** The kind of a call, for its load: its route without the query. */
+function kindOf(path: string): string {
+  const query = path.indexOf("?");
+  return query === -1 ? path : path.slice(0, query);
 }
 
 /** The problem+json `code` and `detail` of a GPU answer, when it is one. */

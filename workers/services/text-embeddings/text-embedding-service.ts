@@ -288,7 +288,13 @@ export class TextEmbeddingService {
   private computing(key: string): Promise<Outcome<CachedText>> | undefined {
     const entry = this.inFlight.get(key);
     if (entry && entry.expiresAt <= Date.now()) this.inFlight.delete(key);
-    return this.inFlight.get(key)?.value;
+    const value = this.inFlight.get(key)?.value;
+    // Another request's promise: workerd rejects it for everyone else if the request that started it was cut off
+    // before it settled. That is a lost computation, retryable — and forgotten, so the next request starts afresh.
+    return value?.catch(() => {
+      if (this.inFlight.get(key)?.value === value) this.inFlight.delete(key);
+      return failed("gpu_unavailable", "a text computation this request shared was cut off; retry");
+    });
   }
 
   private store(key: string, value: CachedText): Promise<void> {
