@@ -31,9 +31,13 @@ const specs = [
 
 /** Resolves with the first line of the child's stdout that matches, parsed by `read`. */
 function firstLine<T>(child: ChildProcess, read: (line: string) => T | undefined): Promise<T> {
+  // Collected as it comes: the child may exit right after it has written (the crash test), and a paused pipe read
+  // by polling can miss output that arrived together with the end of the stream.
   let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   return waitFor("the child's report", () => {
-    output += child.stdout?.read()?.toString() ?? "";
     for (const line of output.split("\n")) {
       const value = read(line);
       if (value !== undefined) return value;
