@@ -88,8 +88,8 @@ describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)",
       expect(slow.status).toBe(504);
       expect(((await slow.json()) as { code: string }).code).toBe("upstream_timeout");
       expect(Number(slow.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      // The timed-out calls released their places: nothing is counted in flight any more.
-      expect((await health(stack)).outstanding).toBe(0);
+      // The timed-out calls release their places (a shared text computation's own attempt may end a moment later).
+      await waitFor("nothing to be counted in flight", async () => (await health(stack)).outstanding === 0);
     } finally {
       stack.gpu.child.kill("SIGCONT");
     }
