@@ -44,6 +44,25 @@ describe("Batcher flushing", () => {
     expect(batches).toEqual([[1, 2], [3]]);
   });
 
+  it("still flushes when the wait ends between its check and the timer's arming (a lone item never strands)", async () => {
+    // The clock the batcher reads, with the moments a pump looks at it scripted: the wait is not over when the flush
+    // is considered, and over a microsecond later when the timer is armed.
+    let clock = 0;
+    const script: number[] = [];
+    const { batcher, batches } = instantBatcher({
+      maxBatchSize: 8,
+      maxWaitMs: 5,
+      now: () => script.shift() ?? clock,
+    });
+    const lone = track(batcher.submit(1)); // arrives at 0, due at 5
+    script.push(4.9999, 5.0001);
+    await vi.advanceTimersByTimeAsync(5); // the timer's pump reads both scripted moments
+    clock = 6;
+    await vi.advanceTimersByTimeAsync(5);
+    expect(batches).toEqual([[1]]);
+    expect(lone).toEqual({ status: "fulfilled", value: 3 });
+  });
+
   it("splits a burst into batches of at most maxBatchSize, in arrival order", async () => {
     const { batcher, batches } = instantBatcher({ maxBatchSize: 4, maxWaitMs: 5 });
     const results = Array.from({ length: 10 }, (_, n) => batcher.submit(n));

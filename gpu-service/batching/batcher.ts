@@ -219,8 +219,10 @@ export class Batcher<Item, Result, Prepared = unknown> {
   }
 
   /**
-   * Keeps one timer, for the oldest item's deadline. A deadline already past means the pipeline is full;
-   * the next completion pumps again, so no timer is needed (and re-arming at 0 ms would spin).
+   * Keeps one timer, for the oldest item's deadline, whenever the pipeline has room for its batch; when it is full,
+   * the next completion pumps again. At least 1 ms: the deadline may have passed since `#flushReason` read the clock
+   * (a timer that fires a hair early lands there), and a timer must still come — else a lone item waits for the next
+   * arrival, however long that is.
    */
   #armTimer(): void {
     const oldest = this.#queue[0];
@@ -229,13 +231,15 @@ export class Batcher<Item, Result, Prepared = unknown> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (deadline === undefined || this.#drained || this.#expedited) return;
-    const delay = deadline - this.#now();
-    if (delay <= 0) return;
+    if (this.#preparing + this.#ready.length >= this.#maxPreparedAhead) return;
     this.#timerDeadline = deadline;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#pump();
-    }, delay);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#pump();
+      },
+      Math.max(1, deadline - this.#now()),
+    );
   }
 
   #startPrepare(entries: Entry<Item, Result>[], reason: FlushReason): void {

@@ -96,7 +96,7 @@ describe("deadline accounting", () => {
     expect(summarizeDeadlines(short, 30_000, 1_000).late.count).toBe(0);
   });
 
-  it("groups 503 and 504 answers by their detail, digits folded, so other 503s show beside shed ones", () => {
+  it("groups 5xx answers by their detail, digits folded, so other 503s show beside shed ones and a 502 says why", () => {
     const summary = summarizeDeadlines(
       [
         request("classify", attempt(10, { status: 503, code: "gpu_unavailable", detail: DRAINING })),
@@ -109,15 +109,20 @@ describe("deadline accounting", () => {
           attempt(10, { status: 504, code: "upstream_timeout", detail: "no answer within 1500 ms" }),
         ),
         request("classify", attempt(10, { status: 503 })),
+        request(
+          "classify",
+          attempt(10, { status: 502, code: "upstream_error", detail: "the GPU tier's answer was cut off" }),
+        ),
         request("classify", attempt(10, { status: 429, code: "rate_limited", detail: "slow down" })),
       ],
       30_000,
       35_000,
     );
-    expect(summary.unavailableByDetail).toEqual({
+    expect(summary.serverErrorsByDetail).toEqual({
       [`503 ${DRAINING}`]: 1,
       "504 no answer within N ms": 2,
       "503 (no detail)": 1,
+      "502 the GPU tier's answer was cut off": 1,
     });
     expect(summary.shed.count).toBe(0);
   });

@@ -64,8 +64,8 @@ export interface DeadlineSummary {
   /** Answers that came after deadline + grace + upload, and client timeouts set longer than that (no answer in time). */
   late: { count: number; maxMs?: number; examples: LateAttempt[] };
   shed: { count: number; p50?: number; p95?: number; max?: number; byRoute: Record<string, number> };
-  /** 503 and 504 answers by their problem detail (digits as N), so shed ones can be told from the rest at a glance. */
-  unavailableByDetail: Record<string, number>;
+  /** 5xx answers by their problem detail (digits as N): shed ones told from the rest, and what a 502 was. */
+  serverErrorsByDetail: Record<string, number>;
   /** Attempts that ended in a failure (an error answer, a timeout, a dropped connection) after 30 s or more. */
   waitedToFail: { count: number; maxMs?: number; examples: LateAttempt[] };
 }
@@ -113,7 +113,7 @@ export function summarizeDeadlines(
           thresholdMs,
         });
       }
-      if (attempt.status === 503 || attempt.status === 504) {
+      if (attempt.status !== undefined && attempt.status >= 500) {
         const detail = `${attempt.status} ${(attempt.detail ?? "(no detail)").replace(/\d+/g, "N").slice(0, 100)}`;
         byDetail[detail] = (byDetail[detail] ?? 0) + 1;
       }
@@ -158,7 +158,7 @@ export function summarizeDeadlines(
       maxMs: late.length ? late.reduce((max, l) => Math.max(max, l.latencyMs), 0) : undefined,
       examples: late.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10),
     },
-    unavailableByDetail: byDetail,
+    serverErrorsByDetail: byDetail,
     shed: {
       count: shed.length,
       p50: percentile(shed, 50),

@@ -64,7 +64,7 @@ export function deadlineLines(result: SoakResult): string[] {
             .join(", ") +
           ")"
         : ""),
-    ...Object.entries(d.unavailableByDetail).map(([detail, n]) => `  - ${int(n)} × ${detail}`),
+    ...Object.entries(d.serverErrorsByDetail).map(([detail, n]) => `  - ${int(n)} × ${detail}`),
     `waited 30 s or more to fail: ${int(d.waitedToFail.count)}` +
       (d.waitedToFail.count ? ` (longest ${ms(d.waitedToFail.maxMs)} ms)` : ""),
     ...d.waitedToFail.examples.map(lateLine),

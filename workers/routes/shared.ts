@@ -2,17 +2,32 @@ import type { Context, Hono } from "hono";
 import type { Usage, Warning } from "../../src/api/index.ts";
 import { reportRange } from "../../src/billing/index.ts";
 import { ApiError } from "../middleware/problem/index.ts";
+import type { RequestScope } from "../middleware/request-scope/index.ts";
 import { type ImageUrls, imageUrls } from "../services/images/image-urls.ts";
 import type { Services } from "../services/index.ts";
+import { CacheWrites, KV_WRITES_PER_REQUEST } from "../services/text-embeddings/cache-writes.ts";
 import type { TextRequest } from "../services/text-embeddings/text-embedding-service.ts";
 import type { CallBudget } from "../services/upstream.ts";
 
 export type App = Hono<{ Bindings: Env }>;
 
-/** What the text cache needs from a request: its budget (or a child of it), and its `waitUntil`. */
+/**
+ * What the text cache needs from a request: its budget (or a child of it), its `waitUntil`, and its one share of KV
+ * writes, made once the request has answered.
+ */
 export function textRequest(c: Context, budget: CallBudget = c.get("scope")): TextRequest {
-  return { budget, waitUntil: waitUntilOf(c) };
+  const scope = c.get("scope");
+  let cacheWrites = writesOf.get(scope);
+  if (!cacheWrites) {
+    const writes = new CacheWrites(KV_WRITES_PER_REQUEST, waitUntilOf(c));
+    scope.afterAnswer(() => writes.start());
+    writesOf.set(scope, writes);
+    cacheWrites = writes;
+  }
+  return { budget, waitUntil: waitUntilOf(c), cacheWrites };
 }
+
+const writesOf = new WeakMap<RequestScope, CacheWrites>();
 
 /** How this request's image URLs are checked and fetched (on the GPU tier, never by the edge itself). */
 export function imageUrlsOf(c: Context): ImageUrls {

@@ -1,9 +1,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
+import { KV_WRITES_PER_REQUEST } from "../services/text-embeddings/cache-writes.ts";
 import { ALL_LABELS, bytesOf, callWorker, postJson, shape } from "../test-support/worker.ts";
 
 const templates = ["a photo of a {}."];
+
+/** Text-cache entries under a prefix, over every page of KV's listing. */
+async function cacheEntries(prefix: string): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await env.TEXT_CACHE.list({ prefix, cursor });
+    count += page.keys.length;
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return count;
+}
 
 describe("POST /v1/classify", () => {
   it("ranks the right colour and shape first for a fresh render, with softmax scores and raw similarities", async () => {
@@ -45,6 +58,7 @@ describe("POST /v1/classify", () => {
     const labels = Array.from({ length: 1000 }, (_, i) =>
       i === 617 ? "orange star" : `${ALL_LABELS[i % 32]} number ${i}`,
     );
+    const before = await cacheEntries("lbl:v1:");
     const response = await postJson("/v1/classify", {
       images: [{ base64: shape("orange star").base64 }],
       labels,
@@ -54,6 +68,8 @@ describe("POST /v1/classify", () => {
     const body = (await response.json()) as ClassifyResponse;
     expect(body.results[0]?.labels.map((l) => l.label)).toContain("orange star");
     expect(body.usage.texts_computed + body.usage.texts_cached).toBe(1000 * DEFAULT_TEMPLATES.length);
+    // Its cache writes came after the answer, and no more than a request's share of KV operations.
+    expect((await cacheEntries("lbl:v1:")) - before).toBe(KV_WRITES_PER_REQUEST);
   }, 300_000);
 
   it("gives probabilities over all labels that sum to one when top_k is left out", async () => {
@@ -75,11 +91,14 @@ describe("POST /v1/classify", () => {
       labels,
       templates: ["a bad photo of the {}.", "a toy {}."],
     };
+    const before = { labels: await cacheEntries("lbl:v1:"), texts: await cacheEntries("txt:v1:") };
     const first = (await (await postJson("/v1/classify", request)).json()) as ClassifyResponse;
     expect(first.usage).toEqual({ images: 1, texts_computed: 8, texts_cached: 0 });
-    const cached = await env.TEXT_CACHE.list({ prefix: "lbl:v1:" });
-    expect(cached.keys.length).toBeGreaterThanOrEqual(4);
-    expect((await env.TEXT_CACHE.list({ prefix: "txt:v1:" })).keys.length).toBeGreaterThanOrEqual(8);
+    // One KV entry per new label, none for its prompts.
+    expect({ labels: await cacheEntries("lbl:v1:"), texts: await cacheEntries("txt:v1:") }).toEqual({
+      labels: before.labels + 4,
+      texts: before.texts,
+    });
     const second = (await (await postJson("/v1/classify", request)).json()) as ClassifyResponse;
     expect(second.usage).toEqual({ images: 1, texts_computed: 0, texts_cached: 8 });
     expect(second.results).toEqual(first.results);

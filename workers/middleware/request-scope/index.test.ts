@@ -86,3 +86,20 @@ describe("RequestScope", () => {
     expect(await pending).toMatchObject({ ok: false, failure: { code: "cancelled" } });
   });
 });
+
+describe("RequestScope.afterAnswer", () => {
+  it("starts work left for afterwards only once the scope has ended, kept alive; after the end, at once", async () => {
+    const kept: Promise<unknown>[] = [];
+    const scope = new RequestScope(30_000, { keepAlive: (p) => void kept.push(p) });
+    const ran: string[] = [];
+    scope.afterAnswer(async () => void ran.push("cache writes"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(ran).toEqual([]);
+    expect(kept).toHaveLength(0);
+    scope.end();
+    scope.afterAnswer(async () => void ran.push("late"));
+    await Promise.all(kept);
+    expect(ran).toEqual(["cache writes", "late"]);
+    expect(kept).toHaveLength(2);
+  });
+});

@@ -27,6 +27,8 @@ export class RequestScope implements CallBudget {
   private readonly now: () => number;
   private readonly arrivedAt: number;
   private uploadMs = 0;
+  private readonly afterwards: (() => Promise<unknown>)[] = [];
+  private ended = false;
 
   constructor(
     budgetMs: number,
@@ -95,9 +97,26 @@ export class RequestScope implements CallBudget {
     return { ok: true, value: values as unknown as T };
   }
 
-  /** Ends the scope: whatever is still running on its behalf is cancelled. */
+  /**
+   * Work that must not compete with the request's own calls (cache writes): it starts once the scope has ended —
+   * the answer is out and billed — and is kept alive past the response. Ended already: it starts now.
+   */
+  afterAnswer(task: () => Promise<unknown>): void {
+    if (this.ended) this.startAfterwards(task);
+    else this.afterwards.push(task);
+  }
+
+  /** Ends the scope: whatever is still running on its behalf is cancelled, and the work left for afterwards starts. */
   end(): void {
+    this.ended = true;
     this.controller.abort();
+    for (const task of this.afterwards.splice(0)) this.startAfterwards(task);
+  }
+
+  private startAfterwards(task: () => Promise<unknown>): void {
+    const running = Promise.resolve().then(task);
+    if (this.keepAlive) this.keepAlive(running);
+    else running.catch(() => {});
   }
 }
 

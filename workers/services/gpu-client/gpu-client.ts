@@ -306,7 +306,14 @@ export class GpuClient {
       const pause = retryAfterMs(response.headers.get("retry-after"));
       if (code === "timeout") {
         backend.breaker.onSuccess(); // alive: it answered, only this call ran out of time
-        return { retry: false, outcome: deadlinePassed() };
+        // Told apart from the edge's own timeout: this one means the work queued there too long.
+        return {
+          retry: false,
+          outcome: failed(
+            "upstream_timeout",
+            "the GPU tier could not finish the work within the request's deadline",
+          ),
+        };
       }
       if (code === "shed" || code === "overloaded") {
         // Alive but too busy for this call (it would miss its deadline, or its queue is full right now); others,

@@ -4,9 +4,10 @@ import { cosineSimilarity } from "../../../src/vector/index.ts";
 import { servicesFor } from "../index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import type { CallBudget, Outcome } from "../upstream.ts";
+import { CacheWrites, KV_WRITES_PER_REQUEST } from "./cache-writes.ts";
 import { asStored, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
-import { type TextCacheStore, TextEmbeddingService } from "./text-embedding-service.ts";
+import { type TextCacheStore, TextEmbeddingService, type TextRequest } from "./text-embedding-service.ts";
 
 /** The real KV, counting the bulk reads that have completed, so a test can wait until every request has looked. */
 function countingKv() {
@@ -78,6 +79,14 @@ function manualEncoder(dim: number) {
 
 const later = () => ({ deadline: Date.now() + 60_000 });
 
+/** A request that has already answered (its cache writes run as they come); `kept` collects its waitUntil work. */
+function requestFor(budget: CallBudget = later(), kept?: Promise<unknown>[]): TextRequest {
+  const keepAlive = (p: Promise<unknown>) => void kept?.push(p);
+  const cacheWrites = new CacheWrites(KV_WRITES_PER_REQUEST, keepAlive);
+  void cacheWrites.start();
+  return { budget, waitUntil: keepAlive, cacheWrites };
+}
+
 describe("TextEmbeddingService", () => {
   it("computes concurrent identical misses once (coalescing), on the real GPU tier", async () => {
     const services = servicesFor(env);
@@ -90,7 +99,7 @@ describe("TextEmbeddingService", () => {
     };
     const texts = serviceWith(counting, "coalesce");
     const pending: Promise<unknown>[] = [];
-    const request = { budget: later(), waitUntil: (p: Promise<unknown>) => void pending.push(p) };
+    const request = requestFor(later(), pending);
     const words = ["a green star", "a red square", "a green star"];
     const [one, two] = await Promise.all([
       texts.embedTexts(words, request),
@@ -113,14 +122,13 @@ describe("TextEmbeddingService", () => {
     const cache = countingKv();
     const texts = serviceWith(fake.encoder, "first-leaves", cache.kv);
     const kept: Promise<unknown>[] = [];
-    const waitUntil = (p: Promise<unknown>) => void kept.push(p);
     const firstClient = new AbortController();
     // Both at once: whichever resumes first from its cache look-up starts the computation, the other joins it.
-    const first = texts.embedTexts(["a blue circle"], {
-      budget: { ...later(), signal: firstClient.signal },
-      waitUntil,
-    });
-    const second = texts.embedTexts(["a blue circle"], { budget: later(), waitUntil });
+    const first = texts.embedTexts(
+      ["a blue circle"],
+      requestFor({ ...later(), signal: firstClient.signal }, kept),
+    );
+    const second = texts.embedTexts(["a blue circle"], requestFor(later(), kept));
     const call = await fake.nextCall();
     await cache.readsDone(2); // both have looked in the cache: the second has joined the first's computation
     // The encoder got no request's signal: the computation belongs to none of them.
@@ -139,10 +147,7 @@ describe("TextEmbeddingService", () => {
     const texts = serviceWith(fake.encoder, "all-leave", cache.kv);
     const kept: Promise<unknown>[] = [];
     const gone = new AbortController();
-    const request = {
-      budget: { ...later(), signal: gone.signal },
-      waitUntil: (p: Promise<unknown>) => void kept.push(p),
-    };
+    const request = requestFor({ ...later(), signal: gone.signal }, kept);
     const waiting = [
       texts.embedTexts(["two red stars"], request),
       texts.embedTexts(["two red stars"], request),
@@ -152,8 +157,9 @@ describe("TextEmbeddingService", () => {
     gone.abort();
     for (const outcome of await Promise.all(waiting)) expect(outcome.ok).toBe(false);
     await fake.answer();
-    await Promise.all(kept); // the Worker's waitUntil: the computation and its cache writes
-    const again = await texts.embedTexts(["two red stars"], { budget: later(), waitUntil: () => {} });
+    await Promise.all(kept); // the Worker's waitUntil: the computation, then its cache writes
+    await Promise.all(kept);
+    const again = await texts.embedTexts(["two red stars"], requestFor());
     expect(again).toMatchObject({ ok: true, value: { computed: 0, cached: 1 } });
     expect(fake.calls).toHaveLength(1);
   });
@@ -161,7 +167,7 @@ describe("TextEmbeddingService", () => {
   it("returns the encoder's failure as a value, and computes again on the next call", async () => {
     const fake = manualEncoder(servicesFor(env).model.embeddingDim);
     const texts = serviceWith(fake.encoder, "failure");
-    const request = { budget: later(), waitUntil: () => {} };
+    const request = requestFor();
     const failing = texts.embedLabels(["green square"], ["a photo of a {}.", "a drawing of a {}."], request);
     await fake.fail(1);
     expect(await failing).toEqual({
@@ -173,15 +179,43 @@ describe("TextEmbeddingService", () => {
     expect(await retried).toMatchObject({ ok: true, value: { computed: 2, cached: 0 } });
   });
 
+  it("writes KV only once the request has answered, one entry per new label and none for its prompts", async () => {
+    const fake = manualEncoder(servicesFor(env).model.embeddingDim);
+    const puts: string[] = [];
+    const kv: TextCacheStore = {
+      get: (keys, type) => env.TEXT_CACHE.get(keys, type),
+      put: async (key, value, options) => {
+        puts.push(key);
+        await env.TEXT_CACHE.put(key, value, options);
+      },
+    };
+    const texts = serviceWith(fake.encoder, "writes-after", kv);
+    const templates = ["a photo of a {}.", "a drawing of a {}.", "a toy {}."];
+    const labels = ["red star", "blue circle", "green square", "white star", "black circle"];
+    const writes = new CacheWrites(3, () => {});
+    const embedding = texts.embedLabels(labels, templates, {
+      budget: later(),
+      waitUntil: () => {},
+      cacheWrites: writes,
+    });
+    await fake.answer(1);
+    expect(await embedding).toMatchObject({ ok: true, value: { computed: 15, cached: 0 } });
+    expect(puts).toEqual([]); // nothing competes with the request's own calls before it has answered
+    await writes.start();
+    expect(puts).toHaveLength(3); // its share; the other two labels live in this isolate's LRU
+    for (const key of puts) expect(key).toMatch(/^lbl:v1:/);
+    expect(writes.skipped).toBe(2);
+    const again = await texts.embedLabels(labels, templates, requestFor());
+    expect(again).toMatchObject({ ok: true, value: { computed: 0, cached: 15 } });
+    expect(fake.calls).toHaveLength(1);
+  });
+
   it("a waiter whose deadline passes gets upstream_timeout while the computation goes on for the others", async () => {
     const fake = manualEncoder(servicesFor(env).model.embeddingDim);
     const cache = countingKv();
     const texts = serviceWith(fake.encoder, "deadline", cache.kv);
-    const hurried = texts.embedTexts(["one yellow star"], {
-      budget: { deadline: Date.now() + 20 },
-      waitUntil: () => {},
-    });
-    const patient = texts.embedTexts(["one yellow star"], { budget: later(), waitUntil: () => {} });
+    const hurried = texts.embedTexts(["one yellow star"], requestFor({ deadline: Date.now() + 20 }));
+    const patient = texts.embedTexts(["one yellow star"], requestFor());
     expect(await hurried).toMatchObject({ ok: false, failure: { code: "upstream_timeout" } });
     await cache.readsDone(2); // the patient one has joined the computation
     await fake.answer(1);

@@ -2,6 +2,7 @@ import { type ClipTokenizer, cleanText } from "../../../src/tokenizer/index.ts";
 import { ensemble } from "../../../src/vector/index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import { type CallBudget, failed, type Outcome, succeeded, withinBudget } from "../upstream.ts";
+import type { CacheWrites } from "./cache-writes.ts";
 import { labelKey, textKey } from "./keys.ts";
 import { asStored, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
@@ -46,8 +47,10 @@ export interface EmbeddedTexts extends TextCounts {
 /** What one request brings to a lookup: how long it may wait, and how to keep work alive after it answers. */
 export interface TextRequest {
   budget: CallBudget;
-  /** Keeps shared computations and cache writes running after the response (the Worker's `waitUntil`). */
+  /** Keeps shared computations running after the response (the Worker's `waitUntil`). */
   waitUntil: (promise: Promise<unknown>) => void;
+  /** The request's KV writes, made once it has answered. */
+  cacheWrites: CacheWrites;
 }
 
 type Filled = Outcome<{ values: CachedText[]; computed: number; cached: number }>;
@@ -57,8 +60,9 @@ const KV_BATCH = 100; // KV's bulk get takes at most 100 keys.
 /**
  * The edge's text path: tokenize with the bundled vocabulary, look each text up in the isolate's LRU, then KV (bulk
  * reads), send only the misses to the encoder as one batch, write them back to KV after the response
- * (`waitUntil`). Identical misses in flight at the same time — within a request or across requests in this isolate —
- * are computed once. Label embeddings ensembled over templates are cached the same way.
+ * ({@link CacheWrites}). Identical misses in flight at the same time — within a request or across requests in this
+ * isolate — are computed once. Label embeddings ensembled over templates are cached the same way, one KV entry per
+ * label: their prompts live only in the isolate's LRU, so N new labels cost at most N writes, whatever the templates.
  *
  * A shared computation is not tied to the request that started it: it runs to its own deadline (kept alive by that
  * request's `waitUntil`), so when the first client disconnects the others still get their answer and the cache is
@@ -89,10 +93,23 @@ export class TextEmbeddingService {
   }
 
   /** Unit-length embeddings of raw texts, in order. */
-  async embedTexts(texts: readonly string[], request: TextRequest): Promise<Outcome<EmbeddedTexts>> {
+  embedTexts(texts: readonly string[], request: TextRequest): Promise<Outcome<EmbeddedTexts>> {
+    return this.embedRows(texts, request, true);
+  }
+
+  /**
+   * `cache`: whether the texts are cached (LRUs and KV) — or only shared while in flight, as a label's prompts are:
+   * the label's own entry is what a later request looks for, and prompts would only push labels out of the LRUs.
+   */
+  private async embedRows(
+    texts: readonly string[],
+    request: TextRequest,
+    cache: boolean,
+  ): Promise<Outcome<EmbeddedTexts>> {
     return this.resolve(
       texts.map((text) => `t\u0000${text}`),
       1,
+      cache,
       async (missing) => {
         const { ids, lengths, truncated } = this.options.tokenizer.tokenize(
           missing.map((i) => texts[i] as string),
@@ -102,7 +119,7 @@ export class TextEmbeddingService {
         const keys = await Promise.all(
           rows.map((row) => textKey(this.options.modelId, this.options.vocabularyHash, row)),
         );
-        const found = await this.lookUp(keys);
+        const found = await this.lookUp(keys, cache);
         let computed = 0;
         const toCompute = new Map<string, { row: Uint32Array; truncated: boolean }>();
         for (const [m, key] of keys.entries()) {
@@ -114,7 +131,7 @@ export class TextEmbeddingService {
               truncated: truncated[m] as boolean,
             });
         }
-        if (toCompute.size > 0) this.startComputing(toCompute, request.waitUntil);
+        if (toCompute.size > 0) this.startComputing(toCompute, request, cache);
         const pending = keys.map(
           (key) =>
             (found.has(key) ? undefined : this.computing(key)) ??
@@ -140,6 +157,7 @@ export class TextEmbeddingService {
     return this.resolve(
       labels.map((label) => `l\u0000${templateSet}\u0000${label}`),
       templates.length,
+      true,
       async (missing) => {
         const normalizedTemplates = templates.map(cleanText);
         const keys = await Promise.all(
@@ -152,19 +170,18 @@ export class TextEmbeddingService {
             ),
           ),
         );
-        const found = await this.lookUp(keys);
+        const found = await this.lookUp(keys, true);
         const uncached = keys.flatMap((key, m) => (found.has(key) ? [] : [m]));
         const counts = { computed: 0, cached: (missing.length - uncached.length) * templates.length };
         if (uncached.length > 0) {
           const prompts = uncached.flatMap((m) =>
             templates.map((template) => template.replaceAll("{}", labels[missing[m] as number] as string)),
           );
-          const embedded = await this.embedTexts(prompts, request);
+          const embedded = await this.embedRows(prompts, request, false);
           if (!embedded.ok) return embedded;
           const texts = embedded.value;
           counts.computed += texts.computed;
           counts.cached += texts.cached;
-          const writes: Promise<void>[] = [];
           for (const [u, m] of uncached.entries()) {
             const span = [u * templates.length, (u + 1) * templates.length] as const;
             const stacked = new Float32Array(templates.length * this.options.embeddingDim);
@@ -176,9 +193,8 @@ export class TextEmbeddingService {
               truncated: texts.truncated.slice(...span).some(Boolean),
             };
             found.set(keys[m] as string, value);
-            writes.push(this.store(keys[m] as string, value));
+            this.store(keys[m] as string, value, request.cacheWrites);
           }
-          request.waitUntil(Promise.all(writes));
         }
         return succeeded({ values: keys.map((key) => found.get(key) as CachedText), ...counts });
       },
@@ -192,6 +208,7 @@ export class TextEmbeddingService {
   private async resolve(
     memoKeys: readonly string[],
     unit: number,
+    memoize: boolean,
     fill: (missing: number[]) => Promise<Filled>,
   ): Promise<Outcome<EmbeddedTexts>> {
     const values: (CachedText | undefined)[] = memoKeys.map((key) => this.memo.get(key));
@@ -205,8 +222,9 @@ export class TextEmbeddingService {
     const filled: Filled =
       missing.length > 0 ? await fill(missing) : succeeded({ values: [], computed: 0, cached: 0 });
     if (!filled.ok) return filled;
-    for (const [m, i] of missing.entries())
-      this.memo.set(memoKeys[i] as string, filled.value.values[m] as CachedText);
+    if (memoize)
+      for (const [m, i] of missing.entries())
+        this.memo.set(memoKeys[i] as string, filled.value.values[m] as CachedText);
     for (const [i, key] of memoKeys.entries()) values[i] ??= filled.value.values[firstOf.get(key) as number];
     const served = values as CachedText[];
     return succeeded({
@@ -217,14 +235,14 @@ export class TextEmbeddingService {
     });
   }
 
-  /** The key LRU first, then KV in bulk for what it lacks; KV hits are promoted into the LRU. */
-  private async lookUp(keys: readonly string[]): Promise<Map<string, CachedText>> {
+  /** The key LRU first, then (`readKv`) KV in bulk for what it lacks; KV hits are promoted into the LRU. */
+  private async lookUp(keys: readonly string[], readKv: boolean): Promise<Map<string, CachedText>> {
     const found = new Map<string, CachedText>();
     const fromKv: string[] = [];
     for (const key of new Set(keys)) {
       const hit = this.byKey.get(key);
       if (hit) found.set(key, hit);
-      else if (!this.computing(key)) fromKv.push(key);
+      else if (readKv && !this.computing(key)) fromKv.push(key);
     }
     for (let start = 0; start < fromKv.length; start += KV_BATCH) {
       // A cache that cannot be read is a cache miss: the texts are computed, the answer is still right.
@@ -244,12 +262,14 @@ export class TextEmbeddingService {
 
   /**
    * Starts one computation for a batch of misses, shared through `inFlight` by every request that needs them. It
-   * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it (and
-   * its cache writes) alive after that request has answered or its client has gone.
+   * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it alive
+   * after that request has answered or its client has gone; when `cache`, the results go to the LRU and, through
+   * that request's share of KV writes, to KV.
    */
   private startComputing(
     batch: Map<string, { row: Uint32Array; truncated: boolean }>,
-    waitUntil: TextRequest["waitUntil"],
+    request: TextRequest,
+    cache: boolean,
   ): void {
     const entries = [...batch.entries()];
     const deadline = Date.now() + this.options.computeDeadlineMs;
@@ -270,16 +290,14 @@ export class TextEmbeddingService {
       this.inFlight.set(key, { value: one, expiresAt: deadline + 1_000 });
       return one;
     });
-    waitUntil(
+    request.waitUntil(
       computation.then(async (outcome) => {
         // Only its own entries: one that expired may have been replaced by a newer computation of the same text.
         for (const [i, [key]] of entries.entries())
           if (this.inFlight.get(key)?.value === values[i]) this.inFlight.delete(key);
-        if (!outcome.ok) return;
-        const settled = await Promise.all(values);
-        await Promise.all(
-          settled.map((v, i) => (v.ok ? this.store(entries[i]?.[0] as string, v.value) : undefined)),
-        );
+        if (!outcome.ok || !cache) return;
+        for (const [i, v] of (await Promise.all(values)).entries())
+          if (v.ok) this.store(entries[i]?.[0] as string, v.value, request.cacheWrites);
       }),
     );
   }
@@ -297,13 +315,12 @@ export class TextEmbeddingService {
     });
   }
 
-  private store(key: string, value: CachedText): Promise<void> {
+  /** Into the LRU now, and into KV once the request has answered (if its share of writes allows). */
+  private store(key: string, value: CachedText, writes: CacheWrites): void {
     this.byKey.set(key, value);
-    return this.options.kv
-      .put(key, encodeEmbedding(value), { expirationTtl: this.options.kvTtlSeconds })
-      .catch(() => {
-        // A failed cache write only costs a recomputation later; the answer is already correct.
-      });
+    writes.add(() =>
+      this.options.kv.put(key, encodeEmbedding(value), { expirationTtl: this.options.kvTtlSeconds }),
+    );
   }
 }
 
