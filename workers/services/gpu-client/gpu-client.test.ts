@@ -351,6 +351,25 @@ describe("GpuClient on a hung or failing backend", () => {
     expect(calls).toEqual([A, B, A]);
   });
 
+  it("retries elsewhere a draining backend's 503 whose body was cut off by the connection closing behind it", async () => {
+    const drainingCutOff = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.error(new Error("connection reset"));
+          },
+        }),
+        { status: 503, headers: { "retry-after": "1", connection: "close" } },
+      );
+    const { fetch, calls } = scripted({ [A]: [drainingCutOff], [B]: [ok, ok] });
+    const c = client(fetch);
+    expect(await c.post("/p", new Uint8Array(), "x", LATER)).toMatchObject({ ok: true });
+    // A is skipped for its Retry-After (shown as open), as a draining backend's refusal asks.
+    expect(c.snapshot().map((b) => b.circuit)).toEqual(["open", "closed"]);
+    expect((await c.post("/p", new Uint8Array(), "x", LATER)).ok).toBe(true);
+    expect(calls).toEqual([A, B, B]);
+  });
+
   it("hands every call to keepAlive, so it can settle even after its request has answered", async () => {
     const kept: Promise<unknown>[] = [];
     const { fetch } = scripted({ [A]: [ok] });

@@ -255,7 +255,11 @@ export class GpuClient {
       try {
         bytes = new Uint8Array(await response.arrayBuffer());
       } catch {
-        // The answer was cut off: the backend did the work, so this is its failure, not a case for another try.
+        // A refusal's status is the whole story: a draining backend closes its connection right behind its 503,
+        // which can reset it under the (tiny) body. It did no work, so another backend may take the call.
+        if (response.status === 503 && !timeout.aborted && !budget.signal?.aborted)
+          return this.judge(backend, response, new Uint8Array());
+        // Any other answer cut off: the backend did the work, so this is its failure, not a case for another try.
         return this.noAnswer(backend, admission, budget, timeout, attemptMs, false);
       }
       backend.load.answered(kind, this.now());
