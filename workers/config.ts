@@ -27,6 +27,11 @@ const ConfigSchema = z.object({
    * backends, the hosted fallback — fits in this; its answer comes by then.
    */
   REQUEST_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
+  /**
+   * The edge takes no new API work while its event loop runs later than this on average (ms): 503 `overloaded`
+   * at once, so admitted work still meets its deadline. 0 turns it off.
+   */
+  EDGE_SATURATED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   TEXT_CACHE_TTL_SECONDS: z.coerce
     .number()
     .int()

@@ -8,6 +8,7 @@ import { handleError, notFound } from "./middleware/problem/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
 import { requestScope } from "./middleware/request-scope/index.ts";
 import { shedWhenOverloaded } from "./middleware/shed-when-overloaded/index.ts";
+import { shedWhenSaturated } from "./middleware/shed-when-saturated/index.ts";
 import { registerAdminKeysCreate } from "./routes/admin_keys_create.ts";
 import { registerAdminKeysGet } from "./routes/admin_keys_get.ts";
 import { registerAdminKeysList } from "./routes/admin_keys_list.ts";
@@ -30,6 +31,7 @@ export function createApp(): Hono<{ Bindings: Env }> {
   app.use("*", refuseOwnImageFetches());
   app.use("*", provideServices());
   app.use("*", requestScope());
+  app.use("/v1/*", shedWhenSaturated());
   app.use("/v1/*", apiKeyAuth());
   // Image work dominates what these routes cost on the GPU tier, so its queue decides.
   app.use(

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   idempotency_in_progress: { status: 409, title: "A request with this Idempotency-Key is still running" },
   idempotency_key_reused: { status: 422, title: "This Idempotency-Key was used with a different request" },
   // Upstream
+  overloaded: { status: 503, title: "The edge is too busy to answer this request in time" },
   gpu_unavailable: { status: 503, title: "No inference backend can take the request right now" },
   upstream_error: { status: 502, title: "The inference backend answered with an error" },
   upstream_timeout: { status: 504, title: "The inference backend did not answer in time" },

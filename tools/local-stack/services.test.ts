@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { DevSecrets } from "./dev-vars.ts";
-import { edgeService, GPU_STOP_MARGIN_MS, gpuService, readLocalStackConfig, stackPaths } from "./services.ts";
+import {
+  edgeService,
+  GPU_NICENESS,
+  GPU_STOP_MARGIN_MS,
+  gpuService,
+  readLocalStackConfig,
+  stackPaths,
+} from "./services.ts";
 
 const SECRETS: DevSecrets = { GPU_SHARED_SECRET: "s".repeat(43), ADMIN_TOKEN: "a".repeat(43) };
 
@@ -71,6 +78,9 @@ describe("the service definitions", () => {
 
   it("give the GPU service its drain timeout plus a margin to stop, so Ctrl-C never cuts a drain short", () => {
     expect(gpuService(config, SECRETS).stopGraceMs).toBe(30_000 + GPU_STOP_MARGIN_MS);
+    // Below the edge's CPU priority: when the machine is saturated, the edge still decides and answers in time.
+    expect(gpuService(config, SECRETS).niceness).toBe(GPU_NICENESS);
+    expect(edgeService(config).niceness).toBeUndefined();
     const short = readLocalStackConfig({ DRAIN_TIMEOUT_MS: "5000" });
     if (!short.ok) throw new Error(short.message);
     expect(gpuService(short.config, SECRETS).stopGraceMs).toBe(5_000 + GPU_STOP_MARGIN_MS);

@@ -95,8 +95,14 @@ export const GPU_STOP_MARGIN_MS = 15_000;
 /**
  * The GPU service on loopback with the embedded model on the CPU. Its other variables (BATCH_SIZES, ORT_PROVIDERS,
  * DRAIN_TIMEOUT_MS …; gpu-service/README.md) pass through from the environment. A stop gives it its drain timeout
- * plus GPU_STOP_MARGIN_MS before SIGKILL, so the drain is never cut short.
+ * plus GPU_STOP_MARGIN_MS before SIGKILL, so the drain is never cut short. It runs at a lower CPU priority (nice 10)
+ * than the edge: in production the tiers never share cores, and here, when the machine is saturated, the edge —
+ * which decides what to shed, and answers — must not queue behind inference it is about to refuse (the GPU service
+ * sheds by its own queue, however slowly it runs).
  */
+/** The GPU service's CPU priority below the edge's (see gpuService). */
+export const GPU_NICENESS = 10;
+
 export function gpuService(config: LocalStackConfig, secrets: DevSecrets): ServiceSpec {
   return {
     name: "gpu",
@@ -104,6 +110,7 @@ export function gpuService(config: LocalStackConfig, secrets: DevSecrets): Servi
     args: ["gpu-service/main.ts"],
     processMarkers: ["gpu-service/main.ts"],
     stopGraceMs: config.gpuDrainTimeoutMs + GPU_STOP_MARGIN_MS,
+    niceness: GPU_NICENESS,
     env: {
       HOST: "127.0.0.1",
       PORT: String(config.gpuPort),

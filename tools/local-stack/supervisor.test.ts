@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -136,6 +136,25 @@ describe("createSupervisor", () => {
       edgePid,
       newPid,
     ]);
+  });
+
+  it("runs a service with niceness at that CPU priority, threads included, and the others at their own", async () => {
+    // Each reports the nice value of every thread it has (worker threads started after launch among them).
+    const report = `
+      const { Worker } = require("node:worker_threads");
+      new Worker("setInterval(() => {}, 1000)", { eval: true });`;
+    const lower = { ...(await service("gpu", { before: report })), niceness: 7 };
+    const { supervisor } = supervise([lower, await service("edge")]);
+    expect(await supervisor.start()).toBe(true);
+    const niceOf = (pid: number) =>
+      readdirSync(`/proc/${pid}/task`).map((tid) =>
+        Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]),
+      );
+    const gpuPid = supervisor.pid("gpu") as number;
+    await waitFor("the worker thread to start", () => readdirSync(`/proc/${gpuPid}/task`).length > 1);
+    const own = niceOf(process.pid)[0] as number; // the test may itself run below normal priority
+    expect(new Set(niceOf(gpuPid))).toEqual(new Set([Math.min(19, own + 7)]));
+    expect(new Set(niceOf(supervisor.pid("edge") as number))).toEqual(new Set([own]));
   });
 
   it("restarts a service stopped by SIGTERM from outside", async () => {

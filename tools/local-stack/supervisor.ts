@@ -27,6 +27,8 @@ export interface ServiceSpec {
    * later `npm start` recognises what a crashed supervisor left running (stale-stack.ts). Unset: never recognised.
    */
   processMarkers?: readonly string[];
+  /** Runs it under `nice -n N` (every thread it starts inherits it): a lower CPU priority than the other services. */
+  niceness?: number;
 }
 
 export interface RestartPolicy {
@@ -161,7 +163,10 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
     const { spec } = slot;
     // Its own process group, so a terminal's Ctrl-C reaches only us (one orderly stop, no child racing ahead of
     // it) and so everything it started (wrangler's workerd) can be signalled together.
-    const child = spawn(spec.command, spec.args, {
+    const [command, args] = spec.niceness
+      ? ["nice", ["-n", String(spec.niceness), spec.command, ...spec.args]]
+      : [spec.command, spec.args];
+    const child = spawn(command, args, {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...spec.env },

@@ -40,6 +40,8 @@ describe("deadline accounting", () => {
     expect(isShed({ status: 503, code: "gpu_unavailable", detail: DRAINING })).toBe(false);
     expect(isShed({ status: 503, code: "gpu_unavailable" })).toBe(false);
     expect(isShed({ status: 504, code: "upstream_timeout", detail: SHED })).toBe(false);
+    // The saturated edge's own refusal is shedding, whatever its detail says.
+    expect(isShed({ status: 503, code: "overloaded", detail: "the edge is overloaded" })).toBe(true);
   });
 
   it("groups attempt latency by route and outcome: p50, p95 and max", () => {

@@ -23,14 +23,17 @@ export function lateThresholdMs(attempt: Pick<Attempt, "bodyBytes">, deadlineMs:
 }
 
 /**
- * A 503 the GPU tier shed because the request would miss its deadline — told from "down" or "draining" 503s by
- * the edge's problem detail, the only place that says so.
+ * A 503 shed because the request would miss its deadline: by the GPU tier's queue (`gpu_unavailable`, told from
+ * "down" or "draining" 503s by the edge's problem detail, the only place that says so) or by the saturated edge
+ * itself (`overloaded`, only ever shed).
  *
  * @example isShed({ status: 503, code: "gpu_unavailable", detail: "the GPU tier is overloaded: this request would miss its deadline" }) // true
  */
 export function isShed(attempt: Pick<Attempt, "status" | "code" | "detail">): boolean {
+  if (attempt.status !== 503) return false;
   return (
-    attempt.status === 503 && attempt.code === "gpu_unavailable" && SHED_DETAIL.test(attempt.detail ?? "")
+    attempt.code === "overloaded" ||
+    (attempt.code === "gpu_unavailable" && SHED_DETAIL.test(attempt.detail ?? ""))
   );
 }
 

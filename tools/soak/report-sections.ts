@@ -56,7 +56,7 @@ export function deadlineLines(result: SoakResult): string[] {
     `late (after the threshold, or a client timeout set beyond it): ${int(d.late.count)}` +
       (d.late.count ? ` (latest ${ms(d.late.maxMs)} ms)` : ""),
     ...d.late.examples.map(lateLine),
-    `shed (503 gpu_unavailable, "would miss its deadline"): ${int(d.shed.count)}` +
+    `shed (503 overloaded, or gpu_unavailable "would miss its deadline"): ${int(d.shed.count)}` +
       (d.shed.count
         ? ` — answered in p50 ${ms(d.shed.p50)} / p95 ${ms(d.shed.p95)} / max ${ms(d.shed.max)} ms (` +
           Object.entries(d.shed.byRoute)

@@ -4,6 +4,7 @@ import { ClipTokenizer, decodeCompactVocabulary } from "../../src/tokenizer/inde
 import { type EdgeConfig, readEdgeConfig } from "../config.ts";
 import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../generated/model.gen.ts";
 import { problemResponse } from "../middleware/problem/index.ts";
+import { EventLoopLag } from "./event-loop-lag.ts";
 import { GpuClient } from "./gpu-client/gpu-client.ts";
 import { HfFallback } from "./hf-fallback.ts";
 import { Inference } from "./inference.ts";
@@ -20,6 +21,8 @@ export interface Services {
   inference: Inference;
   texts: TextEmbeddingService;
   hf: HfFallback | undefined;
+  /** How late this isolate runs ready work: the edge's own saturation. */
+  eventLoop: EventLoopLag;
 }
 
 declare module "hono" {
@@ -55,6 +58,7 @@ export function servicesFor(env: Env): Services {
     tokenizer,
     gpu,
     inference,
+    eventLoop: new EventLoopLag(),
     texts: new TextEmbeddingService({
       encoder: inference,
       computeDeadlineMs: config.REQUEST_DEADLINE_MS,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallBudget, Outcome } from "../../services/upstream.ts";
-import { RequestScope } from "./index.ts";
+import { answerReserveMs, RequestScope } from "./index.ts";
 
 /** A call that answers when told, or reports cancellation when its budget's signal aborts. */
 function controllable<T>() {
@@ -101,5 +101,17 @@ describe("RequestScope.afterAnswer", () => {
     await Promise.all(kept);
     expect(ran).toEqual(["cache writes", "late"]);
     expect(kept).toHaveLength(2);
+  });
+});
+
+describe("RequestScope's reserve", () => {
+  it("ends the work earlier by what answering takes now: four turns of a lagging event loop, at most 10 s", () => {
+    let lagMs = 0;
+    const scope = new RequestScope(30_000, { now: () => 1_000, reserve: () => answerReserveMs(lagMs) });
+    expect(scope.deadline).toBe(31_000);
+    lagMs = 1_500; // the isolate is saturated now: the deadline follows
+    expect(scope.deadline).toBe(25_000);
+    lagMs = 60_000;
+    expect(scope.deadline).toBe(21_000);
   });
 });

@@ -26,6 +26,7 @@ export class RequestScope implements CallBudget {
   private readonly budgetMs: number;
   private readonly now: () => number;
   private readonly arrivedAt: number;
+  private readonly reserve: () => number;
   private uploadMs = 0;
   private readonly afterwards: (() => Promise<unknown>)[] = [];
   private ended = false;
@@ -36,12 +37,15 @@ export class RequestScope implements CallBudget {
       clientSignal?: AbortSignal;
       keepAlive?: (promise: Promise<unknown>) => void;
       now?: () => number;
+      /** Time (ms) to keep in hand at the end for sending the answer, as it is now; 0 when unset. */
+      reserve?: () => number;
     } = {},
   ) {
     this.budgetMs = budgetMs;
     this.now = options.now ?? Date.now;
     this.arrivedAt = this.now();
     this.keepAlive = options.keepAlive;
+    this.reserve = options.reserve ?? (() => 0);
     this.signal = options.clientSignal
       ? AbortSignal.any([this.controller.signal, options.clientSignal])
       : this.controller.signal;
@@ -52,9 +56,12 @@ export class RequestScope implements CallBudget {
     this.uploadMs += Math.max(0, ms);
   }
 
-  /** Epoch ms by which every answer must be in: arrival + the budget + the upload's time. */
+  /**
+   * Epoch ms by which every answer must be in: arrival + the budget + the upload's time, less what the reserve
+   * keeps in hand for sending the answer.
+   */
   get deadline(): number {
-    return this.arrivedAt + this.budgetMs + this.uploadMs;
+    return this.arrivedAt + this.budgetMs + this.uploadMs - this.reserve();
   }
 
   remainingMs(): number {
@@ -128,9 +135,11 @@ export class RequestScope implements CallBudget {
  */
 export function requestScope(): MiddlewareHandler<{ Bindings: Env }> {
   return async function requestScopeMiddleware(c, next) {
-    const scope = new RequestScope(c.get("services").config.REQUEST_DEADLINE_MS, {
+    const services = c.get("services");
+    const scope = new RequestScope(services.config.REQUEST_DEADLINE_MS, {
       clientSignal: c.req.raw.signal,
       keepAlive: keepAliveOf(() => c.executionCtx),
+      reserve: () => answerReserveMs(services.eventLoop.averageMs),
     });
     c.set("scope", scope);
     try {
@@ -140,6 +149,20 @@ export function requestScope(): MiddlewareHandler<{ Bindings: Env }> {
     }
   };
 }
+
+/**
+ * Time to keep in hand for answering when the isolate's event loop runs `lagMs` late: a few turns of it lie between
+ * the work's end and the answer leaving, so work stops that much earlier (at most 10 s). Nothing when it keeps up.
+ *
+ * @example answerReserveMs(0) === 0; answerReserveMs(1_000) === 4_000
+ */
+export function answerReserveMs(lagMs: number): number {
+  return Math.min(MAX_RESERVE_MS, ANSWER_TURNS * lagMs);
+}
+
+/** Turns of the event loop between the end of a request's work and its answer leaving, allowed for. */
+const ANSWER_TURNS = 4;
+const MAX_RESERVE_MS = 10_000;
 
 // A plain app.request() (some tests) has no execution context; then there is nothing to keep alive.
 function keepAliveOf(

@@ -1,0 +1,45 @@
+/** Weight of the newest sample in the running average: a few dozen requests decide, one GC pause does not. */
+const ALPHA = 0.1;
+/** After this long without a sample the average is stale: the next sample starts it afresh. */
+const STALE_AFTER_MS = 5_000;
+
+/**
+ * How late this isolate runs work that is ready, measured by the requests themselves: each waits one turn of the
+ * event loop (a zero-delay timer) and reports how long that took. An isolate runs JavaScript on one thread, so when
+ * more CPU is asked of it than it has — locally, or when the machine's cores go to the GPU tier — every callback of
+ * every request queues behind the others, and answers come late whatever the deadlines say. This is the signal for
+ * refusing new work before it joins that queue. One per isolate.
+ *
+ * @example const lagMs = await services.eventLoop.measure(); services.eventLoop.averageMs
+ */
+export class EventLoopLag {
+  private readonly now: () => number;
+  private readonly turn: () => Promise<void>;
+  private average = 0;
+  private lastSampleAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: { now?: () => number; turn?: () => Promise<void> } = {}) {
+    this.now = options.now ?? Date.now;
+    this.turn = options.turn ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+  }
+
+  /** Waits one turn of the event loop; the wait (ms) is returned and folded into the average. */
+  async measure(): Promise<number> {
+    const start = this.now();
+    await this.turn();
+    const lagMs = Math.max(0, this.now() - start);
+    this.record(lagMs, start);
+    return lagMs;
+  }
+
+  /** The running average of recent samples (ms); 0 before any, or when the last is stale. */
+  get averageMs(): number {
+    return this.now() - this.lastSampleAt > STALE_AFTER_MS ? 0 : this.average;
+  }
+
+  private record(lagMs: number, at: number): void {
+    this.average =
+      at - this.lastSampleAt > STALE_AFTER_MS ? lagMs : this.average + ALPHA * (lagMs - this.average);
+    this.lastSampleAt = at;
+  }
+}
