@@ -31,7 +31,7 @@ const ConfigSchema = z.object({
    * The edge takes no new API work while its event loop runs later than this on average (ms): 503 `overloaded`
    * at once, so admitted work still meets its deadline. 0 turns it off.
    */
-  EDGE_SATURATED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  EDGE_SATURATED_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   TEXT_CACHE_TTL_SECONDS: z.coerce
     .number()
     .int()

@@ -151,18 +151,20 @@ export function requestScope(): MiddlewareHandler<{ Bindings: Env }> {
 }
 
 /**
- * Time to keep in hand for answering when the isolate's event loop runs `lagMs` late: a few turns of it lie between
- * the work's end and the answer leaving, so work stops that much earlier (at most 10 s). Nothing when it keeps up.
+ * Time to keep in hand for answering when the isolate's event loop runs `lagMs` late: 2 s, so a request that cannot
+ * be served fails before its deadline rather than at it, and a few turns of the loop, which lie between the work's
+ * end and the answer leaving (at most 10 s in all).
  *
- * @example answerReserveMs(0) === 0; answerReserveMs(1_000) === 4_000
+ * @example answerReserveMs(0) === 2_000; answerReserveMs(1_000) === 6_000
  */
 export function answerReserveMs(lagMs: number): number {
-  return Math.min(MAX_RESERVE_MS, ANSWER_TURNS * lagMs);
+  return Math.min(MAX_RESERVE_MS, BASE_RESERVE_MS + ANSWER_TURNS * lagMs);
 }
 
 /** Turns of the event loop between the end of a request's work and its answer leaving, allowed for. */
 const ANSWER_TURNS = 4;
 const MAX_RESERVE_MS = 10_000;
+const BASE_RESERVE_MS = 2_000;
 
 // A plain app.request() (some tests) has no execution context; then there is nothing to keep alive.
 function keepAliveOf(

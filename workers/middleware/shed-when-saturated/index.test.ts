@@ -49,7 +49,8 @@ describe("shedWhenSaturated", () => {
     const problem = (await refused.json()) as { code: string; detail: string };
     expect(problem.code).toBe("overloaded");
     expect(problem.detail).toMatch(/would miss its deadline/);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Time for the queue to drain (four turns at the lag), so retries do not keep it saturated.
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(2);
     const servedWhileSaturated = served();
     lag = 1; // the queue has drained
     for (let i = 0; i < 40; i++) await post();

@@ -10,6 +10,9 @@ import { ApiError } from "../problem/index.ts";
  *
  * @example app.use("*", provideServices()); app.use("/v1/*", shedWhenSaturated())
  */
+const MIN_RETRY_AFTER_S = 2;
+const RETRY_AFTER_TURNS = 4;
+
 export function shedWhenSaturated(): MiddlewareHandler<{ Bindings: Env }> {
   return async function shedWhenSaturatedMiddleware(c, next) {
     const services = c.get("services");
@@ -21,7 +24,8 @@ export function shedWhenSaturated(): MiddlewareHandler<{ Bindings: Env }> {
       throw new ApiError(
         "overloaded",
         `the edge is overloaded: this request would miss its deadline (its work runs ${Math.round(averageMs)} ms late)`,
-        { retryAfterSeconds: Math.max(1, averageMs / 1000) },
+        // Long enough for the queue to drain: retries that come back at once would keep it saturated.
+        { retryAfterSeconds: Math.max(MIN_RETRY_AFTER_S, (RETRY_AFTER_TURNS * averageMs) / 1000) },
       );
     await next();
   };
