@@ -24,6 +24,8 @@ export default defineConfig({
                 GPU_BACKENDS: inject("gpuUrl"),
                 GPU_SHARED_SECRET: inject("gpuSecret"),
                 ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
+                // Off: concurrency tests on a loaded machine must get their answers (the policy has its own test).
+                EDGE_SATURATED_LAG_MS: "0",
                 TEST_MIGRATIONS: await readD1Migrations("migrations"),
               },
             },

@@ -65,6 +65,9 @@ export async function startEdgeStack(
       GPU_BACKENDS: gpus.map((g) => g.url).join(","),
       GPU_SHARED_SECRET: TEST_SECRET,
       ADMIN_TOKEN,
+      // Shedding by the isolate's own lag is off: tests run concurrent requests on a machine that may be loaded, and
+      // must get their answers; the policy has its own test (workers/middleware/shed-when-saturated).
+      EDGE_SATURATED_LAG_MS: "0",
       ...bindings,
     },
     host: "127.0.0.1",
