@@ -104,6 +104,11 @@ describe("judging a bad request", () => {
     expect(
       judgeBad(bad(NEEDS_GPU, answer(502, "upstream_error"), answer(422, "all_inputs_failed"))).problems,
     ).toEqual(["answered 502 upstream_error"]);
+    // A saturated edge refuses any request before judging it: retried, then the expected answer.
+    expect(judgeBad(bad(EDGE_ONLY, answer(503, "overloaded"), answer(400, "invalid_json"))).problems).toEqual(
+      [],
+    );
+    expect(judgeBad(bad(EDGE_ONLY, answer(503, "overloaded"))).problems).toEqual(["answered 503 overloaded"]);
   });
 
   it("fails an answer that is not problem+json, or shows a stack trace, and one that never came", () => {

@@ -66,7 +66,10 @@ export function judgeBad(request: LogicalRequest): BadVerdict {
     if (attempt.leak) problems.push(`a stack trace or file path in the body: "${attempt.leak}"`);
     if (attempt.malformed && !isOk(attempt)) problems.push(attempt.malformed);
     if (status !== undefined && status >= 500) {
-      const interim = !isLast && bad.needsGpu && (status === 503 || status === 504);
+      // A saturated edge refuses any request before judging it (503 overloaded); a GPU-bound verdict may also wait
+      // for the GPU tier. Either is retried, and the case must still end on its expected answer.
+      const interim =
+        !isLast && (attempt.code === "overloaded" || (bad.needsGpu && (status === 503 || status === 504)));
       if (interim) gpuRetries++;
       else problems.push(`answered ${status} ${attempt.code ?? ""}`.trim());
     }

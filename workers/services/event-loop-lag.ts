@@ -27,8 +27,9 @@ export class EventLoopLag {
   async measure(): Promise<number> {
     const start = this.now();
     await this.turn();
-    const lagMs = Math.max(0, this.now() - start);
-    this.record(lagMs, start);
+    const end = this.now();
+    const lagMs = Math.max(0, end - start);
+    this.record(lagMs, start, end);
     return lagMs;
   }
 
@@ -37,9 +38,13 @@ export class EventLoopLag {
     return this.now() - this.lastSampleAt > STALE_AFTER_MS ? 0 : this.average;
   }
 
-  private record(lagMs: number, at: number): void {
-    this.average =
-      at - this.lastSampleAt > STALE_AFTER_MS ? lagMs : this.average + ALPHA * (lagMs - this.average);
-    this.lastSampleAt = at;
+  private record(lagMs: number, start: number, end: number): void {
+    // After a quiet spell (no sample for a while before this turn began) the average starts again from nothing, so
+    // one slow turn (a GC pause, the first request of a cold isolate building its services) weighs like any other
+    // sample rather than standing for the whole average. Stamped when the turn ended: a turn longer than the
+    // staleness bound is the freshest news there is, not stale.
+    const from = start - this.lastSampleAt > STALE_AFTER_MS ? 0 : this.average;
+    this.average = from + ALPHA * (lagMs - from);
+    this.lastSampleAt = end;
   }
 }

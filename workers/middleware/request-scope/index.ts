@@ -57,11 +57,13 @@ export class RequestScope implements CallBudget {
   }
 
   /**
-   * Epoch ms by which every answer must be in: arrival + the budget + the upload's time, less what the reserve
-   * keeps in hand for sending the answer.
+   * Epoch ms by which the work must be done: arrival + the budget + the upload's time, less what the reserve keeps
+   * in hand for sending the answer (at most a quarter of the budget).
    */
   get deadline(): number {
-    return this.arrivedAt + this.budgetMs + this.uploadMs - this.reserve();
+    // Never more than a quarter of the budget, so a short one still leaves time for the work.
+    const reserve = Math.min(this.reserve(), this.budgetMs / 4);
+    return this.arrivedAt + this.budgetMs + this.uploadMs - reserve;
   }
 
   remainingMs(): number {

@@ -41,6 +41,19 @@ describe("CacheWrites", () => {
     expect(gated.running()).toBe(0);
   });
 
+  it("runs writes that arrive after the start in the same five lanes, kept alive", async () => {
+    const gated = gatedWrites();
+    const kept: Promise<unknown>[] = [];
+    const writes = new CacheWrites(100, (p) => void kept.push(p));
+    await writes.start(); // nothing queued yet: the request answered before its computation ended
+    for (let i = 0; i < 12; i++) writes.add(gated.write());
+    expect(gated.running()).toBe(5);
+    await gated.openAll();
+    await Promise.all(kept);
+    expect(gated.most()).toBe(5);
+    expect(gated.running()).toBe(0);
+  });
+
   it("refuses writes past its share and runs a write added after the start at once, kept alive", async () => {
     const kept: Promise<unknown>[] = [];
     let ran = 0;

@@ -26,6 +26,7 @@ export class CacheWrites {
   private accepted = 0;
   private started = false;
   private refused = 0;
+  private lanes = 0;
 
   constructor(limit: number, keepAlive: (promise: Promise<unknown>) => void) {
     this.limit = limit;
@@ -39,8 +40,9 @@ export class CacheWrites {
       return false;
     }
     this.accepted++;
-    if (this.started) this.keepAlive(run(write));
-    else this.queued.push(write);
+    this.queued.push(write);
+    // After the start, a write that arrives late (a computation that outlived its request) joins the lanes.
+    if (this.started && this.lanes < CONCURRENT_WRITES) this.keepAlive(this.lane());
     return true;
   }
 
@@ -49,14 +51,21 @@ export class CacheWrites {
     return this.refused;
   }
 
-  /** Runs the queued writes, a few at a time; resolves when all have settled. Later writes run as they come. */
+  /** Runs the queued writes, a few at a time; resolves when all have settled. Later writes join the lanes. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const lane = async () => {
+    await Promise.all(Array.from({ length: CONCURRENT_WRITES }, () => this.lane()));
+  }
+
+  /** Takes queued writes one after another until none is left. */
+  private async lane(): Promise<void> {
+    this.lanes++;
+    try {
       for (let write = this.queued.shift(); write; write = this.queued.shift()) await run(write);
-    };
-    await Promise.all(Array.from({ length: CONCURRENT_WRITES }, lane));
+    } finally {
+      this.lanes--;
+    }
   }
 }
 

@@ -98,8 +98,9 @@ export class TextEmbeddingService {
   }
 
   /**
-   * `cache`: whether the texts are cached (LRUs and KV) — or only shared while in flight, as a label's prompts are:
-   * the label's own entry is what a later request looks for, and prompts would only push labels out of the LRUs.
+   * `cache`: whether the texts are cached in KV and the memo LRU — or, as a label's prompts are, only shared while
+   * in flight and kept in the key LRU (for a retry of a request that gave up): the label's own entry is what a later
+   * request looks for.
    */
   private async embedRows(
     texts: readonly string[],
@@ -263,8 +264,8 @@ export class TextEmbeddingService {
   /**
    * Starts one computation for a batch of misses, shared through `inFlight` by every request that needs them. It
    * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it alive
-   * after that request has answered or its client has gone; when `cache`, the results go to the LRU and, through
-   * that request's share of KV writes, to KV.
+   * after that request has answered or its client has gone. The results go to the key LRU and, when `cache`,
+   * through that request's share of KV writes, to KV.
    */
   private startComputing(
     batch: Map<string, { row: Uint32Array; truncated: boolean }>,
@@ -295,9 +296,15 @@ export class TextEmbeddingService {
         // Only its own entries: one that expired may have been replaced by a newer computation of the same text.
         for (const [i, [key]] of entries.entries())
           if (this.inFlight.get(key)?.value === values[i]) this.inFlight.delete(key);
-        if (!outcome.ok || !cache) return;
-        for (const [i, v] of (await Promise.all(values)).entries())
-          if (v.ok) this.store(entries[i]?.[0] as string, v.value, request.cacheWrites);
+        if (!outcome.ok) return;
+        for (const [i, v] of (await Promise.all(values)).entries()) {
+          if (!v.ok) continue;
+          const key = entries[i]?.[0] as string;
+          // A label's prompts go to the key LRU only: when every request that needed them gave up first, a retry in
+          // this isolate still finds them rather than computing them again.
+          if (cache) this.store(key, v.value, request.cacheWrites);
+          else this.byKey.set(key, v.value);
+        }
       }),
     );
   }
