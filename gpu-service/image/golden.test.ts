@@ -6,13 +6,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sharedDataPresent } from "../../test/support/shared-data.ts";
 import { preprocessImage, preprocessImageInto } from "./pipeline.ts";
 import { fixtureConfig, GOLDEN_DIR, mae } from "./test-images.ts";
 
 const BOUND = 0.01;
-const present = fs.existsSync(path.join(GOLDEN_DIR, "manifest.json"));
-if (!present)
-  console.warn(`golden tests skipped: ${GOLDEN_DIR} not found (shared reference data is not in the repo)`);
+const present = sharedDataPresent(
+  "preprocessing goldens (openai/CLIP + PIL)",
+  path.join(GOLDEN_DIR, "manifest.json"),
+);
 
 interface Case {
   file: string;

@@ -1,14 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { sharedDataPresent } from "../../test/support/shared-data.ts";
 import { loadClipTokenizer } from "./index.ts";
 
 // OpenAI's merges and reference tokenisations are third-party data beside the repository, never inside it.
 const SHARED = new URL("../../../shared/clip/", import.meta.url);
 const MERGES = new URL("bpe_simple_vocab_16e6.txt.gz", SHARED);
 const GOLDEN = new URL("golden-tokens.jsonl", SHARED);
-const present = existsSync(MERGES) && existsSync(GOLDEN);
-if (!present)
-  console.warn(`skipping OpenAI parity tests: ${SHARED.pathname} (OpenAI's merges + goldens) is absent`);
+const present = sharedDataPresent("OpenAI parity tests", MERGES, GOLDEN);
 
 describe.skipIf(!present)("parity with OpenAI's simple_tokenizer.py", () => {
   const golden = present
