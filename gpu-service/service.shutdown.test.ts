@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { Agent } from "node:http";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
+import type { GpuCaptionsReply } from "../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../src/protocol/index.ts";
 import { loadClipTokenizer } from "../src/tokenizer/index.ts";
 import { dot } from "../src/vector/index.ts";
@@ -9,7 +10,6 @@ import { type GpuProcess, startGpuProcess } from "../test/support/gpu-process.ts
 import { frame, modelPresent, signedPost, TEST_MODEL_DIR, TEST_SECRET } from "../test/support/gpu-service.ts";
 import { getOver, postInParts, postWhole, type RawResponse } from "../test/support/raw-http.ts";
 import { waitFor } from "../test/support/wait.ts";
-import type { CaptionsResponse } from "./http/routes/captions.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 
@@ -151,7 +151,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
       for (const answer of [uploadedImage, uploadedText, uploadedCaptions]) expect(answer?.status).toBe(200);
       expectUnitEmbeddings(new Uint8Array(uploadedImage?.body ?? []), 1);
       expectUnitEmbeddings(new Uint8Array(uploadedText?.body ?? []), 1);
-      const captioned = JSON.parse(uploadedCaptions?.body.toString() ?? "") as CaptionsResponse;
+      const captioned = JSON.parse(uploadedCaptions?.body.toString() ?? "") as GpuCaptionsReply;
       expect(captioned.results.map((r) => (r.status === "ok" ? r.captions.length : r.status))).toEqual([2]);
 
       for (const response of await Promise.all([...queuedImages, ...queuedTexts])) {
@@ -160,7 +160,7 @@ describe.skipIf(!modelPresent())("GPU service shutdown", () => {
       }
       const captions = await queuedCaptions;
       expect(captions.status).toBe(200);
-      const queuedCaptioned = (await captions.json()) as CaptionsResponse;
+      const queuedCaptioned = (await captions.json()) as GpuCaptionsReply;
       expect(queuedCaptioned.results.map((r) => (r.status === "ok" ? r.captions.length : r.status))).toEqual([
         3,
       ]);

@@ -1,3 +1,5 @@
+import { MAX_CAPTION_TOP_K } from "../protocol/gpu-replies.ts";
+
 /**
  * The public API's limits, in one place: the edge enforces them, the docs and SDKs quote them. Images beyond these
  * sizes should be downscaled on the phone first: CLIP sees 224 × 224 pixels, so 1024 px on the long side loses nothing.
@@ -21,7 +23,7 @@ export const API_LIMITS = {
   /** Characters per text input of /v1/embeddings; beyond 77 tokens it is truncated and reported. */
   maxTextChars: 20_000,
   maxTopK: 1000,
-  maxCaptionTopK: 100,
+  maxCaptionTopK: MAX_CAPTION_TOP_K,
   /** Image URLs: https only, at most this many redirects, bytes and seconds. */
   maxRedirects: 3,
   urlTimeoutMs: 10_000,

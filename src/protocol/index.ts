@@ -20,6 +20,17 @@ export {
   ItemStatusCode,
 } from "./codes.ts";
 export { CONTENT_TYPE, DEFAULT_LIMITS, type FrameLimits, PROTOCOL_VERSION } from "./frame.ts";
+export {
+  DEFAULT_CAPTION_TOP_K,
+  GPU_PROBLEM_STATUS,
+  GpuCaptionResult,
+  GpuCaptionsReply,
+  type GpuProblem,
+  type GpuProblemCode,
+  MAX_CAPTION_TOP_K,
+  parseGpuCaptionsReply,
+  parseGpuProblem,
+} from "./gpu-replies.ts";
 export { type BatchRequest, type BatchRequestInput, decodeRequest, encodeRequest } from "./request.ts";
 export {
   type BatchResponse,

@@ -1,12 +1,11 @@
 import type { Context } from "hono";
 import { CaptionsRequest, type CaptionsResponse } from "../../src/api/index.ts";
+import { DEFAULT_CAPTION_TOP_K } from "../../src/protocol/index.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import { servedOrThrow } from "../services/upstream.ts";
 import { type App, allImagesFailed, billUsage, imageUrlsOf, modelHeaders, usageOf } from "./shared.ts";
-
-const DEFAULT_TOP_K = 5;
 
 /**
  * `POST /v1/captions` — captions by retrieval: for each of 1–16 images, the nearest texts of the deployment's caption
@@ -46,12 +45,12 @@ async function readCaptionsInput(c: Context): Promise<{ images: ImageSource[]; t
     const request = validate(CaptionsRequest, parseJson(bytes));
     return {
       images: imageSources(request.images, (i) => `/images/${i}`),
-      topK: request.top_k ?? DEFAULT_TOP_K,
+      topK: request.top_k ?? DEFAULT_CAPTION_TOP_K,
     };
   }
   const multipart = await readMultipart(bytes, c.req.header("content-type") ?? "");
   checkMultipart(multipart, ["top_k"]);
   const { images, fields } = multipart;
   const request = validate(CaptionsRequest.omit({ images: true }), { top_k: integerField(fields, "top_k") });
-  return { images, topK: request.top_k ?? DEFAULT_TOP_K };
+  return { images, topK: request.top_k ?? DEFAULT_CAPTION_TOP_K };
 }

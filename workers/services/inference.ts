@@ -5,8 +5,11 @@ import {
   type EmbeddingDtype,
   embeddingToFloat32,
   encodeRequest,
+  type GpuCaptionResult,
+  parseGpuCaptionsReply,
+  parseGpuProblem,
 } from "../../src/protocol/index.ts";
-import { type GpuAnswer, type GpuClient, gpuProblem } from "./gpu-client/gpu-client.ts";
+import type { GpuAnswer, GpuClient } from "./gpu-client/gpu-client.ts";
 import type { FetchedImage } from "./images/image-urls.ts";
 import { type CallBudget, failed, type Outcome, succeeded } from "./upstream.ts";
 
@@ -20,9 +23,7 @@ export type EmbeddedItem =
   | { ok: false; code: string; message: string };
 
 /** Per image from the GPU tier's caption search: the nearest captions, or the image's error code. */
-export type CaptionItem =
-  | { status: "ok"; captions: { index: number; text: string; score: number }[] }
-  | { status: string; message: string };
+export type CaptionItem = GpuCaptionResult;
 
 export interface ServedModel {
   id: string;
@@ -93,12 +94,9 @@ export class Inference implements TextEmbeddingProvider {
       budget,
     );
     if (!sent.ok) return sent;
-    let body: { model: string; preprocessing: string; results: CaptionItem[] };
-    try {
-      body = JSON.parse(new TextDecoder().decode(sent.value.body));
-    } catch {
-      return failed("upstream_error", "the GPU tier's caption answer is not JSON");
-    }
+    const reply = parseGpuCaptionsReply(sent.value.body);
+    if (!reply.ok) return failed("upstream_error", reply.message);
+    const body = reply.value;
     const mismatch = this.checkModel({ modelId: body.model, preprocessingVersion: body.preprocessing });
     if (mismatch) return failed("upstream_error", mismatch, 60);
     return succeeded(body.results);
@@ -126,7 +124,7 @@ export class Inference implements TextEmbeddingProvider {
     if (!sent.ok) return sent;
     const { status, body: answer } = sent.value;
     if (status === 200) return succeeded({ ok: true, bytes: answer });
-    const problem = gpuProblem(sent.value);
+    const problem = parseGpuProblem(answer, sent.value.contentType);
     if (problem?.code === "image_too_large")
       return succeeded({ ok: false, code: "image_too_large", message: problem.detail });
     if (problem?.code === "url_not_allowed" || problem?.code === "url_fetch_failed")
@@ -170,9 +168,10 @@ export class Inference implements TextEmbeddingProvider {
     if (!sent.ok) return sent;
     const { status, body } = sent.value;
     if (status >= 200 && status < 300) return sent;
-    const detail = new TextDecoder().decode(body.subarray(0, 300));
-    if (status === 404 && detail.includes("no_caption_bank"))
+    const problem = parseGpuProblem(body, sent.value.contentType);
+    if (problem?.code === "no_caption_bank")
       return failed("no_caption_bank", "this deployment's GPU tier has no caption bank", 60);
+    const detail = problem?.detail ?? new TextDecoder().decode(body.subarray(0, 300));
     return failed("upstream_error", `the GPU tier refused the batch (${status}): ${detail}`);
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GpuCaptionsReply } from "../../../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../../../src/protocol/index.ts";
 import { dot, float16ToFloat32, topK } from "../../../src/vector/index.ts";
 import {
@@ -15,7 +16,6 @@ import { main as buildBank } from "../../../tools/captions-build/main.ts";
 import { shapesWorldCorpus } from "../../../tools/tiny-clip/captions-corpus.ts";
 import { renderShapeSample } from "../../../tools/tiny-clip/shapes-world/index.ts";
 import type { RunningService } from "../../service.ts";
-import type { CaptionsResponse } from "./captions.ts";
 
 if (!modelPresent())
   console.warn(
@@ -57,7 +57,7 @@ describe.skipIf(!modelPresent())(`POST /v1/captions with the real model (${TEST_
       frame({ kind: "images", dtype: "f32", images }),
     );
     expect(response.status).toBe(200);
-    const { results, model } = (await response.json()) as CaptionsResponse;
+    const { results, model } = (await response.json()) as GpuCaptionsReply;
     expect(model).toBe(service.deps.model.folder.id);
 
     const embedded = await signedPost(

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GpuCaptionsReply } from "../../../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../../../src/protocol/index.ts";
 import { float16ToFloat32 } from "../../../src/vector/index.ts";
 import { frame, signedPost, startTestService } from "../../../test/support/gpu-service.ts";
@@ -10,7 +11,6 @@ import { main as buildBank } from "../../../tools/captions-build/main.ts";
 import { writeFakeClipModel } from "../../captions/fake-clip-model.ts";
 import { openCaptionBank } from "../../captions/index.ts";
 import type { RunningService } from "../../service.ts";
-import type { CaptionsResponse } from "./captions.ts";
 
 const CAPTIONS = [
   "a photo of a red circle",
@@ -60,7 +60,7 @@ describe("POST /v1/captions", () => {
     const images = [await solid(255, 0, 0), new Uint8Array([1, 2, 3]), await solid(0, 0, 255, "jpeg")];
     const response = await post("?top_k=2", frame({ kind: "images", dtype: "f32", images }));
     expect(response.status).toBe(200);
-    const body = (await response.json()) as CaptionsResponse;
+    const body = (await response.json()) as GpuCaptionsReply;
     expect(body.model).toBe("fake-clip");
     expect(body.preprocessing).toBe(service.deps.preprocessingVersion);
     expect(body.results.map((r) => r.status)).toEqual(["ok", "invalid_image", "ok"]);
@@ -98,14 +98,14 @@ describe("POST /v1/captions", () => {
       "",
       frame({ kind: "images", dtype: "f16", images: [await solid(0, 255, 0)] }),
     );
-    const body = (await response.json()) as CaptionsResponse;
+    const body = (await response.json()) as GpuCaptionsReply;
     const [result] = body.results;
     expect(result?.status === "ok" && result.captions.length).toBe(5);
     const all = await post(
       "?top_k=100",
       frame({ kind: "images", dtype: "f16", images: [await solid(0, 255, 0)] }),
     );
-    const [everything] = ((await all.json()) as CaptionsResponse).results;
+    const [everything] = ((await all.json()) as GpuCaptionsReply).results;
     expect(everything?.status === "ok" && everything.captions.map((c) => c.index).sort()).toEqual([
       0, 1, 2, 3, 4,
     ]);
@@ -119,7 +119,7 @@ describe("POST /v1/captions", () => {
       ),
     );
     const firsts = await Promise.all(
-      responses.map(async (r) => ((await r.json()) as CaptionsResponse).results[0]),
+      responses.map(async (r) => ((await r.json()) as GpuCaptionsReply).results[0]),
     );
     expect(new Set(firsts.map((r) => (r?.status === "ok" ? r.captions[0]?.index : -1))).size).toBe(1);
   });

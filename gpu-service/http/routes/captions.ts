@@ -1,29 +1,17 @@
 import type { Context, Hono } from "hono";
 import {
   CONTENT_TYPE,
+  DEFAULT_CAPTION_TOP_K,
   decodeRequest,
-  type ItemErrorStatus,
+  type GpuCaptionResult,
+  type GpuCaptionsReply,
   isFrameContentType,
+  MAX_CAPTION_TOP_K,
 } from "../../../src/protocol/index.ts";
-import type { CaptionHit } from "../../captions/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
 import { requestDeadline } from "../request-deadline.ts";
 import { MAX_IMAGES_PER_FRAME } from "./embed-batch.ts";
-
-export const DEFAULT_TOP_K = 5;
-export const MAX_TOP_K = 100;
-
-/** Per image: its nearest captions, or why the image failed (alone, as in the embedding routes). */
-export type CaptionResult =
-  | { status: "ok"; captions: CaptionHit[] }
-  | { status: ItemErrorStatus; message: string };
-
-export interface CaptionsResponse {
-  model: string;
-  preprocessing: string;
-  results: CaptionResult[];
-}
 
 /**
  * `POST /v1/captions?top_k=K&deadline_ms=N` (signed; both optional, `deadline_ms` as in the embed routes): the
@@ -65,7 +53,7 @@ async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
   const late = deadline.shedIfLate(deps.images.estimate(count), finder.estimate(count));
   if (late) return late;
   const settled = await Promise.allSettled(
-    frame.value.images.map(async (bytes): Promise<CaptionResult> => {
+    frame.value.images.map(async (bytes): Promise<GpuCaptionResult> => {
       const embedded = await deps.images.embed(bytes, signal);
       if (!embedded.ok) return { status: embedded.code, message: embedded.message };
       return { status: "ok", captions: await finder.find(embedded.embedding, topK, signal) };
@@ -74,19 +62,19 @@ async function captions(c: Context, deps: ServiceDeps): Promise<Response> {
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   // A search can also be refused by shutdown: an image embedded just before it, searched after the queue closed.
   if (failure) return problemFor(failure.reason) ?? Promise.reject(failure.reason);
-  const body: CaptionsResponse = {
+  const body: GpuCaptionsReply = {
     model: deps.model.folder.id,
     preprocessing: deps.preprocessingVersion,
-    results: settled.map((s) => (s as PromiseFulfilledResult<CaptionResult>).value),
+    results: settled.map((s) => (s as PromiseFulfilledResult<GpuCaptionResult>).value),
   };
   return c.json(body);
 }
 
-/** `top_k` from the query string: absent → the default, else an integer in 1..MAX_TOP_K, or a message. @example parseTopK("3") === 3 */
+/** `top_k` from the query string: absent → the default, else an integer in 1..MAX_CAPTION_TOP_K, or a message. @example parseTopK("3") === 3 */
 export function parseTopK(value: string | undefined): number | string {
-  if (value === undefined || value === "") return DEFAULT_TOP_K;
+  if (value === undefined || value === "") return DEFAULT_CAPTION_TOP_K;
   const k = Number(value);
-  if (!/^\d+$/.test(value) || k < 1 || k > MAX_TOP_K)
-    return `top_k must be an integer in 1..${MAX_TOP_K}, got "${value}"`;
+  if (!/^\d+$/.test(value) || k < 1 || k > MAX_CAPTION_TOP_K)
+    return `top_k must be an integer in 1..${MAX_CAPTION_TOP_K}, got "${value}"`;
   return k;
 }

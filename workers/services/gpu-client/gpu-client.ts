@@ -1,3 +1,4 @@
+import { parseGpuProblem } from "../../../src/protocol/index.ts";
 import { signRequest } from "../../../src/signing/index.ts";
 import { type CallBudget, deadlinePassed, failed, type Outcome, type UpstreamFailure } from "../upstream.ts";
 import { BackendLoad } from "./backend-load.ts";
@@ -306,7 +307,7 @@ export class GpuClient {
     const now = this.now();
     const contentType = response.headers.get("content-type") ?? "";
     if (response.status === 503) {
-      const code = gpuProblem({ body: bytes, contentType })?.code;
+      const code = parseGpuProblem(bytes, contentType)?.code;
       const pause = retryAfterMs(response.headers.get("retry-after"));
       if (code === "timeout") {
         backend.breaker.onSuccess(); // alive: it answered, only this call ran out of time
@@ -369,19 +370,6 @@ export class GpuClient {
 function kindOf(path: string): string {
   const query = path.indexOf("?");
   return query === -1 ? path : path.slice(0, query);
-}
-
-/** The problem+json `code` and `detail` of a GPU answer, when it is one. */
-export function gpuProblem(
-  answer: Pick<GpuAnswer, "body" | "contentType">,
-): { code: string; detail: string } | undefined {
-  if (!answer.contentType.includes("json")) return undefined;
-  try {
-    const body = JSON.parse(new TextDecoder().decode(answer.body)) as { code?: unknown; detail?: unknown };
-    return typeof body.code === "string" ? { code: body.code, detail: String(body.detail ?? "") } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function retryAfterMs(header: string | null): number {
