@@ -90,7 +90,8 @@ export interface ClassifyResponse {
   model: string;
   preprocessing: string;
   provider: "gpu" | "huggingface";
-  results: { labels: { label: string; score: number; similarity: number }[]; error?: ItemError }[];
+  /** `similarity` is the raw cosine; null when the hosted fallback served the request (it gives scores only). */
+  results: { labels: { label: string; score: number; similarity: number | null }[]; error?: ItemError }[];
   usage: Usage;
   warnings?: Warning[];
 }

@@ -32,6 +32,8 @@ describe("when the GPU tier is down", () => {
     const labels = body.results[0]?.labels ?? [];
     expect(labels.map((l) => l.label).sort()).toEqual(["blue star", "red circle"]);
     expect(labels.reduce((s, l) => s + l.score, 0)).toBeCloseTo(1, 6);
+    // The hosted API gives scores only: the raw cosine is null, as the response type says.
+    for (const l of labels) expect(l.similarity).toBeNull();
   });
 
   it("does not fall back when no Hugging Face provider is configured", async () => {

@@ -108,16 +108,14 @@ async function classifyOnHuggingFace(
         gpuFailure.retryAfterSeconds,
       ),
     );
-  return c.json(
-    {
-      model: services.config.HF_MODEL ?? services.config.HF_ENDPOINT_URL,
-      preprocessing: "huggingface",
-      provider: "huggingface",
-      results,
-      usage: billUsage(c, usageOf(served, { computed: input.labels.length, cached: 0 })),
-    },
-    200,
-  );
+  const body: ClassifyResponse = {
+    model: services.config.HF_MODEL ?? services.config.HF_ENDPOINT_URL ?? "huggingface",
+    preprocessing: "huggingface",
+    provider: "huggingface",
+    results,
+    usage: billUsage(c, usageOf(served, { computed: input.labels.length, cached: 0 })),
+  };
+  return c.json(body, 200);
 }
 
 async function readClassifyInput(c: Context): Promise<ClassifyInput> {

@@ -1,12 +1,14 @@
 import type { Context, Hono } from "hono";
+import { API_LIMITS } from "../../../src/api/limits.ts";
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
 import { dot, softmax } from "../../../src/vector/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
 import { requestDeadline } from "../request-deadline.ts";
 
-const MAX_LABELS = 1000;
-const MAX_LABEL_CHARS = 1000;
+// The edge's own label limits: what it accepts, it may send here (as the hosted fallback's endpoint).
+const MAX_LABELS = API_LIMITS.maxLabels;
+const MAX_LABEL_CHARS = API_LIMITS.maxLabelChars;
 // The default of transformers' zero-shot-image-classification pipeline, which clients of this contract expect.
 const DEFAULT_TEMPLATE = "This is a photo of {}.";
 
