@@ -21,16 +21,17 @@ export function registerV1Captions(app: App): void {
     const served = results.filter((r) => r.status === "ok").length;
     if (served === 0) {
       throw allImagesFailed(
-        results.map((r) => ({ code: r.status, message: "message" in r ? r.message : "" })),
+        // None was served, so every result is an error.
+        results.flatMap((r) => (r.status === "ok" ? [] : [{ code: r.status, message: r.message }])),
       );
     }
     const body: CaptionsResponse = {
       model: services.model.id,
       preprocessing: services.model.preprocessing.version,
       results: results.map((r) =>
-        r.status === "ok" && "captions" in r
+        r.status === "ok"
           ? { captions: r.captions.map(({ text, score }) => ({ text, score })) }
-          : { captions: [], error: { code: r.status, message: "message" in r ? r.message : "" } },
+          : { captions: [], error: { code: r.status, message: r.message } },
       ),
       usage: billUsage(c, usageOf(served, { computed: 0, cached: 0 })),
     };
