@@ -1,7 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeResponse, embeddingToFloat32 } from "../src/protocol/index.ts";
-import { loadClipTokenizer } from "../src/tokenizer/index.ts";
 import { dot } from "../src/vector/index.ts";
 import {
   frame,
@@ -11,6 +10,7 @@ import {
   startTestService,
   TEST_MODEL_DIR,
 } from "../test/support/gpu-service.ts";
+import { loadClipTokenizer } from "./model/tokenizer-files.ts";
 import type { RunningService } from "./service.ts";
 
 const solid = (r: number, g: number, b: number, format: "png" | "jpeg" = "png") =>

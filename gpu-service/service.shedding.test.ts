@@ -1,6 +1,5 @@
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadClipTokenizer } from "../src/tokenizer/index.ts";
 import {
   frame,
   modelPresent,
@@ -10,6 +9,7 @@ import {
   TEST_MODEL_DIR,
 } from "../test/support/gpu-service.ts";
 import { waitFor } from "../test/support/wait.ts";
+import { loadClipTokenizer } from "./model/tokenizer-files.ts";
 import type { RunningService } from "./service.ts";
 
 const png = async (r: number) =>

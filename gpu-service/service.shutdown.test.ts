@@ -4,12 +4,12 @@ import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GpuCaptionsReply } from "../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../src/protocol/index.ts";
-import { loadClipTokenizer } from "../src/tokenizer/index.ts";
 import { dot } from "../src/vector/index.ts";
 import { type GpuProcess, startGpuProcess } from "../test/support/gpu-process.ts";
 import { frame, modelPresent, signedPost, TEST_MODEL_DIR, TEST_SECRET } from "../test/support/gpu-service.ts";
 import { getOver, postInParts, postWhole, type RawResponse } from "../test/support/raw-http.ts";
 import { waitFor } from "../test/support/wait.ts";
+import { loadClipTokenizer } from "./model/tokenizer-files.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 

@@ -1,7 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { loadClipTokenizer } from "../src/tokenizer/index.ts";
 import { openCaptionFinder } from "./captions/index.ts";
 import type { ServiceConfig } from "./config.ts";
 import { ImageEmbedder } from "./embedders/image-embedder.ts";
@@ -15,6 +14,7 @@ import { drainService } from "./lifecycle/drain.ts";
 import { RequestGate } from "./lifecycle/request-gate.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { ClipModel } from "./model/index.ts";
+import { loadClipTokenizer } from "./model/tokenizer-files.ts";
 
 export interface RunningService {
   url: string;

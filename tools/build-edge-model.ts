@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { preprocessingVersion } from "../gpu-service/image/version.ts";
 import { readModelFolder } from "../gpu-service/model/index.ts";
+import { loadClipVocabulary } from "../gpu-service/model/tokenizer-files.ts";
 import { encodeBase64 } from "../src/encoding/base64.ts";
-import { encodeCompactVocabulary, loadClipVocabulary } from "../src/tokenizer/index.ts";
+import { encodeCompactVocabulary } from "../src/tokenizer/index.ts";
 
 export const EDGE_MODEL_MODULE = "workers/generated/model.gen.ts";
 

@@ -3,7 +3,7 @@
 // gives them: start and end tokens, untruncated). A line that is not {"text": string} gets {"error": ...} instead.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { loadClipTokenizer } from "../src/tokenizer/index.ts";
+import { loadClipTokenizer } from "../gpu-service/model/tokenizer-files.ts";
 
 const { values } = parseArgs({
   options: { vocab: { type: "string" }, help: { type: "boolean", short: "h" } },

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type ClipVocabulary, loadClipVocabulary } from "../../src/tokenizer/index.ts";
+import type { ClipVocabulary } from "../../src/tokenizer/index.ts";
+import { loadClipVocabulary } from "../model/tokenizer-files.ts";
 
 /**
  * sha256 of the vocabulary itself (token texts in id order, then merges in rank order), so the same vocabulary

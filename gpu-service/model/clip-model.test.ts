@@ -2,11 +2,11 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
 import { cosineSimilarity } from "../../src/vector/index.ts";
 import { modelPresent, TEST_MODEL_DIR } from "../../test/support/gpu-service.ts";
 import { ClipModel } from "./clip-model.ts";
 import { ModelFolderError } from "./model-folder.ts";
+import { loadClipTokenizer } from "./tokenizer-files.ts";
 
 function copyOfModel(): string {
   const dir = mkdtempSync(join(tmpdir(), "model-"));

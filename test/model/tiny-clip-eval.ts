@@ -4,7 +4,7 @@
  */
 import { preprocessImageInto } from "../../gpu-service/image/pipeline.ts";
 import { ClipModel } from "../../gpu-service/model/index.ts";
-import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
 import { cosineSimilarity } from "../../src/vector/index.ts";
 import {
   ALL_PAIRS,

@@ -15,7 +15,7 @@ import {
 } from "@huggingface/transformers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ClipModel } from "../../gpu-service/model/index.ts";
-import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
 import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
 import {
   captionBank,

@@ -1,7 +1,7 @@
 // Vitest global setup for the Worker tests: one real GPU service process (embedded model, CPU) for the whole run,
 // its URL handed to the Worker's bindings through `inject("gpuUrl")`.
 import type { TestProject } from "vitest/node";
-import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
 import { startGpuProcess } from "./gpu-process.ts";
 import { frame, modelPresent, signedPost, TEST_MODEL_DIR, TEST_SECRET } from "./gpu-service.ts";
 import { startImageHost } from "./image-host.ts";

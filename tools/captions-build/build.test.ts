@@ -11,7 +11,7 @@ import {
   tokenizerSha256,
 } from "../../gpu-service/captions/index.ts";
 import { ClipModel } from "../../gpu-service/model/index.ts";
-import { loadClipTokenizer } from "../../src/tokenizer/index.ts";
+import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
 import { dot, float16ToFloat32, normalizeRows } from "../../src/vector/index.ts";
 import { shapesWorldCorpus } from "../tiny-clip/captions-corpus.ts";
 import { main } from "./main.ts";

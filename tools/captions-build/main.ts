@@ -6,7 +6,8 @@ import {
   vocabularySha256,
 } from "../../gpu-service/captions/index.ts";
 import { ClipModel, ModelFolderError } from "../../gpu-service/model/index.ts";
-import { ClipTokenizer, loadClipVocabulary, VocabularyError } from "../../src/tokenizer/index.ts";
+import { loadClipVocabulary } from "../../gpu-service/model/tokenizer-files.ts";
+import { ClipTokenizer, VocabularyError } from "../../src/tokenizer/index.ts";
 import { parseBuildArgs, USAGE } from "./args.ts";
 import { readCorpus } from "./corpus.ts";
 import { embedCaptions } from "./embed-captions.ts";

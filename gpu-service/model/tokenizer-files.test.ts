@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { loadClipTokenizer, VocabularyError } from "./index.ts";
-import { testVocabulary } from "./test-vocabulary.ts";
+import { VocabularyError } from "../../src/tokenizer/index.ts";
+import { testVocabulary } from "../../src/tokenizer/test-vocabulary.ts";
+import { loadClipTokenizer } from "./tokenizer-files.ts";
 
 const vocabulary = testVocabulary();
 const mergesText = `#version: 0.2\n${vocabulary.merges.map((m) => m.join(" ")).join("\n")}\n`;
