@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClipTokenizer, huggingFaceTokenizerFiles } from "../src/tokenizer/index.ts";
-import { testVocabulary } from "../src/tokenizer/test-vocabulary.ts";
+import { testVocabulary } from "../test/support/test-vocabulary.ts";
 
 const cli = new URL("./tokenize.ts", import.meta.url).pathname;
 

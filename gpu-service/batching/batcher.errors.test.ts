@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { instantBatcher, manualBatcher, ok, settle, track } from "../../test/support/batchers.ts";
 import { BatchContractError, BatcherClosedError, QueueFullError } from "./errors.ts";
-import { instantBatcher, manualBatcher, ok, settle, track } from "./test-helpers.ts";
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { instantBatcher, settle, track } from "../../test/support/batchers.ts";
 import { Batcher } from "./batcher.ts";
-import { instantBatcher, settle, track } from "./test-helpers.ts";
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { manualBatcher, settle, track } from "./test-helpers.ts";
+import { manualBatcher, settle, track } from "../../test/support/batchers.ts";
 
 beforeEach(() => {
   vi.useFakeTimers();

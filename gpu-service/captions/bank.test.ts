@@ -2,11 +2,11 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { FAKE_MODEL, randomUnitRows } from "../../test/support/caption-banks.ts";
 import { CaptionTexts, openCaptionBank } from "./bank.ts";
 import { EMBEDDINGS_FILE, MANIFEST_FILE, TEXTS_FILE } from "./bank-format.ts";
 import { CaptionBankWriter } from "./bank-writer.ts";
 import { checkBankModel, type ServedModel } from "./model-match.ts";
-import { FAKE_MODEL, randomUnitRows } from "./test-helpers.ts";
 
 const DIM = 8;
 const TEXTS = ["a photo of a red circle.", "two blue stars", "quelques étoiles vertes ✨"];

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bruteForce, FAKE_MODEL, randomUnitRows } from "../../test/support/caption-banks.ts";
 import { CaptionBankWriter } from "./bank-writer.ts";
 import { type BankRows, buildSearchModel, defaultChunkRows } from "./search-model.ts";
 import { BankSearchSession, type SearchHits } from "./search-session.ts";
-import { bruteForce, FAKE_MODEL, randomUnitRows } from "./test-helpers.ts";
 
 /**
  * The ONNX search must give the brute-force answer. Scores of float32 compute agree to float32 rounding; the

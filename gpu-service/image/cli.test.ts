@@ -6,8 +6,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
+import { fixtureConfig, REPO_ROOT, rawRgb, syntheticRgb } from "../../test/support/test-images.ts";
 import { preprocessImage } from "./pipeline.ts";
-import { fixtureConfig, REPO_ROOT, rawRgb, syntheticRgb } from "./test-images.ts";
 
 const run = promisify(execFile);
 const CLI = path.join(import.meta.dirname, "cli.ts");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { fixtureConfig } from "../../test/support/test-images.ts";
 import { PreprocessConfigError, readPreprocessConfig } from "./config.ts";
-import { fixtureConfig } from "./test-images.ts";
 
 const CLIP = {
   size: { shortest_edge: 224 },

@@ -3,8 +3,8 @@
  * throw, never a hang.
  */
 import { describe, expect, it } from "vitest";
+import { fixtureConfig, pngDeclaring, rawRgb, rng, syntheticRgb } from "../../test/support/test-images.ts";
 import { preprocessImage } from "./pipeline.ts";
-import { fixtureConfig, pngDeclaring, rawRgb, rng, syntheticRgb } from "./test-images.ts";
 
 const config = fixtureConfig();
 const text = (s: string) => new TextEncoder().encode(s);

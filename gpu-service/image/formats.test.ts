@@ -5,10 +5,18 @@
  */
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import {
+  fixtureConfig,
+  handmadeGif,
+  mae,
+  png16,
+  rawRgb,
+  rng,
+  syntheticRgb,
+} from "../../test/support/test-images.ts";
 import { avifColour, bilinearChroma } from "./avif.ts";
 import { cmykToRgb } from "./decode.ts";
 import { type PreprocessResult, preprocessImage } from "./pipeline.ts";
-import { fixtureConfig, handmadeGif, mae, png16, rawRgb, rng, syntheticRgb } from "./test-images.ts";
 
 const config = fixtureConfig();
 const W = 300;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { fixtureConfig } from "../../test/support/test-images.ts";
 import { readPreprocessConfig } from "./config.ts";
 import { cropWindow, orientedSize, pyRound, resizedSize } from "./geometry.ts";
-import { fixtureConfig } from "./test-images.ts";
 
 const cfg = fixtureConfig();
 

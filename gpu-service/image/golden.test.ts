@@ -7,8 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedDataPresent } from "../../test/support/shared-data.ts";
+import { fixtureConfig, GOLDEN_DIR, mae } from "../../test/support/test-images.ts";
 import { preprocessImage, preprocessImageInto } from "./pipeline.ts";
-import { fixtureConfig, GOLDEN_DIR, mae } from "./test-images.ts";
 
 const BOUND = 0.01;
 const present = sharedDataPresent(

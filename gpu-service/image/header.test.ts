@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { rawRgb, syntheticRgb } from "../../test/support/test-images.ts";
 import { declaredSize } from "./header.ts";
-import { rawRgb, syntheticRgb } from "./test-images.ts";
 
 const rgb = syntheticRgb(123, 45);
 

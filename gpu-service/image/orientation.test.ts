@@ -1,8 +1,8 @@
 /** EXIF orientations 1-8: phones store photos sideways and say so in EXIF; the model must see them upright. */
 import type { Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
+import { fixtureConfig, mae, rawRgb, syntheticRgb } from "../../test/support/test-images.ts";
 import { preprocessImage } from "./pipeline.ts";
-import { fixtureConfig, mae, rawRgb, syntheticRgb } from "./test-images.ts";
 
 const config = fixtureConfig();
 const W = 320;

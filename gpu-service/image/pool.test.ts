@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { fixtureConfig, rawRgb, syntheticRgb } from "../../test/support/test-images.ts";
 import { preprocessImage } from "./pipeline.ts";
 import { createPreprocessPool } from "./pool.ts";
-import { fixtureConfig, rawRgb, syntheticRgb } from "./test-images.ts";
 
 const config = fixtureConfig();
 const pool = createPreprocessPool({ threads: 2 });

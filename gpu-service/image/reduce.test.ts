@@ -4,10 +4,10 @@
  * ~56 px long at full size — mid frequencies, where prefilter differences show most.
  */
 import { describe, expect, it } from "vitest";
+import { fixtureConfig, mae, rawRgb, syntheticRgb } from "../../test/support/test-images.ts";
 import type { Probe } from "./decode.ts";
 import { preprocessImage } from "./pipeline.ts";
 import { MIN_REMAINING_AFTER_DCT, planReduce } from "./reduce.ts";
-import { fixtureConfig, mae, rawRgb, syntheticRgb } from "./test-images.ts";
 
 const config = fixtureConfig();
 const BUDGET = 0.005; // half the 0.01 bound: the fast paths must leave margin

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { rng } from "../../test/support/test-images.ts";
 import { computeTaps, PIL_FILTERS, resampleExact } from "./resample.ts";
-import { rng } from "./test-images.ts";
 
 const bicubic = PIL_FILTERS[3];
 

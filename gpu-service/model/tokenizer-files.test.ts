@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { VocabularyError } from "../../src/tokenizer/index.ts";
-import { testVocabulary } from "../../src/tokenizer/test-vocabulary.ts";
+import { testVocabulary } from "../../test/support/test-vocabulary.ts";
 import { loadClipTokenizer } from "./tokenizer-files.ts";
 
 const vocabulary = testVocabulary();

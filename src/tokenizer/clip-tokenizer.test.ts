@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { testVocabulary } from "../../test/support/test-vocabulary.ts";
 import { applyMergesByScan, applyMergesWithHeap } from "./bpe.ts";
 import { ClipTokenizer } from "./clip-tokenizer.ts";
 import { MergeTable } from "./merge-table.ts";
-import { testVocabulary } from "./test-vocabulary.ts";
 import { vocabularyFromMerges } from "./vocabulary.ts";
 
 const tokenizer = new ClipTokenizer(testVocabulary());

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { sharedDataPresent } from "../../test/support/shared-data.ts";
+import { testVocabulary } from "../../test/support/test-vocabulary.ts";
 import { ClipTokenizer } from "./clip-tokenizer.ts";
 import { decodeCompactVocabulary, encodeCompactVocabulary } from "./compact-form.ts";
-import { testVocabulary } from "./test-vocabulary.ts";
 import { parseMerges, VocabularyError, vocabularyFromMerges } from "./vocabulary.ts";
 
 const texts = ["a photo of the cat", "A RED circle!!", "naïve café 😀 &amp; <|endoftext|>", "aaaa abab", ""];

@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeFakeClipModel } from "../../gpu-service/captions/fake-clip-model.ts";
 import {
   checkBankModel,
   fileSha256,
@@ -13,6 +12,7 @@ import {
 import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
 import { dot, float16ToFloat32, normalizeRows } from "../../src/vector/index.ts";
+import { writeFakeClipModel } from "../../test/support/fake-clip-model.ts";
 import { shapesWorldCorpus } from "../tiny-clip/captions-corpus.ts";
 import { main } from "./main.ts";
 

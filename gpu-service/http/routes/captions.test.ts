@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GpuCaptionsReply } from "../../../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../../../src/protocol/index.ts";
 import { float16ToFloat32 } from "../../../src/vector/index.ts";
+import { writeFakeClipModel } from "../../../test/support/fake-clip-model.ts";
 import { frame, signedPost, startTestService } from "../../../test/support/gpu-service.ts";
 import { main as buildBank } from "../../../tools/captions-build/main.ts";
-import { writeFakeClipModel } from "../../captions/fake-clip-model.ts";
 import { openCaptionBank } from "../../captions/index.ts";
 import type { RunningService } from "../../service.ts";
 

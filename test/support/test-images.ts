@@ -6,14 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import sharp, { type Sharp } from "sharp";
-import { type PreprocessConfig, readPreprocessConfig } from "./config.ts";
+import { type PreprocessConfig, readPreprocessConfig } from "../../gpu-service/image/config.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 /** Reference tensors from openai/CLIP's PIL transform, beside the repo, never inside it. */
 export const GOLDEN_DIR = path.resolve(REPO_ROOT, "../shared/clip/preprocess");
 
 export function fixtureConfig(): PreprocessConfig {
-  const file = path.join(import.meta.dirname, "fixtures", "preprocessor_config.json");
+  const file = path.join(REPO_ROOT, "gpu-service", "image", "fixtures", "preprocessor_config.json");
   return readPreprocessConfig(JSON.parse(fs.readFileSync(file, "utf8")));
 }
 

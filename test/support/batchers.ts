@@ -1,7 +1,7 @@
 /** Shared scaffolding for the batcher tests: controllable stages and an event log. */
 import { vi } from "vitest";
-import { Batcher } from "./batcher.ts";
-import type { BatcherEvent, BatcherOptions, ItemOutcome } from "./types.ts";
+import { Batcher } from "../../gpu-service/batching/batcher.ts";
+import type { BatcherEvent, BatcherOptions, ItemOutcome } from "../../gpu-service/batching/types.ts";
 
 export interface Deferred<T> {
   promise: Promise<T>;

@@ -7,9 +7,9 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { encodeModel } from "../../gpu-service/captions/onnx-writer.ts";
 import { huggingFaceTokenizerFiles } from "../../src/tokenizer/index.ts";
-import { testVocabulary } from "../../src/tokenizer/test-vocabulary.ts";
-import { encodeModel } from "./onnx-writer.ts";
+import { testVocabulary } from "./test-vocabulary.ts";
 
 export interface FakeClipModel {
   dir: string;

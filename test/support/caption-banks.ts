@@ -1,6 +1,7 @@
 /** Random banks and a brute-force search, for the captions tests. */
+
+import type { BankModel } from "../../gpu-service/captions/bank-format.ts";
 import { float16ToFloat32, float32ToFloat16, normalizeRows, topK } from "../../src/vector/index.ts";
-import type { BankModel } from "./bank-format.ts";
 
 /** `count` random unit rows (seeded), as float32 and as the float16 a bank stores. */
 export function randomUnitRows(

@@ -1,4 +1,4 @@
-import { vocabularyFromMerges } from "./vocabulary.ts";
+import { vocabularyFromMerges } from "../../src/tokenizer/vocabulary.ts";
 
 /**
  * A small deterministic CLIP-format vocabulary for tests that must not depend on OpenAI's files: the merges that
