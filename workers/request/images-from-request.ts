@@ -1,5 +1,5 @@
 import { API_LIMITS, type ImageInput } from "../../src/api/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import type { ImageSource } from "../services/images/resolve-images.ts";
 
 /** JSON image inputs as sources, each remembering its pointer (e.g. /images/2) for error messages. */

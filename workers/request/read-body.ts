@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type * as z from "zod";
 import { API_LIMITS } from "../../src/api/index.ts";
 import { type CappedRead, readCapped } from "../../src/streams/read-capped.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 
 /**
  * The request body as bytes, refused past the limit before it is parsed: first from Content-Length, then while

@@ -6,7 +6,7 @@ import {
   DEFAULT_PLAN,
 } from "../../src/billing/index.ts";
 import { billingFor, planNamed } from "../billing/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import type { App } from "./shared.ts";
 

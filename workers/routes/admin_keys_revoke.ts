@@ -1,5 +1,5 @@
 import { billingFor } from "../billing/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import type { App } from "./shared.ts";
 
 /**

@@ -10,7 +10,7 @@ import {
 } from "../../src/billing/index.ts";
 import { billingFor } from "../billing/index.ts";
 import type { UsageFilter, UsageStore } from "../billing/usage-store.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import { validate } from "../request/read-body.ts";
 import { type App, reportRangeOf } from "./shared.ts";
 

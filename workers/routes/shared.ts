@@ -1,7 +1,8 @@
 import type { Context, Hono } from "hono";
 import type { Usage, Warning } from "../../src/api/index.ts";
 import { reportRange } from "../../src/billing/index.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { waitUntilOf } from "../context.ts";
+import { ApiError } from "../errors.ts";
 import type { RequestScope } from "../middleware/request-scope/index.ts";
 import { type ImageUrls, imageUrls } from "../services/images/image-urls.ts";
 import type { Services } from "../services/index.ts";
@@ -40,17 +41,6 @@ export function imageUrlsOf(c: Context): ImageUrls {
   });
 }
 
-export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
-  return (promise) => {
-    try {
-      c.executionCtx.waitUntil(promise);
-    } catch {
-      // No execution context (a plain app.request() in tests): let the promise run on its own.
-      promise.catch(() => {});
-    }
-  };
-}
-
 export function truncationWarnings(
   truncated: readonly boolean[],
   pointer: (i: number) => string,
@@ -67,13 +57,6 @@ export function truncationWarnings(
         ]
       : [],
   );
-}
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** Set by a billable route once it has succeeded: the units the metering middleware records. */
-    usage: Usage;
-  }
 }
 
 /** Usage of a request, for its response and its billing record. */

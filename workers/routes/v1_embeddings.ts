@@ -5,7 +5,7 @@ import {
   type ImageInput,
 } from "../../src/api/index.ts";
 import { encodeBase64 } from "../../src/encoding/base64.ts";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import { imageSources } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { resolveImages } from "../services/images/resolve-images.ts";

@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { decodeBase64 } from "../../src/encoding/base64.ts";
 import { ClipTokenizer, decodeCompactVocabulary } from "../../src/tokenizer/index.ts";
 import { type EdgeConfig, readEdgeConfig } from "../config.ts";
+import { problemResponse } from "../errors.ts";
 import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../generated/model.gen.ts";
-import { problemResponse } from "../middleware/problem/index.ts";
 import { EventLoopLag } from "./event-loop-lag.ts";
 import { GpuClient } from "./gpu-client/gpu-client.ts";
 import { HfFallback } from "./hf-fallback.ts";
@@ -23,12 +23,6 @@ export interface Services {
   hf: HfFallback | undefined;
   /** How late this isolate runs ready work: the edge's own saturation. */
   eventLoop: EventLoopLag;
-}
-
-declare module "hono" {
-  interface ContextVariableMap {
-    services: Services;
-  }
 }
 
 let built: { env: unknown; services: Services } | undefined;

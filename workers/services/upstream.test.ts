@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 import { failed, servedOrThrow, succeeded, upstreamProblem, withinBudget } from "./upstream.ts";
 
 describe("upstream outcomes", () => {

@@ -1,4 +1,4 @@
-import { ApiError } from "../middleware/problem/index.ts";
+import { ApiError } from "../errors.ts";
 
 /**
  * Why the GPU tier (or the hosted fallback) could not serve a call. Services return it as a value; a route turns it

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { secretsEqual } from "../../../src/crypto/secrets-equal.ts";
 import { billingFor } from "../../billing/index.ts";
+import { ApiError } from "../../errors.ts";
 import { bearerToken } from "../api-key/index.ts";
-import { ApiError } from "../problem/index.ts";
 
 /**
  * Requires `Authorization: Bearer <ADMIN_TOKEN>` (a secret: `.dev.vars` locally, `wrangler secret put ADMIN_TOKEN`

@@ -1,16 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ErrorCode } from "../../../src/api/index.ts";
 import { hashApiKey, isWellFormedApiKey } from "../../../src/billing/index.ts";
-import { billingFor, type VerifiedKey } from "../../billing/index.ts";
-import { waitUntilOf } from "../../routes/shared.ts";
-import { ApiError } from "../problem/index.ts";
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The caller's key, set by apiKeyAuth on every /v1 request that gets past it. */
-    apiKey: VerifiedKey;
-  }
-}
+import { billingFor } from "../../billing/index.ts";
+import { waitUntilOf } from "../../context.ts";
+import { ApiError } from "../../errors.ts";
 
 const REALM = 'Bearer realm="clip-edge"';
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { isImageFetcher } from "../../../src/net/index.ts";
-import { ApiError } from "../problem/index.ts";
+import { ApiError } from "../../errors.ts";
 
 /**
  * Refuses requests made by our own image fetcher (the GPU tier downloading a user's image URL): such a URL named

@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import { API_LIMITS } from "../../../src/api/index.ts";
 import { concatBytes } from "../../../src/streams/read-capped.ts";
 import type { StoredResponse } from "../../billing/key-meter/index.ts";
+import { ApiError } from "../../errors.ts";
 import { readBodyStream } from "../../request/read-body.ts";
-import { ApiError } from "../problem/index.ts";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const encoder = new TextEncoder();

@@ -13,8 +13,8 @@ import type {
   SettleRefusal,
   SettleResult,
 } from "../../billing/key-meter/index.ts";
+import { ApiError, problemResponse } from "../../errors.ts";
 import { refused } from "../api-key/index.ts";
-import { ApiError, problemResponse } from "../problem/index.ts";
 import { precheckFor } from "./billable-routes.ts";
 import { captureResponse, readIdempotencyKey, replayResponse } from "./idempotency-key.ts";
 

@@ -1,28 +1,7 @@
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type ErrorCode, problemFor } from "../../../src/api/index.ts";
-import { ApiError, type ApiErrorOptions } from "./api-error.ts";
-
-export { ApiError, type ApiErrorOptions } from "./api-error.ts";
-
-/** Writes an RFC 9457 problem response carrying the request id (also in X-Request-Id) and a docs link. */
-export function problemResponse(
-  c: Context,
-  code: ErrorCode,
-  detail: string,
-  options: ApiErrorOptions = {},
-): Response {
-  const requestId = c.get("requestId") ?? "unknown";
-  const body = problemFor(code, detail, requestId, options.errors);
-  const headers: Record<string, string> = {
-    "content-type": "application/problem+json",
-    "x-request-id": requestId,
-    ...options.headers,
-  };
-  if (options.retryAfterSeconds !== undefined)
-    headers["retry-after"] = String(Math.max(1, Math.ceil(options.retryAfterSeconds)));
-  return new Response(JSON.stringify(body), { status: body.status, headers });
-}
+import type { ErrorCode } from "../../../src/api/index.ts";
+import { ApiError, problemResponse } from "../../errors.ts";
 
 /**
  * The one error handler, in three tiers: our ApiErrors keep their code (and their info-level note, if any, is logged);

@@ -1,11 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 
-declare module "hono" {
-  interface ContextVariableMap {
-    requestId: string;
-  }
-}
-
 // A caller's id is kept when it is short and plain, so a phone's retry log and our records line up.
 const ACCEPTABLE = /^[A-Za-z0-9._:-]{8,128}$/;
 

@@ -1,13 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { CallBudget, Outcome } from "../../services/upstream.ts";
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The request's deadline and cancellation, handed to every upstream call it makes. */
-    scope: RequestScope;
-  }
-}
-
 type Calls<T extends readonly unknown[]> = { [K in keyof T]: (budget: CallBudget) => Promise<Outcome<T[K]>> };
 
 /**

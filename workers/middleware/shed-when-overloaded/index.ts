@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../problem/index.ts";
+import { ApiError } from "../../errors.ts";
 
 /**
  * Refuses a GPU-bound request at once, before its body is parsed or its key's limits are touched, when the GPU calls

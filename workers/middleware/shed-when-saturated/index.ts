@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../problem/index.ts";
+import { ApiError } from "../../errors.ts";
 
 /**
  * Refuses new API work at once — before the key is looked up, the body read or anything billed — while this isolate

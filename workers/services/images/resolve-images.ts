@@ -1,7 +1,7 @@
 import { API_LIMITS } from "../../../src/api/index.ts";
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
 import { sniffFormat } from "../../../src/image-format/index.ts";
-import { ApiError } from "../../middleware/problem/index.ts";
+import { ApiError } from "../../errors.ts";
 import { type CallBudget, type Outcome, succeeded } from "../upstream.ts";
 import type { ImageUrls } from "./image-urls.ts";
 

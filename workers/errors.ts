@@ -1,4 +1,5 @@
-import type { ErrorCode, Problem } from "../../../src/api/index.ts";
+import type { Context } from "hono";
+import { type ErrorCode, type Problem, problemFor } from "../src/api/index.ts";
 
 export interface ApiErrorOptions {
   /** Per-field problems, each with a JSON pointer into the request. */
@@ -30,4 +31,23 @@ export class ApiError extends Error {
     this.code = code;
     this.options = options;
   }
+}
+
+/** Writes an RFC 9457 problem response carrying the request id (also in X-Request-Id) and a docs link. */
+export function problemResponse(
+  c: Context,
+  code: ErrorCode,
+  detail: string,
+  options: ApiErrorOptions = {},
+): Response {
+  const requestId = c.get("requestId") ?? "unknown";
+  const body = problemFor(code, detail, requestId, options.errors);
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    "x-request-id": requestId,
+    ...options.headers,
+  };
+  if (options.retryAfterSeconds !== undefined)
+    headers["retry-after"] = String(Math.max(1, Math.ceil(options.retryAfterSeconds)));
+  return new Response(JSON.stringify(body), { status: body.status, headers });
 }
