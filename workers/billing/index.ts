@@ -19,20 +19,18 @@ export interface Billing {
   meter(keyId: string): DurableObjectStub<KeyMeter>;
 }
 
-let built: { env: unknown; billing: Billing } | undefined;
-
-/** The billing services for these bindings, built on first use in the isolate (again only if the bindings change). */
-export function billingFor(env: Env): Billing {
-  if (built?.env === env) return built.billing;
+/**
+ * The billing services for these bindings. Built once per isolate as part of the edge's services
+ * (`c.get("services").billing`); nothing else builds them.
+ */
+export function createBilling(env: Env): Billing {
   const config = readBillingConfig(env as unknown as Record<string, unknown>);
   const keys = new KeyStore(env.DB);
-  const billing: Billing = {
+  return {
     config,
     keys,
     directory: new KeyDirectory({ store: keys, kv: env.KEY_CACHE }),
     usage: new UsageStore(env.DB),
     meter: (keyId) => env.KEY_METER.get(env.KEY_METER.idFromName(keyId)),
   };
-  built = { env, billing };
-  return billing;
 }

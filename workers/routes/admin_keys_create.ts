@@ -5,7 +5,7 @@ import {
   DEFAULT_ACCOUNT,
   DEFAULT_PLAN,
 } from "../../src/billing/index.ts";
-import { billingFor, planNamed } from "../billing/index.ts";
+import { planNamed } from "../billing/index.ts";
 import { ApiError } from "../errors.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import type { App } from "./shared.ts";
@@ -24,7 +24,7 @@ export function registerAdminKeysCreate(app: App): void {
   app.post("/admin/keys", async (c) => {
     bodyKind(c, false);
     const request = validate(CreateKeyRequest, parseJson(await readBodyBytes(c, 16 * 1024)));
-    const billing = billingFor(c.env);
+    const billing = c.get("services").billing;
     const plan = request.plan ?? DEFAULT_PLAN;
     if (!planNamed(billing.config, plan)) {
       const known = Object.keys(billing.config.plans).join(", ");

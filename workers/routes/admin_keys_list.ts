@@ -1,6 +1,5 @@
 import * as z from "zod";
 import { ACCOUNT_PATTERN } from "../../src/billing/index.ts";
-import { billingFor } from "../billing/index.ts";
 import { validate } from "../request/read-body.ts";
 import type { App } from "./shared.ts";
 
@@ -13,7 +12,9 @@ const ListKeysQuery = z.strictObject({
 export function registerAdminKeysList(app: App): void {
   app.get("/admin/keys", async (c) => {
     const query = validate(ListKeysQuery, c.req.query());
-    const data = await billingFor(c.env).keys.list({ account: query.account, limit: query.limit ?? 100 });
+    const data = await c
+      .get("services")
+      .billing.keys.list({ account: query.account, limit: query.limit ?? 100 });
     return c.json({ object: "list", data });
   });
 }

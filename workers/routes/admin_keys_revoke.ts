@@ -1,4 +1,3 @@
-import { billingFor } from "../billing/index.ts";
 import { ApiError } from "../errors.ts";
 import type { App } from "./shared.ts";
 
@@ -10,7 +9,7 @@ import type { App } from "./shared.ts";
  */
 export function registerAdminKeysRevoke(app: App): void {
   app.post("/admin/keys/:id/revoke", async (c) => {
-    const billing = billingFor(c.env);
+    const billing = c.get("services").billing;
     const now = Date.now();
     const revoked = await billing.keys.revoke(c.req.param("id"), now);
     if (!revoked) throw new ApiError("not_found", `no key ${c.req.param("id")}`);

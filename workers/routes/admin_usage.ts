@@ -8,7 +8,6 @@ import {
   formatMicros,
   type UsageRecord,
 } from "../../src/billing/index.ts";
-import { billingFor } from "../billing/index.ts";
 import type { UsageFilter, UsageStore } from "../billing/usage-store.ts";
 import { ApiError } from "../errors.ts";
 import { validate } from "../request/read-body.ts";
@@ -35,7 +34,7 @@ export function registerAdminUsage(app: App): void {
   app.get("/admin/usage", async (c) => {
     const query = validate(UsageExportQuery, c.req.query());
     const filter = filterOf(query);
-    const store = billingFor(c.env).usage;
+    const store = c.get("services").billing.usage;
     const csv =
       query.format === "csv" || (!query.format && /\btext\/csv\b/.test(c.req.header("accept") ?? ""));
     if (csv) return csvExport(c, store, filter);

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
-import { billingFor, planNamed } from "../billing/index.ts";
+import { planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/index.ts";
 import { validate } from "../request/read-body.ts";
 import { type App, reportRangeOf } from "./shared.ts";
@@ -16,7 +16,7 @@ export function registerV1Usage(app: App): void {
   app.get("/v1/usage", async (c) => {
     const query = validate(UsageQuery, c.req.query());
     const key = c.get("apiKey");
-    const billing = billingFor(c.env);
+    const billing = c.get("services").billing;
     const range = reportRangeOf(query);
     const fromDay = dayOf(range.from);
     const toDay = dayOf(range.to - 1);

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { decodeBase64 } from "../../src/encoding/base64.ts";
 import { ClipTokenizer, decodeCompactVocabulary } from "../../src/tokenizer/index.ts";
+import { type Billing, createBilling } from "../billing/index.ts";
 import { type EdgeConfig, readEdgeConfig } from "../config.ts";
 import { problemResponse } from "../errors.ts";
 import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../generated/model.gen.ts";
@@ -23,6 +24,8 @@ export interface Services {
   hf: HfFallback | undefined;
   /** How late this isolate runs ready work: the edge's own saturation. */
   eventLoop: EventLoopLag;
+  /** Keys, limits, metering and the billing export. */
+  billing: Billing;
 }
 
 let built: { env: unknown; services: Services } | undefined;
@@ -53,6 +56,7 @@ export function servicesFor(env: Env): Services {
     gpu,
     inference,
     eventLoop: new EventLoopLag(),
+    billing: createBilling(env),
     texts: new TextEmbeddingService({
       encoder: inference,
       computeDeadlineMs: config.REQUEST_DEADLINE_MS,

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import { secretsEqual } from "../../../src/crypto/secrets-equal.ts";
-import { billingFor } from "../../billing/index.ts";
 import { ApiError } from "../../errors.ts";
 import { bearerToken } from "../api-key/index.ts";
 
@@ -18,7 +17,7 @@ export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
       throw new ApiError("missing_api_key", "send Authorization: Bearer <ADMIN_TOKEN>", {
         headers: { "www-authenticate": 'Bearer realm="clip-edge-admin"' },
       });
-    if (!(await secretsEqual(presented, billingFor(c.env).config.adminToken)))
+    if (!(await secretsEqual(presented, c.get("services").billing.config.adminToken)))
       throw new ApiError("forbidden", "the admin token is not valid");
     await next();
   };

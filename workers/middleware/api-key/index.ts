@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ErrorCode } from "../../../src/api/index.ts";
 import { hashApiKey, isWellFormedApiKey } from "../../../src/billing/index.ts";
-import { billingFor } from "../../billing/index.ts";
 import { waitUntilOf } from "../../context.ts";
 import { ApiError } from "../../errors.ts";
 
@@ -22,7 +21,7 @@ export function apiKeyAuth(): MiddlewareHandler<{ Bindings: Env }> {
       throw refused("missing_api_key", "send Authorization: Bearer <your API key>");
     if (!isWellFormedApiKey(presented))
       throw refused("malformed_api_key", "API keys look like clip_live_ followed by 43 letters and digits");
-    const billing = billingFor(c.env);
+    const billing = c.get("services").billing;
     const now = Date.now();
     const waitUntil = waitUntilOf(c);
     const key = await billing.directory.lookup(await hashApiKey(presented), now, waitUntil);

@@ -6,7 +6,7 @@ import {
   type Plan,
   rateLimitHeaders,
 } from "../../../src/billing/index.ts";
-import { billingFor, type KeyMeter, planNamed } from "../../billing/index.ts";
+import { type KeyMeter, planNamed } from "../../billing/index.ts";
 import type {
   AdmitRefusal,
   SettleInput,
@@ -34,7 +34,7 @@ const SETTLE_ATTEMPTS = 3;
  */
 export function metering(log: (line: string) => void = console.error): MiddlewareHandler<{ Bindings: Env }> {
   return async function meteringMiddleware(c, next) {
-    const billing = billingFor(c.env);
+    const billing = c.get("services").billing;
     const key = c.get("apiKey");
     const plan = planNamed(billing.config, key.plan);
     if (!plan) {
