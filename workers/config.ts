@@ -1,12 +1,39 @@
 import * as z from "zod";
+import { parsePlans } from "../src/billing/index.ts";
 import { parseAllowList } from "../src/net/index.ts";
 
+/** A binding wrangler.toml declares: present, or the deployment is told which one is missing. */
+const binding = <T>(name: string, kind: string) =>
+  z.custom<T>(
+    (value) => typeof value === "object" && value !== null,
+    `the ${kind} binding ${name} is missing`,
+  );
+
 /**
- * The Worker's configuration, validated once per isolate from its bindings (`wrangler.toml` vars, secrets in
- * `.dev.vars` locally or `wrangler secret put` in production). A misconfigured deployment fails every request with a
- * logged reason instead of misbehaving.
+ * The Worker's configuration — every binding and variable — validated once per isolate from its bindings
+ * (`wrangler.toml`, secrets in `.dev.vars` locally or `wrangler secret put` in production). A misconfigured deployment
+ * fails every request with a logged reason naming each problem, instead of misbehaving.
  */
 const ConfigSchema = z.object({
+  DB: binding<D1Database>("DB", "D1"),
+  TEXT_CACHE: binding<KVNamespace>("TEXT_CACHE", "KV"),
+  KEY_CACHE: binding<KVNamespace>("KEY_CACHE", "KV"),
+  KEY_METER: binding<DurableObjectNamespace>("KEY_METER", "Durable Object"),
+  USAGE_EXPORT: binding<Queue>("USAGE_EXPORT", "Queue"),
+  /** Empty when unset: every admin request is refused, and the public API still serves. */
+  ADMIN_TOKEN: z.string().default(""),
+  /** The plan table as JSON (src/billing/plans.ts); the defaults when unset. */
+  BILLING_PLANS: z
+    .string()
+    .optional()
+    .transform((json, ctx) => {
+      try {
+        return parsePlans(json);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   GPU_BACKENDS: z
     .string()
     .min(1, "GPU_BACKENDS must list at least one URL")

@@ -1,9 +1,10 @@
-import { type Plan, type Plans, parsePlans } from "../../src/billing/index.ts";
+import type { Plan, Plans } from "../../src/billing/index.ts";
+import type { EdgeConfig } from "../config.ts";
 
 /**
- * The billing side of the Worker's configuration, read once per isolate: the plan table (`BILLING_PLANS` or the
- * defaults) and the admin token. A missing `ADMIN_TOKEN` does not take the public API down; the admin routes then
- * refuse everyone.
+ * The billing side of the Worker's configuration (validated with the rest, workers/config.ts): the plan table
+ * (`BILLING_PLANS` or the defaults) and the admin token. A missing `ADMIN_TOKEN` does not take the public API down;
+ * the admin routes then refuse everyone.
  */
 export interface BillingConfig {
   plans: Plans;
@@ -11,9 +12,8 @@ export interface BillingConfig {
   adminToken: string;
 }
 
-export function readBillingConfig(env: Record<string, unknown>): BillingConfig {
-  const text = (name: string) => (typeof env[name] === "string" ? (env[name] as string) : "");
-  return { plans: parsePlans(text("BILLING_PLANS") || undefined), adminToken: text("ADMIN_TOKEN") };
+export function billingConfigOf(config: Pick<EdgeConfig, "BILLING_PLANS" | "ADMIN_TOKEN">): BillingConfig {
+  return { plans: config.BILLING_PLANS, adminToken: config.ADMIN_TOKEN };
 }
 
 export function planNamed(config: BillingConfig, name: string): Plan | undefined {

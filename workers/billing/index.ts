@@ -1,4 +1,5 @@
-import { type BillingConfig, readBillingConfig } from "./config.ts";
+import type { EdgeConfig } from "../config.ts";
+import { type BillingConfig, billingConfigOf } from "./config.ts";
 import { KeyDirectory } from "./key-directory.ts";
 import type { KeyMeter } from "./key-meter/index.ts";
 import { KeyStore } from "./key-store.ts";
@@ -23,8 +24,8 @@ export interface Billing {
  * The billing services for these bindings. Built once per isolate as part of the edge's services
  * (`c.get("services").billing`); nothing else builds them.
  */
-export function createBilling(env: Env): Billing {
-  const config = readBillingConfig(env as unknown as Record<string, unknown>);
+export function createBilling(env: Env, edgeConfig: EdgeConfig): Billing {
+  const config = billingConfigOf(edgeConfig);
   const keys = new KeyStore(env.DB);
   return {
     config,

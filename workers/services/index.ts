@@ -56,7 +56,7 @@ export function servicesFor(env: Env): Services {
     gpu,
     inference,
     eventLoop: new EventLoopLag(),
-    billing: createBilling(env),
+    billing: createBilling(env, config),
     texts: new TextEmbeddingService({
       encoder: inference,
       computeDeadlineMs: config.REQUEST_DEADLINE_MS,
