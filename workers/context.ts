@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import type { Usage } from "../src/api/index.ts";
 import type { VerifiedKey } from "./billing/index.ts";
 import type { RequestScope } from "./middleware/request-scope/index.ts";
@@ -25,6 +25,9 @@ declare module "hono" {
 
 /** The Worker's environment as Hono sees it: its bindings (wrangler.toml, `Env`) and the variables above. */
 export type AppEnv = { Bindings: Env };
+
+/** The edge app every route file registers on. */
+export type App = Hono<AppEnv>;
 
 /** The request's `waitUntil`: work that may outlive the response. Without an execution context it just runs. */
 export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {

@@ -51,3 +51,12 @@ export function problemResponse(
     headers["retry-after"] = String(Math.max(1, Math.ceil(options.retryAfterSeconds)));
   return new Response(JSON.stringify(body), { status: body.status, headers });
 }
+
+/** 422 `all_inputs_failed`: every image of the request failed on the GPU tier (nothing is billed). In request order. */
+export function allImagesFailed(failures: readonly { code: string; message: string }[]): ApiError {
+  const errors = failures.map(({ code, message }, i) => ({
+    pointer: `/images/${i}`,
+    detail: `${code}: ${message}`,
+  }));
+  return new ApiError("all_inputs_failed", "no image could be decoded; nothing was billed", { errors });
+}

@@ -6,9 +6,9 @@ import {
   DEFAULT_PLAN,
 } from "../../src/billing/index.ts";
 import { planNamed } from "../billing/index.ts";
+import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
-import type { App } from "./shared.ts";
 
 export const CreateKeyRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),

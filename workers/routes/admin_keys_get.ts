@@ -1,5 +1,5 @@
+import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import type { App } from "./shared.ts";
 
 /** `GET /admin/keys/:id` — one key's record. */
 export function registerAdminKeysGet(app: App): void {

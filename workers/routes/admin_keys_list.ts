@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { ACCOUNT_PATTERN } from "../../src/billing/index.ts";
+import type { App } from "../context.ts";
 import { validate } from "../request/read-body.ts";
-import type { App } from "./shared.ts";
 
 const ListKeysQuery = z.strictObject({
   account: z.string().regex(ACCOUNT_PATTERN).optional(),

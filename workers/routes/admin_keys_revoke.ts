@@ -1,5 +1,5 @@
+import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import type { App } from "./shared.ts";
 
 /**
  * `POST /admin/keys/:id/revoke` — revokes a key, idempotently. D1 first (the record of truth, which every cache

@@ -9,9 +9,10 @@ import {
   type UsageRecord,
 } from "../../src/billing/index.ts";
 import type { UsageFilter, UsageStore } from "../billing/usage-store.ts";
+import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { validate } from "../request/read-body.ts";
-import { type App, reportRangeOf } from "./shared.ts";
+import { reportRangeOf } from "../request/report-range.ts";
 
 const UsageExportQuery = z.strictObject({
   account: z.string().regex(ACCOUNT_PATTERN).optional(),

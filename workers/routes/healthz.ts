@@ -1,4 +1,4 @@
-import type { App } from "./shared.ts";
+import type { App } from "../context.ts";
 
 /**
  * `GET /healthz` — the edge is up; names the model, shows this isolate's event-loop lag (running average of what API

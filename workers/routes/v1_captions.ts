@@ -1,11 +1,15 @@
 import type { Context } from "hono";
 import { CaptionsRequest, type CaptionsResponse } from "../../src/api/index.ts";
 import { DEFAULT_CAPTION_TOP_K } from "../../src/protocol/index.ts";
+import type { App } from "../context.ts";
+import { allImagesFailed } from "../errors.ts";
+import { billUsage, usageOf } from "../middleware/metering/usage.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { modelHeaders } from "../responses.ts";
+import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import { servedOrThrow } from "../services/upstream.ts";
-import { type App, allImagesFailed, billUsage, imageUrlsOf, modelHeaders, usageOf } from "./shared.ts";
 
 /**
  * `POST /v1/captions` — captions by retrieval: for each of 1–16 images, the nearest texts of the deployment's caption

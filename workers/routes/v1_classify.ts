@@ -1,5 +1,8 @@
 import type { Context } from "hono";
 import { ClassifyRequest, type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
+import type { App } from "../context.ts";
+import { allImagesFailed } from "../errors.ts";
+import { billUsage, usageOf } from "../middleware/metering/usage.ts";
 import {
   checkMultipart,
   imageSources,
@@ -8,20 +11,13 @@ import {
   readMultipart,
 } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { modelHeaders, truncationWarnings } from "../responses.ts";
+import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
 import { rankLabels } from "../services/rank-labels.ts";
+import { textRequest } from "../services/text-embeddings/text-request.ts";
 import { failed, servedOrThrow, type UpstreamFailure } from "../services/upstream.ts";
-import {
-  type App,
-  allImagesFailed,
-  billUsage,
-  imageUrlsOf,
-  modelHeaders,
-  textRequest,
-  truncationWarnings,
-  usageOf,
-} from "./shared.ts";
 
 interface ClassifyInput {
   images: ImageSource[];

@@ -5,21 +5,17 @@ import {
   type ImageInput,
 } from "../../src/api/index.ts";
 import { encodeBase64 } from "../../src/encoding/base64.ts";
+import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { billUsage, usageOf } from "../middleware/metering/usage.ts";
 import { imageSources } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { modelHeaders, truncationWarnings } from "../responses.ts";
+import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { resolveImages } from "../services/images/resolve-images.ts";
 import type { EmbeddedItem } from "../services/inference.ts";
+import { textRequest } from "../services/text-embeddings/text-request.ts";
 import { servedOrThrow, succeeded } from "../services/upstream.ts";
-import {
-  type App,
-  billUsage,
-  imageUrlsOf,
-  modelHeaders,
-  textRequest,
-  truncationWarnings,
-  usageOf,
-} from "./shared.ts";
 
 /**
  * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.

@@ -1,6 +1,6 @@
 import type { ModelInfo } from "../../src/api/index.ts";
+import type { App } from "../context.ts";
 import type { Services } from "../services/index.ts";
-import type { App } from "./shared.ts";
 
 /** What /v1/models reports about the served model: enough to reproduce any result exactly. */
 export function modelInfo(services: Services): ModelInfo {

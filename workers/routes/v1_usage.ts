@@ -2,8 +2,9 @@ import * as z from "zod";
 import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
 import { planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/index.ts";
+import type { App } from "../context.ts";
 import { validate } from "../request/read-body.ts";
-import { type App, reportRangeOf } from "./shared.ts";
+import { reportRangeOf } from "../request/report-range.ts";
 
 const UsageQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional() });
 

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { API_LIMITS } from "../../../src/api/index.ts";
 import {
   type AddressAllowList,
@@ -66,4 +67,15 @@ export function imageUrls(options: ImageUrlOptions): ImageUrls {
         budget,
       ),
   };
+}
+
+/** How this request's image URLs are checked and fetched (on the GPU tier, never by the edge itself). */
+export function imageUrlsOf(c: Context): ImageUrls {
+  const services = c.get("services");
+  return imageUrls({
+    inference: services.inference,
+    ownHost: new URL(c.req.url).hostname,
+    backendHosts: services.gpu.hosts(),
+    allow: services.config.IMAGE_URL_ALLOW,
+  });
 }
