@@ -58,6 +58,18 @@ export interface LateAttempt {
   thresholdMs: number;
 }
 
+/** How many attempts, the longest, and the ten longest (slowest first). */
+export interface SlowAttempts {
+  count: number;
+  maxMs?: number;
+  examples: LateAttempt[];
+}
+
+function slowest(attempts: LateAttempt[]): SlowAttempts {
+  const sorted = [...attempts].sort((a, b) => b.latencyMs - a.latencyMs);
+  return { count: sorted.length, maxMs: sorted[0]?.latencyMs, examples: sorted.slice(0, 10) };
+}
+
 export interface DeadlineSummary {
   deadlineMs: number;
   graceMs: number;
@@ -65,12 +77,12 @@ export interface DeadlineSummary {
   /** Per route and per the attempt's status/code, every attempt but those the harness's hard stop cut. */
   cells: LatencyCell[];
   /** Answers that came after deadline + grace + upload, and client timeouts set longer than that (no answer in time). */
-  late: { count: number; maxMs?: number; examples: LateAttempt[] };
+  late: SlowAttempts;
   shed: { count: number; p50?: number; p95?: number; max?: number; byRoute: Record<string, number> };
   /** 5xx answers by their problem detail (digits as N): shed ones told from the rest, and what a 502 was. */
   serverErrorsByDetail: Record<string, number>;
   /** Attempts that ended in a failure (an error answer, a timeout, a dropped connection) after 30 s or more. */
-  waitedToFail: { count: number; maxMs?: number; examples: LateAttempt[] };
+  waitedToFail: SlowAttempts;
 }
 
 const isOk = (a: Attempt) => a.status !== undefined && a.status >= 200 && a.status < 300;
@@ -156,11 +168,7 @@ export function summarizeDeadlines(
           late: n,
         };
       }),
-    late: {
-      count: late.length,
-      maxMs: late.length ? late.reduce((max, l) => Math.max(max, l.latencyMs), 0) : undefined,
-      examples: late.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10),
-    },
+    late: slowest(late),
     serverErrorsByDetail: byDetail,
     shed: {
       count: shed.length,
@@ -169,10 +177,6 @@ export function summarizeDeadlines(
       max: shed.at(-1),
       byRoute: shedByRoute,
     },
-    waitedToFail: {
-      count: failedSlowly.length,
-      maxMs: failedSlowly.length ? failedSlowly.reduce((max, l) => Math.max(max, l.latencyMs), 0) : undefined,
-      examples: failedSlowly.sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10),
-    },
+    waitedToFail: slowest(failedSlowly),
   };
 }
