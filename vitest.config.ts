@@ -45,7 +45,12 @@ export default defineConfig({
         test: {
           name: "gpu",
           environment: "node",
-          include: ["gpu-service/**/*.test.ts", "tools/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "gpu-service/**/*.test.ts",
+            "tools/**/*.test.ts",
+            "test/**/*.test.ts",
+            "shapes-world/**/*.test.ts",
+          ],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

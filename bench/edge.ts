@@ -5,13 +5,13 @@
 // service process, side by side in one run.
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
+import { ALL_PAIRS, renderShapeSample } from "../shapes-world/index.ts";
 import { DEFAULT_TEMPLATES } from "../src/api/index.ts";
 import { decodeBase64 } from "../src/encoding/base64.ts";
 import { ClipTokenizer, decodeCompactVocabulary } from "../src/tokenizer/index.ts";
 import { normalizeInPlace } from "../src/vector/index.ts";
 import { startEdgeStack } from "../test/support/edge-stack.ts";
 import { frame, signedPost } from "../test/support/gpu-service.ts";
-import { ALL_PAIRS, renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
 import { COMPACT_VOCABULARY_BASE64, EDGE_MODEL } from "../workers/generated/model.gen.ts";
 import type { TextEmbeddingProvider } from "../workers/services/inference.ts";
 import { rankLabels } from "../workers/services/rank-labels.ts";

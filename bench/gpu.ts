@@ -9,9 +9,9 @@ import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AutoProcessor, CLIPVisionModelWithProjection, env, RawImage } from "@huggingface/transformers";
 import { readModelFolder } from "../gpu-service/model/index.ts";
+import { renderShapeSample } from "../shapes-world/index.ts";
 import { startGpuProcess } from "../test/support/gpu-process.ts";
 import { frame, signedPost } from "../test/support/gpu-service.ts";
-import { renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
 import { naivePreprocessor } from "./support/naive-preprocess.ts";
 import { throughput } from "./support/throughput.ts";
 

@@ -1,6 +1,7 @@
 import { basename, dirname, resolve } from "node:path";
 import { AutoProcessor, CLIPVisionModelWithProjection, env, RawImage } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderShapeSample } from "../shapes-world/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../src/protocol/index.ts";
 import { cosineSimilarity } from "../src/vector/index.ts";
 import {
@@ -10,7 +11,6 @@ import {
   startTestService,
   TEST_MODEL_DIR,
 } from "../test/support/gpu-service.ts";
-import { renderShapeSample } from "../tools/tiny-clip/shapes-world/index.ts";
 import type { RunningService } from "./service.ts";
 
 /**

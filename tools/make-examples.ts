@@ -1,6 +1,6 @@
 // npm run examples — writes the sample photos the README and `npm start` use (shapes-world renders, our own images).
 import { writeFileSync } from "node:fs";
-import { renderShapeSample } from "./tiny-clip/shapes-world/index.ts";
+import { renderShapeSample } from "../shapes-world/index.ts";
 
 const examples = [
   { file: "examples/red-circle.jpg", pair: { colour: "red", shape: "circle" }, count: 1 },

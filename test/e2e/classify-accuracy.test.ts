@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALL_PAIRS, isHeldOut, renderShapeSample } from "../../shapes-world/index.ts";
 import type { ClassifyResponse } from "../../src/api/index.ts";
-import { ALL_PAIRS, isHeldOut, renderShapeSample } from "../../tools/tiny-clip/shapes-world/index.ts";
 import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
 import { modelPresent } from "../support/gpu-service.ts";
 import { TEST_RENDER_SEED } from "../support/shapes.ts";

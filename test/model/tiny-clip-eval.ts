@@ -5,7 +5,6 @@
 import { preprocessImageInto } from "../../gpu-service/image/pipeline.ts";
 import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
-import { cosineSimilarity } from "../../src/vector/index.ts";
 import {
   ALL_PAIRS,
   captionBank,
@@ -14,7 +13,8 @@ import {
   renderShapeSample,
   type ShapeSample,
   zeroShotPrompt,
-} from "../../tools/tiny-clip/shapes-world/index.ts";
+} from "../../shapes-world/index.ts";
+import { cosineSimilarity } from "../../src/vector/index.ts";
 
 /** Never used for training (11), validation (12) or the BPE corpus (1001). */
 export const EVAL_SEEDS = { mixed: 4242, heldOut: 4243 };

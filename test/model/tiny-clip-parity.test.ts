@@ -16,13 +16,13 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
-import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
 import {
   captionBank,
   describeSample,
   PROMPT_TEMPLATES,
   renderShapeSample,
-} from "../../tools/tiny-clip/shapes-world/index.ts";
+} from "../../shapes-world/index.ts";
+import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
 
 const MODELS = join(import.meta.dirname, "../../models");
 const MODEL_DIR = join(MODELS, "tiny-clip");

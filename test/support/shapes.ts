@@ -1,4 +1,4 @@
-import { ALL_PAIRS, renderShapeSample } from "../../tools/tiny-clip/shapes-world/index.ts";
+import { ALL_PAIRS, renderShapeSample } from "../../shapes-world/index.ts";
 
 export interface TestShape {
   colour: string;

@@ -11,9 +11,9 @@ import {
 } from "../../gpu-service/captions/index.ts";
 import { ClipModel } from "../../gpu-service/model/index.ts";
 import { loadClipTokenizer } from "../../gpu-service/model/tokenizer-files.ts";
+import { captionCorpus } from "../../shapes-world/index.ts";
 import { dot, float16ToFloat32, normalizeRows } from "../../src/vector/index.ts";
 import { writeFakeClipModel } from "../../test/support/fake-clip-model.ts";
-import { shapesWorldCorpus } from "../tiny-clip/captions-corpus.ts";
 import { main } from "./main.ts";
 
 function io() {
@@ -169,12 +169,12 @@ describe.skipIf(!realModelPresent)(`captions:build with the real model (${REAL_M
   // Whether the captions are good is the model's quality (test/model/tiny-clip-accuracy.test.ts); here the bank must
   // hold exactly the model's own encoding of every caption of the shapes world, in corpus order.
   it("builds the bank of all shapes-world captions, each row the model's encoding of its caption", async () => {
-    await writeFile(join(root, "shapes.txt"), shapesWorldCorpus());
+    await writeFile(join(root, "shapes.txt"), captionCorpus());
     const argv = ["--corpus", join(root, "shapes.txt"), "--model", REAL_MODEL, "--out", join(root, "bank")];
     expect(await main(argv, io().io)).toBe(0);
     const { bank, rows, texts } = await bankRows(join(root, "bank"));
     expect(bank.count).toBe(224);
-    expect(texts).toEqual(shapesWorldCorpus().trimEnd().split("\n"));
+    expect(texts).toEqual(captionCorpus().trimEnd().split("\n"));
     const model = await ClipModel.load(REAL_MODEL, { providers: ["cpu"] });
     const tokenizer = await loadClipTokenizer(REAL_MODEL);
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../tiny-clip/shapes-world/prng.ts";
+import { createRng } from "../../shapes-world/prng.ts";
 import { arrivalTimes } from "./arrivals.ts";
 
 describe("open-loop arrival times", () => {

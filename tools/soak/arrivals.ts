@@ -1,4 +1,4 @@
-import type { Rng } from "../tiny-clip/shapes-world/prng.ts";
+import type { Rng } from "../../shapes-world/prng.ts";
 
 /**
  * How open-loop requests arrive: `poisson` (the default) draws exponential gaps from the run's seed, as

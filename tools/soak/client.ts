@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Rng } from "../tiny-clip/shapes-world/prng.ts";
+import type { Rng } from "../../shapes-world/prng.ts";
 import { findLeak } from "./bad-judge.ts";
 import { parseRetryAfter, type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { Attempt, LogicalRequest, UsageUnits } from "./types.ts";

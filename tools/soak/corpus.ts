@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { ALL_PAIRS, captionBank, renderShapeSample } from "../tiny-clip/shapes-world/index.ts";
+import { ALL_PAIRS, captionBank, renderShapeSample } from "../../shapes-world/index.ts";
 
 export interface SoakImage {
   name: string;

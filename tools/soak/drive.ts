@@ -1,4 +1,4 @@
-import { createRng, mixSeed, type Rng } from "../tiny-clip/shapes-world/prng.ts";
+import { createRng, mixSeed, type Rng } from "../../shapes-world/prng.ts";
 import type { MixEntry } from "./args.ts";
 import type { ArrivalProcess } from "./arrivals.ts";
 import { type BadCase, planBadCase } from "./bad-cases.ts";

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRng } from "../tiny-clip/shapes-world/prng.ts";
+import { createRng } from "../../shapes-world/prng.ts";
 import type { ClientTarget } from "./client.ts";
 import { openLoop } from "./open-loop.ts";
 import type { LogicalRequest } from "./types.ts";

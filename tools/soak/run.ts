@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createRng, mixSeed, type Rng } from "../../shapes-world/prng.ts";
 import { dayOf } from "../../src/billing/index.ts";
 import { createApiKey } from "../keys/admin-client.ts";
-import { createRng, mixSeed, type Rng } from "../tiny-clip/shapes-world/prng.ts";
 import type { SoakOptions } from "./args.ts";
 import { type BadCase, badCorpus } from "./bad-cases.ts";
 import { summarizeBad } from "./bad-judge.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../tiny-clip/shapes-world/prng.ts";
+import { createRng } from "../../shapes-world/prng.ts";
 import { isAmbiguous, readAnswer } from "./client.ts";
 import type { Corpus } from "./corpus.ts";
 import type { Attempt, LogicalRequest } from "./types.ts";

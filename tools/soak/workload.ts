@@ -1,4 +1,4 @@
-import type { Rng } from "../tiny-clip/shapes-world/prng.ts";
+import type { Rng } from "../../shapes-world/prng.ts";
 import type { MixEntry } from "./args.ts";
 import type { Corpus, SoakImage } from "./corpus.ts";
 import { type BadRef, type RequestKind, ROUTE_PATHS, type RouteName } from "./types.ts";

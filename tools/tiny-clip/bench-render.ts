@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { type RenderOptions, renderShapeSample } from "./shapes-world/index.ts";
+import { type RenderOptions, renderShapeSample } from "../../shapes-world/index.ts";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "200" } } });
 const count = Number(values.count);

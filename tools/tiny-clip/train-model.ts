@@ -11,10 +11,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { captionCorpus } from "../../shapes-world/index.ts";
 import { writeEdgeModel } from "../build-edge-model.ts";
 import { main as buildCaptionBank } from "../captions-build/main.ts";
 import { trainVocabulary, writeTokenizerFiles } from "./bpe-train.ts";
-import { shapesWorldCorpus } from "./captions-corpus.ts";
 import { makeDataset } from "./dataset/make-dataset.ts";
 
 /** Image seeds: training and validation never share one, and the tests use others again (see test/model). */
@@ -88,7 +88,7 @@ console.log(`model:train done in ${minutesSoFar().toFixed(1)} min: ${JSON.string
 // The embedded model ships with its caption bank and the edge's bundled description; both depend on the weights
 // just exported, so they are rebuilt here and can never go stale.
 const corpusFile = join(values.data, "shapes-captions.txt");
-writeFileSync(corpusFile, shapesWorldCorpus());
+writeFileSync(corpusFile, captionCorpus());
 const bank = await buildCaptionBank(["--corpus", corpusFile, "--model", values.out], process);
 if (bank !== 0) process.exit(bank);
 if (resolve(values.out) === resolve("models/tiny-clip")) await writeEdgeModel(values.out);

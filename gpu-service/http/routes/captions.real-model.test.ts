@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captionCorpus, renderShapeSample } from "../../../shapes-world/index.ts";
 import type { GpuCaptionsReply } from "../../../src/protocol/index.ts";
 import { decodeResponse, embeddingToFloat32 } from "../../../src/protocol/index.ts";
 import { dot, float16ToFloat32, topK } from "../../../src/vector/index.ts";
@@ -13,8 +14,6 @@ import {
   TEST_MODEL_DIR,
 } from "../../../test/support/gpu-service.ts";
 import { main as buildBank } from "../../../tools/captions-build/main.ts";
-import { shapesWorldCorpus } from "../../../tools/tiny-clip/captions-corpus.ts";
-import { renderShapeSample } from "../../../tools/tiny-clip/shapes-world/index.ts";
 import type { RunningService } from "../../service.ts";
 
 if (!modelPresent())
@@ -31,7 +30,7 @@ describe.skipIf(!modelPresent())(`POST /v1/captions with the real model (${TEST_
   let service: RunningService;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "captions-real-"));
-    await writeFile(join(root, "shapes.txt"), shapesWorldCorpus());
+    await writeFile(join(root, "shapes.txt"), captionCorpus());
     const quiet = { stdout: { write: () => true }, stderr: { write: () => true } };
     const built = await buildBank(
       ["--corpus", join(root, "shapes.txt"), "--model", TEST_MODEL_DIR, "--out", join(root, "bank")],
@@ -68,7 +67,7 @@ describe.skipIf(!modelPresent())(`POST /v1/captions with the real model (${TEST_
     if (!decoded.ok) throw new Error(decoded.message);
     const bytes = await readFile(join(root, "bank", "embeddings.f16"));
     const bank = float16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
-    const texts = shapesWorldCorpus().trimEnd().split("\n");
+    const texts = captionCorpus().trimEnd().split("\n");
     const dim = bank.length / texts.length;
     let right = 0;
     for (const [i, result] of results.entries()) {

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadClipTokenizer } from "../../../gpu-service/model/tokenizer-files.ts";
+import { captionBank, describeSample } from "../../../shapes-world/index.ts";
 import { BYTE_TO_UNICODE } from "../../../src/tokenizer/byte-unicode.ts";
 import { huggingFaceTokenizerFiles } from "../../../src/tokenizer/index.ts";
 import { trainVocabulary } from "../bpe-train.ts";
-import { captionBank, describeSample } from "../shapes-world/index.ts";
 import { countWords, learnMerges, wordSymbols } from "./train-merges.ts";
 
 describe("BPE trainer", () => {

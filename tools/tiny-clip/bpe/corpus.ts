@@ -2,7 +2,7 @@
  * The text the BPE merges are learned from: shapes-world captions (the bulk), CLIP prompt templates filled with
  * shapes-world and everyday labels, number words and digits, and a list of common English words.
  */
-import { captionBank, describeSample, PROMPT_TEMPLATES } from "../shapes-world/index.ts";
+import { captionBank, describeSample, PROMPT_TEMPLATES } from "../../../shapes-world/index.ts";
 import { ENGLISH_WORDS, NUMBER_WORDS_EXTRA } from "./english-words.ts";
 
 export type CorpusOptions = { seed: number; captions: number };

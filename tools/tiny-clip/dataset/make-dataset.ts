@@ -9,8 +9,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
-import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
 import {
   ALL_PAIRS,
   BACKGROUND_NAMES,
@@ -18,7 +16,9 @@ import {
   type PairSet,
   SHAPES,
   zeroShotPrompt,
-} from "../shapes-world/index.ts";
+} from "../../../shapes-world/index.ts";
+import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
+import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
 import { POOLED } from "./preprocess.ts";
 import type { WorkerJob, WorkerResult } from "./worker.ts";
 

@@ -4,8 +4,6 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import sharp from "sharp";
-import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
-import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
 import {
   BACKGROUND_NAMES,
   COLOURS,
@@ -15,7 +13,9 @@ import {
   type PairSet,
   renderScene,
   SHAPES,
-} from "../shapes-world/index.ts";
+} from "../../../shapes-world/index.ts";
+import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
+import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
 import { averagePool4, clipCrop, POOLED, type ResizeKernel } from "./preprocess.ts";
 
 export type WorkerJob = {

@@ -6,6 +6,7 @@ export {
   type BankCaption,
   type Caption,
   captionBank,
+  captionCorpus,
   captionFor,
   PROMPT_TEMPLATES,
   zeroShotPrompt,

@@ -149,6 +149,16 @@ export function captionBank(): BankCaption[] {
   return bank;
 }
 
+/**
+ * The caption bank as a corpus file's text: each distinct caption once, one per line, in the bank's order — what
+ * the embedded model's caption bank is built from (`npm run captions:build -- --corpus FILE`).
+ *
+ * @example captionCorpus().split("\n")[0] === "a photo of a red circle."
+ */
+export function captionCorpus(): string {
+  return `${[...new Set(captionBank().map((caption) => caption.text))].join("\n")}\n`;
+}
+
 /** Zero-shot prompts, exactly as the acceptance test words them. */
 export function zeroShotPrompt(colour: Colour, shape: Shape): string {
   return `a photo of a ${colour} ${shape}.`;
