@@ -28,6 +28,7 @@ export {
   describeSample,
   moreCaptions,
   type RenderOptions,
+  renderSample,
   renderScene,
   renderShapeSample,
   type ShapeSample,

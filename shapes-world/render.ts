@@ -75,6 +75,21 @@ export async function renderScene(scene: Scene, noiseSeed: number): Promise<Uint
 }
 
 /**
+ * One sample with everything known about it: its scene (every label), its caption (with the claims it makes) and
+ * its encoded image. What training needs; `renderShapeSample` is the same sample in the form requests need.
+ *
+ * @example const { scene, caption, bytes } = await renderSample(11, 0, { pairs: "seen", shortSide: [224, 400] });
+ */
+export async function renderSample(
+  seed: number,
+  index: number,
+  options: RenderOptions = {},
+): Promise<{ scene: Scene; caption: Caption; bytes: Uint8Array }> {
+  const { scene, caption } = describeSample(seed, index, options);
+  return { scene, caption, bytes: await renderScene(scene, mixSeed(seed ^ 0x5bd1e995, index)) };
+}
+
+/**
  * One sample of the shapes world, fully determined by (seed, index, options).
  *
  * @example
@@ -86,8 +101,7 @@ export async function renderShapeSample(
   index: number,
   options: RenderOptions = {},
 ): Promise<ShapeSample> {
-  const { scene, caption } = describeSample(seed, index, options);
-  const bytes = await renderScene(scene, mixSeed(seed ^ 0x5bd1e995, index));
+  const { scene, caption, bytes } = await renderSample(seed, index, options);
   return {
     bytes,
     mime: scene.format === "jpeg" ? "image/jpeg" : "image/png",

@@ -8,7 +8,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedDataPresent } from "../../test/support/shared-data.ts";
 import { fixtureConfig, GOLDEN_DIR, mae } from "../../test/support/test-images.ts";
-import { preprocessImage, preprocessImageInto } from "./pipeline.ts";
+import { normalizeTable, writeChw } from "./normalize.ts";
+import { preprocessImage, preprocessImageInto, preprocessImageRgb } from "./pipeline.ts";
 
 const BOUND = 0.01;
 const present = sharedDataPresent(
@@ -50,6 +51,20 @@ describe.skipIf(!present)(`goldens in ${GOLDEN_DIR} (openai/CLIP + PIL)`, () => 
     if (!r.ok) throw new Error(r.message);
     expect(mae(r.pixels, reference(c))).toBeLessThan(1e-6);
   });
+
+  it.each(cases.map((c) => [c.file, c] as const))(
+    "%s: the RGB stage (what training data is made of) is the served tensor before normalisation",
+    async (_file, c) => {
+      const bytes = fs.readFileSync(path.join(GOLDEN_DIR, c.file));
+      const rgb = await preprocessImageRgb(bytes, config);
+      const served = await preprocessImage(bytes, config);
+      if (!rgb.ok || !served.ok) throw new Error(`${c.file} was refused`);
+      expect(rgb.info.path).toBe(served.info.path);
+      const normalised = new Float32Array(served.pixels.length);
+      writeChw(rgb.rgb, rgb.info.crop.width, rgb.info.crop.height, normalizeTable(config), normalised, 0);
+      expect(normalised).toEqual(served.pixels);
+    },
+  );
 
   it("fills a batch tensor slot by slot, in any completion order, without touching the other slots", async () => {
     const size = 3 * config.outputWidth * config.outputHeight;

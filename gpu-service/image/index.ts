@@ -17,7 +17,9 @@ export {
   type PreprocessIntoResult,
   type PreprocessOptions,
   type PreprocessResult,
+  type PreprocessRgbResult,
   preprocessImage,
   preprocessImageInto,
+  preprocessImageRgb,
 } from "./pipeline.ts";
 export { createPreprocessPool, type PreprocessPool } from "./pool.ts";

@@ -1,6 +1,8 @@
 /**
  * Bytes in, model input out: sniff → limits → header probe → decode (sharp, off the event loop) →
- * resize + centre crop (Pillow's arithmetic, crop window only) → normalise into a caller's slot.
+ * resize + centre crop (Pillow's arithmetic, crop window only) → normalise into a caller's slot. The one
+ * implementation of CLIP's resize-and-crop in the repository: the tiny CLIP's training data is made with it too
+ * (bench/support/naive-preprocess.ts is only the naive baseline the benchmarks compare against).
  */
 
 import { type AcceptedFormat, sniffFormat } from "../../src/image-format/index.ts";
@@ -44,6 +46,8 @@ export interface PreprocessOptions {
 
 export type PreprocessResult = { ok: true; pixels: Float32Array; info: PreprocessInfo } | ImageError;
 export type PreprocessIntoResult = { ok: true; info: PreprocessInfo } | ImageError;
+/** 8-bit RGB, HWC, `info.crop.width × info.crop.height × 3` bytes: the model's pixels before normalisation. */
+export type PreprocessRgbResult = { ok: true; rgb: Uint8Array; info: PreprocessInfo } | ImageError;
 
 // The normalisation table depends only on the config; configs are long-lived, so cache per object.
 const tables = new WeakMap<PreprocessConfig, Float32Array>();
@@ -63,26 +67,22 @@ function checkLimits(limits: ImageLimits): void {
 }
 
 /**
- * Preprocesses one encoded image into `out[offset .. offset + 3*H*W)` (CHW float32). On failure the slot
- * is left untouched and the error is returned, never thrown.
+ * The pipeline up to the model's pixels: sniff, limits, decode, resize and centre crop, as 8-bit RGB (HWC,
+ * `info.crop.width × info.crop.height × 3` bytes) before normalisation. Serving normalises it into the batch
+ * tensor (`preprocessImageInto`); the tiny CLIP's training data is made from it, so the model learns from the
+ * very pixels it is served. Errors are returned, never thrown.
  *
  * @example
- * const batch = new Float32Array(images.length * 3 * 224 * 224);
- * const results = await Promise.all(images.map((b, i) => preprocessImageInto(b, cfg, batch, i * 3 * 224 * 224)));
+ * const r = await preprocessImageRgb(bytes, cfg);
+ * if (r.ok) sharp(r.rgb, { raw: { width: r.info.crop.width, height: r.info.crop.height, channels: 3 } }).png();
  */
-export async function preprocessImageInto(
+export async function preprocessImageRgb(
   bytes: Uint8Array,
   config: PreprocessConfig,
-  out: Float32Array,
-  offset: number,
   limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
   options: PreprocessOptions = {},
-): Promise<PreprocessIntoResult> {
+): Promise<PreprocessRgbResult> {
   checkLimits(limits);
-  const size = 3 * config.outputWidth * config.outputHeight;
-  if (!Number.isInteger(offset) || offset < 0 || offset + size > out.length) {
-    throw new RangeError(`slot [${offset}, ${offset + size}) does not fit a tensor of ${out.length} floats`);
-  }
   if (bytes.length === 0) return imageError("invalid_image", "empty input (0 bytes)");
   if (bytes.length > limits.maxBytes) {
     return imageError("image_too_large", `${bytes.length} bytes exceeds the limit of ${limits.maxBytes}`);
@@ -118,10 +118,10 @@ export async function preprocessImageInto(
     const decoded = await decodeRgb8(bytes, header, limits, plan?.decode);
     const t2 = performance.now();
     const rgb = resampleDecoded(decoded, header, source, resized, crop, config, plan);
-    writeChw(rgb, crop.width, crop.height, tableFor(config), out, offset);
     const t3 = performance.now();
     return {
       ok: true,
+      rgb,
       info: {
         format: sniffed.format,
         width: source.width,
@@ -139,6 +139,36 @@ export async function preprocessImageInto(
     if (err instanceof DecodeError) return imageError(err.code, err.message);
     throw err;
   }
+}
+
+/**
+ * Preprocesses one encoded image into `out[offset .. offset + 3*H*W)` (CHW float32). On failure the slot
+ * is left untouched and the error is returned, never thrown.
+ *
+ * @example
+ * const batch = new Float32Array(images.length * 3 * 224 * 224);
+ * const results = await Promise.all(images.map((b, i) => preprocessImageInto(b, cfg, batch, i * 3 * 224 * 224)));
+ */
+export async function preprocessImageInto(
+  bytes: Uint8Array,
+  config: PreprocessConfig,
+  out: Float32Array,
+  offset: number,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+  options: PreprocessOptions = {},
+): Promise<PreprocessIntoResult> {
+  checkLimits(limits);
+  const size = 3 * config.outputWidth * config.outputHeight;
+  if (!Number.isInteger(offset) || offset < 0 || offset + size > out.length) {
+    throw new RangeError(`slot [${offset}, ${offset + size}) does not fit a tensor of ${out.length} floats`);
+  }
+  const r = await preprocessImageRgb(bytes, config, limits, options);
+  if (!r.ok) return r;
+  const t = performance.now();
+  writeChw(r.rgb, r.info.crop.width, r.info.crop.height, tableFor(config), out, offset);
+  // Normalising is part of the resample stage's time, as it always was.
+  r.info.timingsMs.resample += performance.now() - t;
+  return { ok: true, info: r.info };
 }
 
 function resampleDecoded(

@@ -1,7 +1,8 @@
 /**
  * `npm run model:train`: the whole tiny CLIP pipeline within a 30-minute budget on two cores.
  *   1. learn the BPE vocabulary and write the tokenizer files into the model folder;
- *   2. render the training set with two worker threads (CLIP preprocessing and the 4×4 pool included);
+ *   2. render the training set with two worker threads, every image through the GPU tier's own preprocessing
+ *      (gpu-service/image) and the 4×4 pool;
  *   3. train and export with Debian's Python (torch), for whatever time remains.
  *
  * Usage: node tools/tiny-clip/train-model.ts [--out models/tiny-clip] [--data DIR] [--images 40000] [--budget 30]
@@ -16,6 +17,7 @@ import { writeEdgeModel } from "../build-edge-model.ts";
 import { main as buildCaptionBank } from "../captions-build/main.ts";
 import { trainVocabulary, writeTokenizerFiles } from "./bpe-train.ts";
 import { makeDataset } from "./dataset/make-dataset.ts";
+import { TINY_CLIP_PREPROCESSOR } from "./dataset/sample.ts";
 
 /** Image seeds: training and validation never share one, and the tests use others again (see test/model). */
 export const TRAIN_SEED = 11;
@@ -50,7 +52,15 @@ console.log(
   `vocabulary: ${vocabulary.tokens.length} tokens (${vocabulary.merges.length} merges) → ${values.out}`,
 );
 
-if (!(values["reuse-data"] && existsSync(join(values.data, "meta.json")))) {
+/** Data made by an earlier version (another preprocessing, or none recorded) is rendered again, never reused. */
+function reusable(dir: string): boolean {
+  const file = join(dir, "meta.json");
+  if (!existsSync(file)) return false;
+  const made = JSON.parse(readFileSync(file, "utf8")).preprocessor;
+  return JSON.stringify(made) === JSON.stringify(TINY_CLIP_PREPROCESSOR);
+}
+
+if (!(values["reuse-data"] && reusable(values.data))) {
   await makeDataset({
     dir: values.data,
     splits: [
@@ -60,6 +70,7 @@ if (!(values["reuse-data"] && existsSync(join(values.data, "meta.json")))) {
     captionsPerImage: 4,
     contextLength: CONTEXT_LENGTH,
     vocabulary,
+    preprocessor: TINY_CLIP_PREPROCESSOR,
   });
 }
 console.log(`data ready after ${minutesSoFar().toFixed(1)} min`);

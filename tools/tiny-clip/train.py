@@ -29,6 +29,13 @@ PARTIAL_CREDIT = 0.25
 PARTS = (48, 48, 32)
 
 
+def check_normalisation(preprocessor):
+    """normalise() must be the served model's: the pixels arrive resized and cropped, Python only normalises them."""
+    for name, ours in (("image_mean", MEAN), ("image_std", STD)):
+        if not torch.allclose(torch.tensor(preprocessor[name]), ours.flatten()):
+            raise SystemExit(f"meta.json's preprocessor {name} {preprocessor[name]} is not train.py's {ours.flatten().tolist()}")
+
+
 def load_split(data, meta, name):
     k, length, pooled = meta["captionsPerImage"], meta["contextLength"], meta["pooled"]
     pixels = np.fromfile(os.path.join(data, f"{name}.pixels.u8"), dtype=np.uint8).reshape(-1, pooled, pooled, 3)
@@ -275,22 +282,9 @@ def export(model, meta, args, out):
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    preprocessor = {
-        "crop_size": 224,
-        "do_center_crop": True,
-        "do_convert_rgb": True,
-        "do_normalize": True,
-        "do_rescale": True,
-        "do_resize": True,
-        "feature_extractor_type": "CLIPFeatureExtractor",
-        "image_mean": [0.48145466, 0.4578275, 0.40821073],
-        "image_processor_type": "CLIPImageProcessor",
-        "image_std": [0.26862954, 0.26130258, 0.27577711],
-        "processor_class": "CLIPProcessor",
-        "resample": 3,
-        "rescale_factor": 1 / 255,
-        "size": {"shortest_edge": 224},
-    }
+    # The config the dataset's pixels were made with, by the serving pipeline itself (tools/tiny-clip/dataset/
+    # sample.ts): the exported folder is served exactly as it was trained.
+    preprocessor = meta["preprocessor"]
     with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
         json.dump(preprocessor, f, indent=2)
         f.write("\n")
@@ -320,6 +314,7 @@ def main():
     torch.set_num_threads(args.threads)
     with open(os.path.join(args.data, "meta.json")) as f:
         meta = json.load(f)
+    check_normalisation(meta["preprocessor"])
     data = load_split(args.data, meta, "train")
     val = load_split(args.data, meta, "val")
     prompts = torch.from_numpy(np.fromfile(os.path.join(args.data, "prompts.tokens.i32"), dtype=np.int32)

@@ -1,9 +1,10 @@
 /**
  * Renders the tiny CLIP's training set with two worker threads and writes it as flat binary files for train.py:
- *   {name}.pixels.u8  N×56×56×3 (HWC, after CLIP's resize/crop and the 4×4 pool)
+ *   {name}.pixels.u8  N×56×56×3 (HWC: the serving pipeline's resize and crop, then the 4×4 pool; see sample.ts)
  *   {name}.labels.i32 N×4 (colour, shape, count, background)
  *   {name}.tokens.i32 N×K×L   {name}.claims.i32 N×K×2 (count claim, background claim)
- * plus prompts.tokens.i32 (the 32 zero-shot prompts) and meta.json.
+ * plus prompts.tokens.i32 (the 32 zero-shot prompts) and meta.json (with the preprocessor config the pixels were made
+ * with, which train.py writes into the exported model folder).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -19,7 +20,7 @@ import {
 } from "../../../shapes-world/index.ts";
 import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
 import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
-import { POOLED } from "./preprocess.ts";
+import { POOLED, TINY_CLIP_PREPROCESSOR, trainingPreprocessConfig } from "./sample.ts";
 import type { WorkerJob, WorkerResult } from "./worker.ts";
 
 export type SplitSpec = { name: string; seed: number; count: number; pairs: PairSet };
@@ -29,6 +30,8 @@ export type DatasetSpec = {
   captionsPerImage: number;
   contextLength: number;
   vocabulary: ClipVocabulary;
+  /** The model's preprocessor_config.json; default the embedded model's (CLIP's standard one). */
+  preprocessor?: unknown;
   chunk?: number;
 };
 
@@ -41,7 +44,7 @@ function runWorker(job: WorkerJob): Promise<WorkerResult> {
   });
 }
 
-async function renderSplit(spec: DatasetSpec, split: SplitSpec): Promise<void> {
+async function renderSplit(spec: DatasetSpec, split: SplitSpec, preprocessor: unknown): Promise<void> {
   const chunk = spec.chunk ?? 2000;
   const jobs: WorkerJob[] = [];
   for (let start = 0; start < split.count; start += chunk) {
@@ -53,6 +56,7 @@ async function renderSplit(spec: DatasetSpec, split: SplitSpec): Promise<void> {
       captionsPerImage: spec.captionsPerImage,
       contextLength: spec.contextLength,
       vocabulary: spec.vocabulary,
+      preprocessor,
     });
   }
   const results: WorkerResult[] = new Array(jobs.length);
@@ -86,8 +90,10 @@ async function renderSplit(spec: DatasetSpec, split: SplitSpec): Promise<void> {
 }
 
 export async function makeDataset(spec: DatasetSpec): Promise<void> {
+  const preprocessor = spec.preprocessor ?? TINY_CLIP_PREPROCESSOR;
+  trainingPreprocessConfig(preprocessor); // a config the pool cannot take fails here, not in every worker
   mkdirSync(spec.dir, { recursive: true });
-  for (const split of spec.splits) await renderSplit(spec, split);
+  for (const split of spec.splits) await renderSplit(spec, split, preprocessor);
   const tokenizer = new ClipTokenizer(spec.vocabulary);
   const prompts = tokenizer.tokenize(
     ALL_PAIRS.map((p) => zeroShotPrompt(p.colour, p.shape)),
@@ -99,6 +105,7 @@ export async function makeDataset(spec: DatasetSpec): Promise<void> {
   );
   const meta = {
     pooled: POOLED,
+    preprocessor,
     captionsPerImage: spec.captionsPerImage,
     contextLength: spec.contextLength,
     vocabSize: spec.vocabulary.tokens.length,

@@ -1,22 +1,19 @@
 /**
- * Dataset worker: renders a range of shapes-world samples, preprocesses them and returns pooled pixels, labels and
- * tokenised captions as transferable typed arrays.
+ * Dataset worker: renders a range of shapes-world samples, preprocesses them with the serving pipeline (sample.ts)
+ * and returns pooled pixels, labels and tokenised captions as transferable typed arrays.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import sharp from "sharp";
 import {
   BACKGROUND_NAMES,
   COLOURS,
-  describeSample,
-  mixSeed,
   moreCaptions,
   type PairSet,
-  renderScene,
   SHAPES,
 } from "../../../shapes-world/index.ts";
 import { ClipTokenizer } from "../../../src/tokenizer/clip-tokenizer.ts";
 import type { ClipVocabulary } from "../../../src/tokenizer/vocabulary.ts";
-import { averagePool4, clipCrop, POOLED, type ResizeKernel } from "./preprocess.ts";
+import { POOLED, renderTrainingSample, trainingPreprocessConfig } from "./sample.ts";
 
 export type WorkerJob = {
   seed: number;
@@ -26,6 +23,8 @@ export type WorkerJob = {
   captionsPerImage: number;
   contextLength: number;
   vocabulary: ClipVocabulary;
+  /** The model's preprocessor_config.json (raw JSON: it crosses the thread boundary). */
+  preprocessor: unknown;
 };
 
 export type WorkerResult = {
@@ -39,12 +38,11 @@ export type WorkerResult = {
   truncated: number;
 };
 
-const KERNELS: ResizeKernel[] = ["cubic", "cubic", "lanczos3", "mitchell"];
-
 async function run(job: WorkerJob): Promise<WorkerResult> {
   const n = job.end - job.start;
   const k = job.captionsPerImage;
   const tokenizer = new ClipTokenizer(job.vocabulary);
+  const config = trainingPreprocessConfig(job.preprocessor);
   const pixels = new Uint8Array(n * POOLED * POOLED * 3);
   const labels = new Int32Array(n * 4);
   const tokens = new Int32Array(n * k * job.contextLength);
@@ -52,10 +50,8 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
   let truncated = 0;
   for (let i = 0; i < n; i++) {
     const index = job.start + i;
-    const { scene, caption } = describeSample(job.seed, index, { pairs: job.pairs, shortSide: [224, 400] });
-    const bytes = await renderScene(scene, mixSeed(job.seed ^ 0x5bd1e995, index));
-    const crop = await clipCrop(bytes, KERNELS[index % KERNELS.length]);
-    averagePool4(crop, pixels.subarray(i * POOLED * POOLED * 3, (i + 1) * POOLED * POOLED * 3));
+    const slot = pixels.subarray(i * POOLED * POOLED * 3, (i + 1) * POOLED * POOLED * 3);
+    const { scene, caption } = await renderTrainingSample(job.seed, index, job.pairs, config, slot);
     labels.set(
       [
         COLOURS.indexOf(scene.colour),
