@@ -35,7 +35,7 @@ export default defineConfig({
           name: "workers",
           include: ["workers/**/*.test.ts"],
           globalSetup: ["test/support/gpu-global-setup.ts"],
-          setupFiles: ["workers/test-support/setup.ts"],
+          setupFiles: ["test/support/workers/setup.ts"],
           // Bounds that stop a hung test, never assertions: generous, so a loaded 2-core machine does not trip them.
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -1,4 +1,5 @@
-import type { Context, Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Usage } from "../src/api/index.ts";
 import type { VerifiedKey } from "./billing/index.ts";
 import type { RequestScope } from "./middleware/request-scope/index.ts";
@@ -26,8 +27,8 @@ declare module "hono" {
 /** The Worker's environment as Hono sees it: its bindings (wrangler.toml, `Env`) and the variables above. */
 export type AppEnv = { Bindings: Env };
 
-/** The edge app every route file registers on. */
-export type App = Hono<AppEnv>;
+/** The edge app every route file registers on; it gathers the routes' OpenAPI definitions. */
+export type App = OpenAPIHono<AppEnv>;
 
 /** The request's `waitUntil`: work that may outlive the response. Without an execution context it just runs. */
 export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {

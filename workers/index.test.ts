@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callWorker } from "./test-support/worker.ts";
+import { callWorker } from "../test/support/workers/worker.ts";
 
 describe("GET /healthz", () => {
   it("answers ok with the model and the GPU backends' circuits", async () => {

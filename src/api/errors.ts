@@ -1,3 +1,5 @@
+import * as z from "zod";
+
 /**
  * The public API's closed set of error codes, each with its HTTP status and a one-line title. Every error response
  * is RFC 9457 `application/problem+json` naming one of these; docs/errors.md explains each one.
@@ -46,16 +48,33 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export const DOCS_BASE = "https://clip-edge.dev/docs/errors";
 
-/** The body of an error response. Extension members: `code`, `request_id`, and `errors` for per-field problems. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  request_id: string;
-  errors?: { pointer: string; detail: string }[];
-}
+const codes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
+/** The body of every error response (RFC 9457), with extension members `code`, `request_id` and `errors`. */
+export const Problem = z
+  .object({
+    type: z.string().meta({ description: "A link to this code's entry in the error docs." }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().meta({ description: "What exactly was wrong, for a developer (not for end users)." }),
+    code: z
+      .enum(codes)
+      .meta({ description: "The closed set of error codes; branch on this, never on `detail`." }),
+    request_id: z.string().meta({ description: "Also in `X-Request-Id`; quote it when asking for support." }),
+    errors: z
+      .array(
+        z.object({
+          pointer: z
+            .string()
+            .meta({ description: "JSON pointer to the offending field, e.g. /images/2/base64." }),
+          detail: z.string(),
+        }),
+      )
+      .optional()
+      .meta({ description: "Per-field problems, for validation errors." }),
+  })
+  .meta({ id: "Problem", description: "An RFC 9457 problem document; served as application/problem+json." });
+export type Problem = z.infer<typeof Problem>;
 
 /**
  * Builds a problem document for a code.

@@ -1,3 +1,6 @@
-export { DOCS_BASE, ERROR_CODES, type ErrorCode, type Problem, problemFor } from "./errors.ts";
+export * from "./billing-reports.ts";
+export { DOCS_BASE, ERROR_CODES, type ErrorCode, Problem, problemFor } from "./errors.ts";
+export { EXAMPLE_IMAGE_BASE64, EXAMPLES } from "./examples.ts";
 export { API_LIMITS, DEFAULT_TEMPLATES } from "./limits.ts";
-export * from "./schemas.ts";
+export * from "./requests.ts";
+export * from "./responses.ts";

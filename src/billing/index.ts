@@ -7,7 +7,7 @@ export {
   newKeyId,
   newUsageRecordId,
 } from "./key-format.ts";
-export { ACCOUNT_PATTERN, type ApiKeyRecord, type CreatedApiKey, DEFAULT_ACCOUNT } from "./key-record.ts";
+export { ACCOUNT_PATTERN, ApiKeyRecord, CreatedApiKey, DEFAULT_ACCOUNT } from "./key-record.ts";
 export {
   dayOf,
   monthBounds,

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { EmbeddingsResponse } from "../../src/api/index.ts";
 import { costMicros, DEFAULT_PLANS, type Plan } from "../../src/billing/index.ts";
-import { committed, createKey, expectProblem, postJsonWith, sumUnits } from "../test-support/billing.ts";
-import { shape } from "../test-support/worker.ts";
+import {
+  committed,
+  createKey,
+  expectProblem,
+  postJsonWith,
+  sumUnits,
+} from "../../test/support/workers/billing.ts";
+import { shape } from "../../test/support/workers/worker.ts";
 
 const N = 40;
 const prices = DEFAULT_PLANS.pro as Plan;

@@ -7,8 +7,15 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { CSV_COLUMNS, type UsageRecord } from "../../src/billing/index.ts";
+import {
+  admin,
+  committed,
+  createKey,
+  meterOf,
+  postJsonWith,
+  sumUnits,
+} from "../../test/support/workers/billing.ts";
 import worker from "../index.ts";
-import { admin, committed, createKey, meterOf, postJsonWith, sumUnits } from "../test-support/billing.ts";
 
 const QUEUE = "clip-edge-usage-export";
 

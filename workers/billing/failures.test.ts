@@ -7,8 +7,8 @@ import {
   edge,
   expectProblem,
   postJsonWith,
-} from "../test-support/billing.ts";
-import { shape } from "../test-support/worker.ts";
+} from "../../test/support/workers/billing.ts";
+import { shape } from "../../test/support/workers/worker.ts";
 
 const labels = ["red circle", "blue star"];
 const templates = ["a photo of a {}."];

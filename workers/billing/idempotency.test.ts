@@ -1,7 +1,14 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
-import { committed, createKey, edge, expectProblem, meterOf, postJsonWith } from "../test-support/billing.ts";
-import { bytesOf, shape } from "../test-support/worker.ts";
+import {
+  committed,
+  createKey,
+  edge,
+  expectProblem,
+  meterOf,
+  postJsonWith,
+} from "../../test/support/workers/billing.ts";
+import { bytesOf, shape } from "../../test/support/workers/worker.ts";
 
 const classify = (colourShape: string) => ({
   images: [{ base64: shape(colourShape).base64 }],

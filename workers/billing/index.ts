@@ -6,8 +6,6 @@ import { KeyStore } from "./key-store.ts";
 import { UsageStore } from "./usage-store.ts";
 
 export { type BillingConfig, planNamed } from "./config.ts";
-export { exportUsage } from "./export-consumer.ts";
-export { KeyMeter } from "./key-meter/index.ts";
 export type { VerifiedKey } from "./key-store.ts";
 
 /** Keys, limits and billing as the Worker uses them; built once per isolate like the other services. */

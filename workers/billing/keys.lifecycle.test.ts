@@ -9,7 +9,7 @@ import {
   edge,
   expectProblem,
   postJsonWith,
-} from "../test-support/billing.ts";
+} from "../../test/support/workers/billing.ts";
 
 describe("the key lifecycle", () => {
   it("creates a key shown once: clip_live_ + 43 base62 characters, stored only as its SHA-256", async () => {

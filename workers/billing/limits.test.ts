@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { secondsUntilMonthEnds } from "../../src/billing/index.ts";
-import { committed, createKey, edge, expectProblem, postJsonWith } from "../test-support/billing.ts";
+import {
+  committed,
+  createKey,
+  edge,
+  expectProblem,
+  postJsonWith,
+} from "../../test/support/workers/billing.ts";
 
 const texts = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} text ${i}`);
 

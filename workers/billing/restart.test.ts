@@ -9,7 +9,7 @@ import {
   meterOf,
   postJsonWith,
   TEST_PLANS,
-} from "../test-support/billing.ts";
+} from "../../test/support/workers/billing.ts";
 
 const texts = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`);
 

@@ -4,10 +4,11 @@ import type { ImageSource } from "../services/images/resolve-images.ts";
 
 /** JSON image inputs as sources, each remembering its pointer (e.g. /images/2) for error messages. */
 export function imageSources(inputs: readonly ImageInput[], pointer: (i: number) => string): ImageSource[] {
+  // The schema let through exactly one of the two.
   return inputs.map((input, i) =>
-    "base64" in input
+    input.base64 !== undefined
       ? { kind: "base64", text: input.base64, pointer: `${pointer(i)}/base64` }
-      : { kind: "url", url: input.url, pointer: `${pointer(i)}/url` },
+      : { kind: "url", url: input.url ?? "", pointer: `${pointer(i)}/url` },
   );
 }
 

@@ -1,5 +1,29 @@
+import { createRoute } from "@hono/zod-openapi";
+import { ApiKeyRecord } from "../../src/billing/index.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse } from "../openapi/route.ts";
+import { KEY_EXAMPLE, KeyIdParams } from "./admin_keys_get.ts";
+
+export const revokeKeyRoute = createRoute({
+  method: "post",
+  path: "/admin/keys/{id}/revoke",
+  operationId: "revokeKey",
+  tags: ["Admin"],
+  summary: "Revoke an API key",
+  description: `Revokes a key, idempotently: its next request is refused at once and nothing more is billed to it.
+If a step fails the answer is 500, and repeating the call finishes the job.`,
+  security: [{ AdminToken: [] }],
+  request: { params: KeyIdParams },
+  responses: {
+    200: jsonResponse(ApiKeyRecord, "The revoked key's record.", {
+      ...KEY_EXAMPLE,
+      status: "revoked",
+      revoked_at: "2026-12-01T10:00:00.000Z",
+    }),
+  },
+});
 
 /**
  * `POST /admin/keys/:id/revoke` — revokes a key, idempotently. D1 first (the record of truth, which every cache
@@ -8,7 +32,7 @@ import { ApiError } from "../errors.ts";
  * finishes the job.
  */
 export function registerAdminKeysRevoke(app: App): void {
-  app.post("/admin/keys/:id/revoke", async (c) => {
+  addRoute(app, revokeKeyRoute, errorsOf(E.any, E.admin, ["not_found"]), async (c) => {
     const billing = c.get("services").billing;
     const now = Date.now();
     const revoked = await billing.keys.revoke(c.req.param("id"), now);
@@ -20,6 +44,6 @@ export function registerAdminKeysRevoke(app: App): void {
       { id: record.id, name: record.name, account: record.account, plan: record.plan, status: "revoked" },
       now,
     );
-    return c.json(record);
+    return c.json(record, 200);
   });
 }

@@ -1,5 +1,7 @@
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import * as z from "zod";
+import { UsageExport } from "../../src/api/index.ts";
 import {
   ACCOUNT_PATTERN,
   CSV_COLUMNS,
@@ -11,16 +13,72 @@ import {
 import type { UsageFilter, UsageStore } from "../billing/usage-store.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
 import { reportRangeOf } from "../request/report-range.ts";
 
 const UsageExportQuery = z.strictObject({
-  account: z.string().regex(ACCOUNT_PATTERN).optional(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  format: z.enum(["json", "csv"]).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-  cursor: z.string().max(200).optional(),
+  account: z.string().regex(ACCOUNT_PATTERN).optional().meta({ description: "One account; default: all." }),
+  from: z
+    .string()
+    .optional()
+    .meta({ description: "A UTC day (YYYY-MM-DD) or an ISO timestamp; default: this month." }),
+  to: z.string().optional().meta({ description: "A UTC day (inclusive) or an ISO timestamp (exclusive)." }),
+  format: z
+    .enum(["json", "csv"])
+    .optional()
+    .meta({ description: "`csv` streams every row; also `Accept: text/csv`." }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .meta({ description: "JSON page size; default 1000." }),
+  cursor: z.string().max(200).optional().meta({ description: "`next_cursor` of the previous page." }),
+});
+
+const USAGE_EXPORT_EXAMPLE = {
+  object: "usage_export",
+  account: "acme",
+  from: "2026-12-01T00:00:00.000Z",
+  to: "2026-12-02T00:00:00.000Z",
+  currency: "USD",
+  totals: {
+    requests: 0,
+    images: 0,
+    texts_computed: 0,
+    texts_cached: 0,
+    cost_micros: 0,
+    cost: "0.000000",
+  },
+  data: [],
+  next_cursor: null,
+};
+
+export const usageExportRoute = createRoute({
+  method: "get",
+  path: "/admin/usage",
+  operationId: "exportUsage",
+  tags: ["Admin"],
+  summary: "The billing export",
+  description: `Every billed request of an account (all accounts when omitted) in [from, to), with totals, from the
+billing database. JSON pages with \`limit\` and \`next_cursor\`; CSV (\`format=csv\` or \`Accept: text/csv\`) streams
+every row.`,
+  security: [{ AdminToken: [] }],
+  request: { query: UsageExportQuery },
+  responses: {
+    200: {
+      ...jsonResponse(UsageExport, "The billed requests.", USAGE_EXPORT_EXAMPLE),
+      content: {
+        "application/json": { schema: UsageExport, example: USAGE_EXPORT_EXAMPLE },
+        "text/csv": {
+          schema: z.string().meta({ description: "One header line, then one row per billed request." }),
+        },
+      },
+    },
+  },
 });
 
 const CSV_PAGE = 1_000;
@@ -32,7 +90,7 @@ const CSV_PAGE = 1_000;
  * `Accept: text/csv`) streams every row.
  */
 export function registerAdminUsage(app: App): void {
-  app.get("/admin/usage", async (c) => {
+  addRoute(app, usageExportRoute, errorsOf(E.any, E.admin, E.query), async (c) => {
     const query = validate(UsageExportQuery, c.req.query());
     const filter = filterOf(query);
     const store = c.get("services").billing.usage;
@@ -45,16 +103,19 @@ export function registerAdminUsage(app: App): void {
       store.totals(filter),
     ]);
     const last = records.at(-1);
-    return c.json({
-      object: "usage_export",
-      account: filter.account ?? null,
-      from: new Date(filter.from).toISOString(),
-      to: new Date(filter.to).toISOString(),
-      currency: CURRENCY,
-      totals: { ...totals, cost: formatMicros(totals.cost_micros) },
-      data: records.map((r) => ({ ...r, time: new Date(r.created_at).toISOString() })),
-      next_cursor: last && records.length === limit ? encodeCursor(last) : null,
-    });
+    return c.json(
+      {
+        object: "usage_export" as const,
+        account: filter.account ?? null,
+        from: new Date(filter.from).toISOString(),
+        to: new Date(filter.to).toISOString(),
+        currency: CURRENCY,
+        totals: { ...totals, cost: formatMicros(totals.cost_micros) },
+        data: records.map((r) => ({ ...r, time: new Date(r.created_at).toISOString() })),
+        next_cursor: last && records.length === limit ? encodeCursor(last) : null,
+      },
+      200,
+    );
   });
 }
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { describeAdminChecks, describeApiKeyChecks, registeredRoutes } from "../test-support/auth-checks.ts";
+import {
+  describeAdminChecks,
+  describeApiKeyChecks,
+  registeredRoutes,
+} from "../../test/support/workers/auth-checks.ts";
 
 // The routes come from the app itself, so a route added later is checked without anyone remembering to.
 const v1 = registeredRoutes("/v1/");

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import type { Problem } from "../../src/api/index.ts";
-import { callWorker, postJson, shape } from "../test-support/worker.ts";
+import { callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
 
 const good = () => shape("red circle").base64;
 const labels = ["red circle", "blue star"];
@@ -176,6 +176,13 @@ const BAD_REQUESTS: BadRequest[] = [
   {
     name: "an image with both base64 and url",
     init: () => json({ images: [{ base64: good(), url: "https://x.test/a.jpg" }], labels }),
+    status: 400,
+    code: "invalid_request",
+    pointer: "/images/0",
+  },
+  {
+    name: "an image with neither base64 nor url",
+    init: () => json({ images: [{}], labels }),
     status: 400,
     code: "invalid_request",
     pointer: "/images/0",

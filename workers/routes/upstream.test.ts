@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import type { ClassifyResponse } from "../../src/api/index.ts";
-import { postJson, shape } from "../test-support/worker.ts";
+import { postJson, shape } from "../../test/support/workers/worker.ts";
 
 // Nothing listens on port 9 (discard): connections are refused at once, as when the GPU tier is stopped.
 const DEAD = "http://127.0.0.1:9";

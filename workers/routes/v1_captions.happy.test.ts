@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CaptionsResponse, ModelInfo } from "../../src/api/index.ts";
-import { bytesOf, callWorker, postJson, shape } from "../test-support/worker.ts";
+import { bytesOf, callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
 
 describe("POST /v1/captions", () => {
   it("returns the nearest captions of the bank for each image, best first, naming its colour and shape", async () => {

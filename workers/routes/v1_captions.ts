@@ -1,9 +1,13 @@
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { CaptionsRequest, type CaptionsResponse } from "../../src/api/index.ts";
+import { CaptionsMultipart, CaptionsRequest, CaptionsResponse, EXAMPLES } from "../../src/api/index.ts";
 import { DEFAULT_CAPTION_TOP_K } from "../../src/protocol/index.ts";
 import type { App } from "../context.ts";
 import { allImagesFailed } from "../errors.ts";
 import { billUsage, usageOf } from "../middleware/metering/usage.ts";
+import { parameterRef } from "../openapi/components.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { checkMultipart, imageSources, integerField, readMultipart } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { modelHeaders } from "../responses.ts";
@@ -16,8 +20,42 @@ import { servedOrThrow } from "../services/upstream.ts";
  * bank (computed once through the same model; searched on the GPU tier, see docs/captions.md). `score` is the cosine
  * similarity. JSON or multipart/form-data, like /v1/classify.
  */
+export const captionsRoute = createRoute({
+  method: "post",
+  path: "/v1/captions",
+  operationId: "caption",
+  tags: ["Vision"],
+  summary: "Caption images by retrieval",
+  description: `For each of 1–16 images, the nearest texts of the deployment's caption bank (embedded once with the
+same model), best first; \`score\` is the cosine similarity. An image that fails is reported in its result and not
+billed. JSON or multipart/form-data, like /v1/classify. 404 \`no_caption_bank\` when the deployment has none.`,
+  security: [{ ApiKey: [] }],
+  parameters: [parameterRef("IdempotencyKey"), parameterRef("RequestId")],
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: CaptionsRequest, example: EXAMPLES.captionsRequest },
+        "multipart/form-data": { schema: CaptionsMultipart },
+      },
+    },
+  },
+  responses: {
+    200: jsonResponse(
+      CaptionsResponse,
+      "Captions for each image, in request order.",
+      EXAMPLES.captionsResponse,
+      v1Headers({ model: true, post: true }),
+    ),
+  },
+});
+
 export function registerV1Captions(app: App): void {
-  app.post("/v1/captions", async (c) => {
+  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
+    "all_inputs_failed",
+    "no_caption_bank",
+  ]);
+  addRoute(app, captionsRoute, errors, async (c) => {
     const services = c.get("services");
     const { images: sources, topK } = await readCaptionsInput(c);
     const images = servedOrThrow(await resolveImages(sources, imageUrlsOf(c), c.get("scope")));

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
+import { ALL_LABELS, bytesOf, callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
 import { KV_WRITES_PER_REQUEST } from "../services/text-embeddings/cache-writes.ts";
-import { ALL_LABELS, bytesOf, callWorker, postJson, shape } from "../test-support/worker.ts";
 
 const templates = ["a photo of a {}."];
 

@@ -1,8 +1,18 @@
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ClassifyRequest, type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
+import {
+  ClassifyMultipart,
+  ClassifyRequest,
+  ClassifyResponse,
+  DEFAULT_TEMPLATES,
+  EXAMPLES,
+} from "../../src/api/index.ts";
 import type { App } from "../context.ts";
 import { allImagesFailed } from "../errors.ts";
 import { billUsage, usageOf } from "../middleware/metering/usage.ts";
+import { parameterRef } from "../openapi/components.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import {
   checkMultipart,
   imageSources,
@@ -26,13 +36,46 @@ interface ClassifyInput {
   topK: number;
 }
 
-/**
- * `POST /v1/classify` — zero-shot labels for 1–16 images. Labels are embedded through prompt templates and
- * ensembled (CLIP paper), compared with each image: `score` is the softmax over labels at the model's logit scale,
- * `similarity` the raw cosine. JSON or multipart/form-data.
- */
+const description = `Zero-shot labels for 1–16 images. Each label is embedded through prompt templates and the results
+are averaged (the CLIP paper's ensembling); each image is compared with every label: \`score\` is the softmax over the
+labels at the model's logit scale (sums to 1), \`similarity\` the raw cosine. Labels come back best first, cut at
+\`top_k\`. An image that fails is reported in its result and not billed; the request fails (422) only when all do.
+JSON or multipart/form-data (\`image\` file parts, \`labels\` and \`templates\` as repeated fields).`;
+
+export const classifyRoute = createRoute({
+  method: "post",
+  path: "/v1/classify",
+  operationId: "classify",
+  tags: ["Vision"],
+  summary: "Label images zero-shot",
+  description,
+  security: [{ ApiKey: [] }],
+  parameters: [parameterRef("IdempotencyKey"), parameterRef("RequestId")],
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: ClassifyRequest, example: EXAMPLES.classifyRequest },
+        "multipart/form-data": { schema: ClassifyMultipart },
+      },
+    },
+  },
+  responses: {
+    200: jsonResponse(
+      ClassifyResponse,
+      "Labels for each image, in request order.",
+      EXAMPLES.classifyResponse,
+      v1Headers({ model: true, post: true }),
+    ),
+  },
+});
+
+/** `POST /v1/classify` (see `description`): one route, typed from its definition. */
 export function registerV1Classify(app: App): void {
-  app.post("/v1/classify", async (c) => {
+  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
+    "all_inputs_failed",
+  ]);
+  addRoute(app, classifyRoute, errors, async (c) => {
     const services = c.get("services");
     const scope = c.get("scope");
     const input = await readClassifyInput(c);
@@ -41,8 +84,10 @@ export function registerV1Classify(app: App): void {
       (budget) => services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
       (budget) => services.inference.embedImages(images, budget),
     ]);
-    if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf)
-      return classifyOnHuggingFace(c, services, input, images, answer.failure);
+    if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf) {
+      const body = await classifyOnHuggingFace(c, services, input, images, answer.failure);
+      return c.json(body, 200, { "x-clip-model": body.model, "x-clip-preprocessing": body.preprocessing });
+    }
     const [labels, items] = servedOrThrow(answer);
     const okImages = items.filter((item) => item.ok).length;
     // None succeeded, so every item carries its failure.
@@ -69,13 +114,13 @@ async function classifyOnHuggingFace(
   input: ClassifyInput,
   images: Uint8Array[],
   gpuFailure: UpstreamFailure,
-): Promise<Response> {
+): Promise<ClassifyResponse> {
   const hf = services.hf as NonNullable<Services["hf"]>;
   const scope = c.get("scope");
   const signal = AbortSignal.any([scope.signal, AbortSignal.timeout(Math.max(1, scope.remainingMs()))]);
   const template = input.templates[0] ?? "a photo of a {}.";
   const results = await Promise.all(
-    images.map(async (image) => {
+    images.map(async (image): Promise<ClassifyResponse["results"][number]> => {
       try {
         const ranked = await hf.classify(image, input.labels, template, signal);
         return {
@@ -104,14 +149,13 @@ async function classifyOnHuggingFace(
         gpuFailure.retryAfterSeconds,
       ),
     );
-  const body: ClassifyResponse = {
+  return {
     model: services.config.HF_MODEL ?? services.config.HF_ENDPOINT_URL ?? "huggingface",
     preprocessing: "huggingface",
     provider: "huggingface",
     results,
     usage: billUsage(c, usageOf(served, { computed: input.labels.length, cached: 0 })),
   };
-  return c.json(body, 200);
 }
 
 async function readClassifyInput(c: Context): Promise<ClassifyInput> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EmbeddingsResponse, ModelInfo } from "../../src/api/index.ts";
-import { callWorker, postJson, shape } from "../test-support/worker.ts";
+import { callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
 
 const dotProduct = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] as number), 0);
 

@@ -1,13 +1,18 @@
+import { createRoute } from "@hono/zod-openapi";
 import {
   API_LIMITS,
   EmbeddingsRequest,
-  type EmbeddingsResponse,
+  EmbeddingsResponse,
+  EXAMPLES,
   type ImageInput,
 } from "../../src/api/index.ts";
 import { encodeBase64 } from "../../src/encoding/base64.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { billUsage, usageOf } from "../middleware/metering/usage.ts";
+import { parameterRef } from "../openapi/components.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { imageSources } from "../request/images-from-request.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
 import { modelHeaders, truncationWarnings } from "../responses.ts";
@@ -17,12 +22,43 @@ import type { EmbeddedItem } from "../services/inference.ts";
 import { textRequest } from "../services/text-embeddings/text-request.ts";
 import { servedOrThrow, succeeded } from "../services/upstream.ts";
 
+export const embeddingsRoute = createRoute({
+  method: "post",
+  path: "/v1/embeddings",
+  operationId: "createEmbeddings",
+  tags: ["Vision"],
+  summary: "Embed texts and images",
+  description: `Unit-length embeddings of texts and images in one space, in the OpenAI response shape (an OpenAI
+client pointed at this API works for texts). Compare them by dot product. Texts go through the edge's cache; all
+images of the request go to the GPU tier in one batch. Any image that fails fails the request (422), unbilled.`,
+  security: [{ ApiKey: [] }],
+  parameters: [parameterRef("IdempotencyKey"), parameterRef("RequestId")],
+  request: {
+    body: {
+      required: true,
+      content: { "application/json": { schema: EmbeddingsRequest, example: EXAMPLES.embeddingsRequest } },
+    },
+  },
+  responses: {
+    200: jsonResponse(
+      EmbeddingsResponse,
+      "One embedding per input, in input order.",
+      EXAMPLES.embeddingsResponse,
+      v1Headers({ model: true, post: true }),
+    ),
+  },
+});
+
 /**
  * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.
  * Texts go through the cache; all images of the request go to the GPU tier in one signed batch.
  */
 export function registerV1Embeddings(app: App): void {
-  app.post("/v1/embeddings", async (c) => {
+  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.images, E.gpu, [
+    "model_not_found",
+    "image_decode_failed",
+  ]);
+  addRoute(app, embeddingsRoute, errors, async (c) => {
     const services = c.get("services");
     bodyKind(c, false);
     const request = validate(EmbeddingsRequest, parseJson(await readBodyBytes(c)));

@@ -1,9 +1,13 @@
-import type { ModelInfo } from "../../src/api/index.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { type ModelInfo, ModelList } from "../../src/api/index.ts";
 import type { App } from "../context.ts";
+import { EDGE_MODEL } from "../generated/model.gen.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import type { Services } from "../services/index.ts";
 
 /** What /v1/models reports about the served model: enough to reproduce any result exactly. */
-export function modelInfo(services: Services): ModelInfo {
+export function modelInfo(services: Pick<Services, "model">): ModelInfo {
   const { model } = services;
   return {
     id: model.id,
@@ -18,7 +22,29 @@ export function modelInfo(services: Services): ModelInfo {
   };
 }
 
-/** `GET /v1/models` — the served model, in a list as OpenAI-style clients expect. */
+export const modelsRoute = createRoute({
+  method: "get",
+  path: "/v1/models",
+  operationId: "listModels",
+  tags: ["Account"],
+  summary: "The served model",
+  description: `The model this deployment serves, in a list as OpenAI-style clients expect: its embedding size, context
+length, logit scale, exact preprocessing settings, vocabulary hash and caption bank — enough to reproduce any result.`,
+  security: [{ ApiKey: [] }],
+  responses: {
+    200: jsonResponse(
+      ModelList,
+      "The served model.",
+      // The bundled model, so the example is exactly what this build serves.
+      { object: "list", data: [modelInfo({ model: EDGE_MODEL })] },
+      v1Headers(),
+    ),
+  },
+});
+
+/** `GET /v1/models` (see `description`). */
 export function registerV1Models(app: App): void {
-  app.get("/v1/models", (c) => c.json({ object: "list", data: [modelInfo(c.get("services"))] }));
+  addRoute(app, modelsRoute, errorsOf(E.any, E.apiKey), (c) =>
+    c.json({ object: "list" as const, data: [modelInfo(c.get("services"))] }, 200),
+  );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { admin, createKey, edge, expectProblem, postJsonWith } from "../test-support/billing.ts";
-import { shape } from "../test-support/worker.ts";
+import { admin, createKey, edge, expectProblem, postJsonWith } from "../../test/support/workers/billing.ts";
+import { shape } from "../../test/support/workers/worker.ts";
 
 interface UsageReport {
   key_id: string;

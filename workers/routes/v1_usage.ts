@@ -1,12 +1,71 @@
+import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
+import { UsageReport } from "../../src/api/index.ts";
 import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
 import { planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/index.ts";
 import type { App } from "../context.ts";
+import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
+import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
 import { reportRangeOf } from "../request/report-range.ts";
 
-const UsageQuery = z.strictObject({ from: z.string().optional(), to: z.string().optional() });
+const day = (what: string) =>
+  z
+    .string()
+    .optional()
+    .meta({ description: `${what} UTC day, YYYY-MM-DD (inclusive).`, example: "2026-12-01" });
+const UsageQuery = z.strictObject({ from: day("The first"), to: day("The last") });
+
+export const usageRoute = createRoute({
+  method: "get",
+  path: "/v1/usage",
+  operationId: "getUsage",
+  tags: ["Account"],
+  summary: "The calling key's usage",
+  description: `The calling key's usage by UTC day and route, with costs, and this month's quota. Read from the key's
+own ledger, so it includes the request made a moment ago. \`from\`/\`to\` are UTC days, both inclusive (default:
+this month so far). Not billed; rate-limited like every /v1 call.`,
+  security: [{ ApiKey: [] }],
+  request: { query: UsageQuery },
+  responses: {
+    200: jsonResponse(
+      UsageReport,
+      "Usage by day and route.",
+      {
+        object: "usage",
+        key_id: "key_0123456789abcdef",
+        account: "acme",
+        plan: "pro",
+        from: "2026-12-01",
+        to: "2026-12-01",
+        currency: "USD",
+        data: [
+          {
+            day: "2026-12-01",
+            route: "/v1/classify",
+            requests: 2,
+            images: 2,
+            texts_computed: 21,
+            texts_cached: 21,
+            cost_micros: 1250,
+            cost: "0.001250",
+          },
+        ],
+        totals: {
+          requests: 2,
+          images: 2,
+          texts_computed: 21,
+          texts_cached: 21,
+          cost_micros: 1250,
+          cost: "0.001250",
+        },
+        quota: { period: "2026-12", images: { used: 2, limit: 100000 }, texts: { used: 42, limit: 1000000 } },
+      },
+      v1Headers(),
+    ),
+  },
+});
 
 /**
  * `GET /v1/usage?from&to` — the calling key's usage by UTC day and route, with costs, and this month's quota. Read
@@ -14,7 +73,7 @@ const UsageQuery = z.strictObject({ from: z.string().optional(), to: z.string().
  * inclusive (default: this month so far). Not billed; rate-limited like every /v1 call.
  */
 export function registerV1Usage(app: App): void {
-  app.get("/v1/usage", async (c) => {
+  addRoute(app, usageRoute, errorsOf(E.any, E.apiKey, E.query), async (c) => {
     const query = validate(UsageQuery, c.req.query());
     const key = c.get("apiKey");
     const billing = c.get("services").billing;
@@ -24,21 +83,24 @@ export function registerV1Usage(app: App): void {
     const report = await billing.meter(key.id).usage({ fromDay, toDay });
     const plan = planNamed(billing.config, key.plan);
     const totals = sumUnits(report.days);
-    return c.json({
-      object: "usage",
-      key_id: key.id,
-      account: key.account,
-      plan: key.plan,
-      from: fromDay,
-      to: toDay,
-      currency: CURRENCY,
-      data: report.days.map((d: DailyUsage) => ({ ...d, cost: formatMicros(d.cost_micros) })),
-      totals: { ...totals, cost: formatMicros(totals.cost_micros) },
-      quota: {
-        period: report.month.period,
-        images: { used: report.month.images, limit: plan?.monthly_quota.images ?? null },
-        texts: { used: report.month.texts, limit: plan?.monthly_quota.texts ?? null },
+    return c.json(
+      {
+        object: "usage" as const,
+        key_id: key.id,
+        account: key.account,
+        plan: key.plan,
+        from: fromDay,
+        to: toDay,
+        currency: CURRENCY,
+        data: report.days.map((d: DailyUsage) => ({ ...d, cost: formatMicros(d.cost_micros) })),
+        totals: { ...totals, cost: formatMicros(totals.cost_micros) },
+        quota: {
+          period: report.month.period,
+          images: { used: report.month.images, limit: plan?.monthly_quota.images ?? null },
+          texts: { used: report.month.texts, limit: plan?.monthly_quota.texts ?? null },
+        },
       },
-    });
+      200,
+    );
   });
 }

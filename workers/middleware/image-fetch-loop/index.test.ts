@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IMAGE_FETCH_USER_AGENT } from "../../../src/net/index.ts";
-import { callWorker } from "../../test-support/worker.ts";
+import { callWorker } from "../../../test/support/workers/worker.ts";
 
 describe("refuseOwnImageFetches", () => {
   it("answers our own image fetcher 403 on every route, before any key or work", async () => {

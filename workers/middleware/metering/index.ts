@@ -6,9 +6,10 @@ import {
   type Plan,
   rateLimitHeaders,
 } from "../../../src/billing/index.ts";
-import { type KeyMeter, planNamed } from "../../billing/index.ts";
+import { planNamed } from "../../billing/index.ts";
 import type {
   AdmitRefusal,
+  KeyMeter,
   SettleInput,
   SettleRefusal,
   SettleResult,

@@ -147,7 +147,7 @@ export class GpuClient {
   }
 
   /** Per backend: circuit state and calls in flight, for /healthz and tests. */
-  snapshot(): { url: string; circuit: string; outstanding: number }[] {
+  snapshot(): { url: string; circuit: CircuitBreaker["status"]; outstanding: number }[] {
     const now = this.now();
     return this.backends.map((b) => ({
       url: b.url,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { generateApiKey } from "../../src/billing/index.ts";
-import { createApp } from "../index.ts";
+import { generateApiKey } from "../../../src/billing/index.ts";
+import { createApp } from "../../../workers/app.ts";
 import { admin, committed, createKey, edge, expectProblem } from "./billing.ts";
 
 export interface RouteUnderTest {

@@ -2,7 +2,7 @@
 // files may share storage).
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { hashApiKey, keyHint } from "../../src/billing/index.ts";
+import { hashApiKey, keyHint } from "../../../src/billing/index.ts";
 import { TEST_API_KEY, TEST_KEY_ID } from "./api-key.ts";
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);

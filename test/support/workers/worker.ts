@@ -1,8 +1,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
-import worker from "../index.ts";
+import worker from "../../../workers/index.ts";
 import { TEST_API_KEY } from "./api-key.ts";
+import { checkContract } from "./contract.ts";
 
 export const ALL_LABELS = inject("shapes").map((s) => s.label);
 
@@ -23,6 +24,7 @@ export async function callWorker(
   const request = new Request(`https://edge.test${path}`, { ...init, headers });
   const response = await worker.fetch(request, bindingsFor, ctx);
   await waitOnExecutionContext(ctx);
+  await checkContract(request, response);
   return response;
 }
 

@@ -1,10 +1,16 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Problem } from "../../src/api/index.ts";
-import { type CreatedApiKey, DEFAULT_PLANS, type Plan, type UsageRecord } from "../../src/billing/index.ts";
-import type { KeyMeter } from "../billing/index.ts";
-import worker from "../index.ts";
+import type { Problem } from "../../../src/api/index.ts";
+import {
+  type CreatedApiKey,
+  DEFAULT_PLANS,
+  type Plan,
+  type UsageRecord,
+} from "../../../src/billing/index.ts";
+import type { KeyMeter } from "../../../workers/billing/key-meter/index.ts";
+import worker from "../../../workers/index.ts";
+import { checkContract } from "./contract.ts";
 
 const prices = DEFAULT_PLANS.pro?.prices_micros as Plan["prices_micros"];
 const roomy = { images: 1_000_000, texts: 1_000_000 };
@@ -37,12 +43,10 @@ export async function edge(
   if (options.key !== null && !headers.has("authorization"))
     headers.set("authorization", `Bearer ${options.key}`);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`https://edge.test${path}`, { ...options.init, headers }),
-    options.bindings ?? billingEnv,
-    ctx,
-  );
+  const request = new Request(`https://edge.test${path}`, { ...options.init, headers });
+  const response = await worker.fetch(request, options.bindings ?? billingEnv, ctx);
   await waitOnExecutionContext(ctx);
+  await checkContract(request, response);
   return response;
 }
 
@@ -120,4 +124,4 @@ export async function expectProblem(response: Response, status: number, code: st
   return problem;
 }
 
-export { sumUnits } from "../../src/billing/index.ts";
+export { sumUnits } from "../../../src/billing/index.ts";
