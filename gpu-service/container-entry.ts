@@ -1,21 +1,53 @@
-// The container's entry point: optionally pulls a model from the Hugging Face Hub (MODEL_PULL=<repo id>, into
-// MODEL_DIR), then runs the service. Pulling is resumable, so a restarted container continues a partial download.
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+// The container's entry point: with MODEL_PULL=<repo id>, makes MODEL_DIR a complete, verified copy of that model
+// (gpu-service/model/pull: locked, resumed after a kill, verified files skipped, the verified folder used when the Hub
+// cannot be reached) at every start, then runs the service on it. Without MODEL_PULL it is gpu-service/main.ts.
+// As in main.ts, stop signals are caught first: a SIGTERM during the pull stops it (the partial file is kept) and
+// exits 0.
+import { watchStopSignals } from "./lifecycle/stop-signals.ts";
 
-const repo = process.env.MODEL_PULL;
-const modelDir = process.env.MODEL_DIR ?? "models/tiny-clip";
-if (repo && !existsSync(join(modelDir, "config.json"))) {
-  const args = [
-    "tools/model-pull/cli.ts",
-    repo,
-    "--dest",
-    modelDir,
-    "--precision",
-    process.env.MODEL_PRECISION ?? "fp32",
-  ];
-  const pull = spawnSync(process.execPath, args, { stdio: "inherit" });
-  if (pull.status !== 0) process.exit(pull.status ?? 1);
+const stops = watchStopSignals();
+const env = await pullIfAsked(process.env);
+const { runServiceProcess } = await import("./lifecycle/run-process.ts");
+await runServiceProcess(env, stops);
+
+/** The environment the service runs with: MODEL_DIR is where the model was pulled to. Exits when the pull fails. */
+async function pullIfAsked(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const log = (message: string) => console.log(`${new Date().toISOString()} ${message}`);
+  const { createProgress, PULL_TIMINGS, pullModel, pullRequestFromEnv } = await import(
+    "./model/pull/index.ts"
+  );
+  const request = pullRequestFromEnv(env);
+  if (request === null) return env;
+  if (!request.ok) {
+    console.error(`gpu-service: ${request.error.message}`);
+    process.exit(2);
+  }
+  const { repo, revision, dest, precision } = request.value;
+  log(`gpu-service: pulling ${repo}@${revision} (${precision}) into ${dest} (pid ${process.pid})`);
+  let pulling = true;
+  stops.onStop((signal) => {
+    if (!pulling) return; // the service's own handler drains
+    log(`gpu-service: ${signal} during the model pull: stopping it`);
+    // A Hub request without a stall timer could hold the pull; nothing is served yet, so nothing is owed.
+    setTimeout(() => process.exit(0), 5_000).unref();
+  });
+  const pulled = await pullModel({
+    ...request.value,
+    ...PULL_TIMINGS,
+    progress: createProgress(process.stderr),
+    signal: stops.signal,
+  });
+  pulling = false;
+  if (!pulled.ok && pulled.error.code === "cancelled") process.exit(0);
+  if (!pulled.ok) {
+    // Exit 1, not the configuration's 2: a restart retries, resuming what was fetched.
+    console.error(`gpu-service: the model pull failed: ${pulled.error.message}`);
+    process.exit(1);
+  }
+  const { commit, fetched, offline } = pulled.value;
+  log(
+    `gpu-service: ${dest} holds ${repo} at ${commit.slice(0, 7)}, verified` +
+      (offline ? `, without the Hub (${offline})` : `; ${fetched} bytes fetched`),
+  );
+  return { ...env, MODEL_DIR: dest };
 }
-await import("./main.ts");

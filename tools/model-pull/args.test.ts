@@ -12,9 +12,19 @@ describe("parsePullArgs", () => {
         precision: "fp32",
         hubUrl: "https://huggingface.co",
         accessToken: undefined,
+        offline: false,
         retries: 3,
       },
     });
+  });
+
+  it("reads HF_HUB_OFFLINE as the Hugging Face libraries do", () => {
+    const offline = (value: string) => {
+      const parsed = parsePullArgs(["a/b"], { HF_HUB_OFFLINE: value });
+      return parsed.ok && !("help" in parsed.value) && parsed.value.offline;
+    };
+    expect(["1", "true", "YES", "on"].map(offline)).toEqual([true, true, true, true]);
+    expect(["0", "", "false"].map(offline)).toEqual([false, false, false]);
   });
 
   it("takes --hub-url over HF_ENDPOINT over the default, without a trailing slash", () => {

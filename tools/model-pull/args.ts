@@ -1,12 +1,17 @@
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { PRECISIONS, type Precision } from "./layout.ts";
-import { failure, type Outcome } from "./outcome.ts";
+import {
+  checkPullRequest,
+  failure,
+  type Outcome,
+  offlineFromEnv,
+  type PullRequest,
+} from "../../gpu-service/model/pull/index.ts";
 
 export const USAGE = `Usage: npm run model:pull -- <repo id> [options]
 
 Downloads a CLIP ONNX export in the Hugging Face/Xenova layout (config, tokenizer and both encoders of one
-precision) into a model folder the GPU service can serve. Interrupted downloads resume when run again.
+precision) into a model folder the GPU service can serve. Interrupted downloads resume when run again; files
+already verified are not fetched again; a second pull into the same folder waits for the first.
 
   <repo id>              e.g. Xenova/clip-vit-base-patch32
   --revision R           branch, tag or commit (default: main)
@@ -16,15 +21,10 @@ precision) into a model folder the GPU service can serve. Interrupted downloads 
   --retries N            extra attempts per interrupted file, each resuming (default: 3)
   -h, --help             this text
 
-Environment: HF_TOKEN (an hf_... token, for private or gated repos), HF_ENDPOINT.`;
+Environment: HF_TOKEN (an hf_... token, for private or gated repos), HF_ENDPOINT, HF_HUB_OFFLINE=1 (check the
+folder pulled before, without the Hub).`;
 
-export interface PullArgs {
-  repo: string;
-  revision: string;
-  dest: string;
-  precision: Precision;
-  hubUrl: string;
-  accessToken?: string;
+export interface PullArgs extends PullRequest {
   retries: number;
 }
 
@@ -47,39 +47,22 @@ export function parsePullArgs(
   if (values.help) return { ok: true, value: { help: true } };
   if (positionals.length !== 1)
     return failure("usage", "expected one repo id, e.g. npm run model:pull -- Xenova/clip-vit-base-patch32");
-  const repo = positionals[0] as string;
-  if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
-    return failure("usage", `"${repo}" is not a model repo id of the form owner/name`);
-
-  const precision = values.precision ?? "fp32";
-  if (!PRECISIONS.includes(precision as Precision))
-    return failure("usage", `--precision must be one of ${PRECISIONS.join(", ")}, got "${precision}"`);
-
-  const hubUrl = (values["hub-url"] ?? env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
-  if (!URL.canParse(hubUrl) || !/^https?:$/.test(new URL(hubUrl).protocol))
-    return failure("usage", `the hub URL must be an http(s) URL, got "${hubUrl}"`);
 
   const retries = Number(values.retries ?? "3");
   if (!Number.isInteger(retries) || retries < 0 || retries > 100)
     return failure("usage", `--retries must be an integer in 0..100, got "${values.retries}"`);
 
-  const accessToken = env.HF_TOKEN?.trim() || undefined;
-  // The hub library rejects other tokens with a TypeError; say it here, without echoing the token.
-  if (accessToken !== undefined && !accessToken.startsWith("hf_"))
-    return failure("bad-token", "HF_TOKEN is set but is not a Hugging Face token (they start with hf_)");
-
-  return {
-    ok: true,
-    value: {
-      repo,
-      revision: values.revision ?? "main",
-      dest: values.dest ?? join("models", repo.split("/")[1] as string),
-      precision: precision as Precision,
-      hubUrl,
-      accessToken,
-      retries,
-    },
-  };
+  const request = checkPullRequest({
+    repo: positionals[0] as string,
+    revision: values.revision,
+    dest: values.dest,
+    precision: values.precision,
+    hubUrl: values["hub-url"] ?? env.HF_ENDPOINT,
+    accessToken: env.HF_TOKEN,
+    offline: offlineFromEnv(env),
+  });
+  if (!request.ok) return request;
+  return { ok: true, value: { ...request.value, retries } };
 }
 
 function parse(argv: string[]) {

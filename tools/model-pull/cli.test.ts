@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { writeFakeClipRepo } from "./test-support/fake-clip-repo.ts";
-import { type FakeHub, startFakeHub } from "./test-support/fake-hub.ts";
+import { type ModelHub, startModelHub } from "../../test/support/model-hub.ts";
+import { writeFakeClipRepo } from "../../test/support/model-repos.ts";
 
 const cli = new URL("./cli.ts", import.meta.url).pathname;
 
@@ -23,7 +23,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 const root = mkdtempSync(join(tmpdir(), "model-pull-cli-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-let hub: FakeHub | undefined;
+let hub: ModelHub | undefined;
 afterEach(async () => {
   await hub?.close();
   hub = undefined;
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 describe("tools/model-pull/cli.ts (npm run model:pull)", () => {
   it("exits 0 after a pull and 1 with a one-line reason on failure", async () => {
-    hub = await startFakeHub({
+    hub = await startModelHub({
       repos: [{ id: "fake/clip", dir: writeFakeClipRepo(root, { encoderBytes: 20_000 }) }],
     });
     const dest = join(root, "clip");

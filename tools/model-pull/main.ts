@@ -1,6 +1,12 @@
+import {
+  createProgress,
+  formatBytes,
+  type ProgressStream,
+  PULL_TIMINGS,
+  type PullSummary,
+  pullModel,
+} from "../../gpu-service/model/pull/index.ts";
 import { parsePullArgs, USAGE } from "./args.ts";
-import { createProgress, formatBytes, type ProgressStream } from "./progress.ts";
-import { type PullSummary, pullModel } from "./pull.ts";
 
 export interface Io {
   stdout: ProgressStream;
@@ -15,7 +21,7 @@ export interface Tuning {
 
 /**
  * `npm run model:pull` without the process: returns the exit code (0 pulled, 1 failed with a one-line reason on
- * stderr). Progress goes to stderr, the summary to stdout.
+ * stderr). Progress goes to stderr, the summary to stdout. The pulling itself is gpu-service/model/pull's.
  *
  * @example process.exitCode = await main(process.argv.slice(2), process.env, process)
  */
@@ -23,7 +29,7 @@ export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
   io: Io,
-  tuning: Tuning = { retryDelayMs: 1000, stallTimeoutMs: 60_000 },
+  tuning: Tuning = PULL_TIMINGS,
 ): Promise<number> {
   const args = parsePullArgs(argv, env);
   if (!args.ok) {
@@ -54,6 +60,7 @@ function summarize(summary: PullSummary): string {
   const precisionEnv = summary.precision === "fp32" ? "" : `MODEL_PRECISION=${summary.precision} `;
   return [
     `Pulled ${summary.repo} at ${summary.commit.slice(0, 7)} (${summary.precision}) into ${summary.dest}`,
+    ...(summary.offline ? [`  without the Hub: ${summary.offline}`] : []),
     `  ${summary.files.length} files, ${formatBytes(total)}: ${parts.join(", ")}; ` +
       `${formatBytes(summary.fetched)} fetched in ${summary.seconds.toFixed(1)} s`,
     `Serve it: MODEL_DIR=${summary.dest} ${precisionEnv}npm start`,

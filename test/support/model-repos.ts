@@ -1,7 +1,29 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Precision } from "../layout.ts";
+import type { Precision } from "../../gpu-service/model/pull/index.ts";
+
+/**
+ * The embedded model as a Hub repo for test/support/model-hub.ts: a pull of it is a folder the GPU service really
+ * loads. Its README and caption bank are there too, as files a pull must not fetch.
+ */
+export const TINY_CLIP_REPO = {
+  id: "clip-edge/tiny-clip",
+  dir: new URL("../../models/tiny-clip", import.meta.url).pathname,
+} as const;
+
+/** What a pull of an fp32 folder in the Xenova layout writes (beside its own `.pull/` bookkeeping), sorted. */
+export const FP32_LAYOUT = [
+  "config.json",
+  "merges.txt",
+  "onnx/text_model.onnx",
+  "onnx/vision_model.onnx",
+  "preprocessor_config.json",
+  "special_tokens_map.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "vocab.json",
+] as const;
 
 const CONFIG = {
   _name_or_path: "fake/tiny-clip",

@@ -1,6 +1,7 @@
+import type { Precision } from "../model-folder.ts";
 import { failure, type PullError } from "./outcome.ts";
 
-export type Precision = "fp32" | "fp16" | "quantized";
+export type { Precision };
 export const PRECISIONS: readonly Precision[] = ["fp32", "fp16", "quantized"];
 
 /** What the Hub's tree listing tells us about one file; hashes are whatever the Hub provides. */
@@ -15,7 +16,7 @@ export interface RepoFile {
 
 const ENCODER_SUFFIX: Record<Precision, string> = { fp32: "", fp16: "_fp16", quantized: "_quantized" };
 
-/** The encoders of one precision, as gpu-service/model/model-folder.ts looks for them. */
+/** The encoders of one precision, as ../model-folder.ts looks for them. */
 export function encoderPaths(precision: Precision): [string, string] {
   const suffix = ENCODER_SUFFIX[precision];
   return [`onnx/text_model${suffix}.onnx`, `onnx/vision_model${suffix}.onnx`];

@@ -14,6 +14,18 @@ export interface HubRepo {
   hubUrl: string;
   repo: string;
   accessToken?: string;
+  /** Cancels requests under way (a stop signal while a container starts). */
+  signal?: AbortSignal;
+}
+
+/** The library's requests, cancelled by the pull's signal when it has one. */
+function fetchFor(hub: HubRepo): { fetch?: typeof fetch } {
+  const { signal } = hub;
+  if (signal === undefined) return {};
+  return {
+    fetch: (input, init) =>
+      fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+  };
 }
 
 /**
@@ -30,6 +42,7 @@ export async function resolveCommit(hub: HubRepo, revision: string): Promise<Out
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
       additionalFields: ["sha"],
+      ...fetchFor(hub),
     });
     if (typeof info.sha !== "string" || info.sha === "")
       return failure("hub-error", `${hub.hubUrl} did not say which commit ${revision} of ${hub.repo} is`);
@@ -49,6 +62,7 @@ export async function listRepoFiles(hub: HubRepo, commit: string): Promise<Outco
       recursive: true,
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
+      ...fetchFor(hub),
     })) {
       if (entry.type !== "file") continue;
       files.push({
@@ -79,6 +93,7 @@ export async function resolveDownload(
       path,
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
+      ...fetchFor(hub),
     });
     if (info === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
     return { ok: true, value: { url: info.url, size: info.size } };
@@ -97,6 +112,7 @@ export async function readSmallFile(hub: HubRepo, commit: string, path: string):
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
       xet: false,
+      ...fetchFor(hub),
     });
     if (blob === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
     return { ok: true, value: await blob.text() };
@@ -115,6 +131,7 @@ export function describeHubError(
   context: { revision?: string; path?: string } = {},
 ): PullError {
   const what = context.path ? `${hub.repo}/${context.path}` : hub.repo;
+  if (hub.signal?.aborted) return { code: "cancelled", message: `${what}: the pull was cancelled` };
   if (error instanceof HubApiError) {
     const said = hubMessage(error);
     if (error.statusCode === 401 && !hub.accessToken)
@@ -136,7 +153,10 @@ export function describeHubError(
       };
     if (error.statusCode === 404 && context.path === undefined)
       return { code: "repo-not-found", message: `${hub.repo} was not found on ${hub.hubUrl}: ${said}` };
-    return { code: "hub-error", message: `${what}: the Hub answered ${error.statusCode}: ${said}` };
+    return {
+      code: error.statusCode >= 500 ? "hub-unavailable" : "hub-error",
+      message: `${what}: the Hub answered ${error.statusCode}: ${said}`,
+    };
   }
   if (error instanceof InvalidApiResponseFormatError)
     return { code: "hub-error", message: `${what}: unexpected answer from ${hub.hubUrl}: ${error.message}` };

@@ -51,3 +51,30 @@ export class ContentCheck {
       : `${this.#expected.algorithm} is ${actual}, the Hub lists ${this.#expected.hex}`;
   }
 }
+
+/**
+ * The listed content of a file as one string, for the pull's manifest: "sha256:<hex>", "git-sha1:<hex>" or
+ * "size-only". Two listings of the same path name the same bytes exactly when these strings are equal.
+ *
+ * @example expectedHash({ path: "onnx/text_model.onnx", size: 3, sha256: "AB…" }) // "sha256:ab…"
+ */
+export function expectedHash(file: RepoFile): string {
+  if (file.sha256) return `sha256:${file.sha256.toLowerCase()}`;
+  if (file.gitBlobId) return `git-sha1:${file.gitBlobId.toLowerCase()}`;
+  return "size-only";
+}
+
+/** The inverse of expectedHash: a listing entry to check a file against, from what a manifest recorded. */
+export function repoFileOf(path: string, size: number, hash: string): RepoFile {
+  if (hash.startsWith("sha256:")) return { path, size, sha256: hash.slice("sha256:".length) };
+  if (hash.startsWith("git-sha1:")) return { path, size, gitBlobId: hash.slice("git-sha1:".length) };
+  return { path, size };
+}
+
+/** Whether the file at `path` has the size and content the listing gives for `file`. */
+export async function fileMatches(file: RepoFile, path: string, size: number): Promise<boolean> {
+  if (size !== file.size) return false;
+  const check = new ContentCheck(file);
+  await check.updateFromFile(path);
+  return check.mismatch() === null;
+}

@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import { ContentCheck } from "./checksum.ts";
 import { networkReason } from "./hub.ts";
 import type { RepoFile } from "./layout.ts";
-import { failure, type Outcome } from "./outcome.ts";
+import { syncDirectory } from "./manifest.ts";
+import { failure, type Outcome, type PullError } from "./outcome.ts";
 import type { FileProgress, Progress } from "./progress.ts";
 
 export interface DownloadJob {
@@ -15,15 +16,19 @@ export interface DownloadJob {
   /** Abort a response that sends nothing for this long; the bytes so far stay in the .partial file. */
   stallTimeoutMs: number;
   progress: Progress;
+  /** Stops the download (code "cancelled"); the bytes so far stay in the .partial file. */
+  signal?: AbortSignal;
 }
 
 export type DownloadStatus = "downloaded" | "resumed";
 
 /**
  * Fetches one file into `<destination>.partial`, continuing from the partial's size with `Range: bytes=N-` when
- * one is left from an interrupted run, checks size and hash, then renames it into place, so the destination is
- * either absent or complete and verified. An interruption keeps the partial (code "interrupted", worth retrying);
- * a wrong size or hash deletes it.
+ * one is left from an interrupted run or a killed process, checks size and hash, flushes it to disk, then renames it
+ * into place, so the destination is either absent or complete and verified. An interruption keeps the partial (code
+ * "interrupted", worth retrying). When a resumed file does not verify, the kept bytes were the culprit (a partial of
+ * another revision, a torn write): the file starts over from byte 0 once. A fresh download that does not verify is
+ * deleted and fails.
  *
  * We fetch ourselves instead of using the library's downloadFile: its blobs do not say whether the server honoured
  * the Range, and appending a full 200 body to a partial file would corrupt it.
@@ -39,68 +44,103 @@ export async function downloadOne(
     // A stale or corrupt copy must not sit there looking complete while we fetch its replacement.
     await rm(destination, { force: true });
     await mkdir(dirname(destination), { recursive: true });
-
-    // Touch the partial so an empty file (or one already complete) takes the same path as the rest.
-    await (await open(partial, "a")).close();
-    let offset = await sizeOf(partial);
-    if (offset > file.size) {
-      await truncate(partial, 0);
-      offset = 0;
-    }
-    const check = new ContentCheck(file);
-    if (offset > 0) await check.updateFromFile(partial);
-    const resumedFrom = offset;
-
-    const bar = job.progress.begin(file.path, file.size, offset);
-    const fetched =
-      offset < file.size
-        ? await fetchRest(job, partial, offset, check, bar)
-        : { ok: true as const, value: 0 };
-    if (!fetched.ok) {
-      bar.end(
-        fetched.error.code === "interrupted"
-          ? "interrupted (the partial file is kept for resuming)"
-          : "failed",
-      );
-      return fetched;
-    }
-    const onDisk = await sizeOf(partial);
-    if (onDisk !== file.size) {
-      bar.end("wrong size");
-      await rm(partial, { force: true });
-      return failure(
-        "size-mismatch",
-        `${file.path}: got ${onDisk} bytes, the Hub lists ${file.size}; removed it`,
-      );
-    }
-    const mismatch = check.mismatch();
-    if (mismatch !== null) {
-      bar.end("hash mismatch");
-      await rm(partial, { force: true });
-      return failure(
-        "checksum-mismatch",
-        `${file.path}: ${mismatch}; removed the download, run again to retry`,
-      );
-    }
-    await rename(partial, destination);
-    bar.end(`${resumedFrom > 0 ? "resumed and verified" : "verified"} (${check.describe()})`);
-    return {
-      ok: true,
-      value: { status: resumedFrom > 0 ? "resumed" : "downloaded", fetched: fetched.value },
-    };
+    const first = await attempt(job, partial);
+    if (first.ok || first.resumedFrom === 0 || !MISMATCH.has(first.error.code)) return settle(job, first);
+    await rm(partial, { force: true });
+    const fresh = await attempt(job, partial);
+    return settle(job, fresh.ok ? { ...fresh, value: { ...fresh.value, status: "downloaded" } } : fresh);
   } catch (error) {
     return failure("filesystem", `${file.path}: ${(error as Error).message}`);
   }
 }
 
-/** Appends bytes `offset..` to the partial file, feeding `check`; returns how many bytes came over the wire. */
+const MISMATCH = new Set(["size-mismatch", "checksum-mismatch"]);
+
+type Attempt = Outcome<{ status: DownloadStatus; fetched: number }> & { resumedFrom: number };
+
+/** Moves a verified partial into place; anything else is returned as it is. */
+async function settle(
+  job: DownloadJob,
+  result: Attempt,
+): Promise<Outcome<{ status: DownloadStatus; fetched: number }>> {
+  if (!result.ok) return result;
+  const partial = `${job.destination}.partial`;
+  const handle = await open(partial, "r+");
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, job.destination);
+  await syncDirectory(dirname(job.destination));
+  return { ok: true, value: result.value };
+}
+
+/** One pass: resume (or start) the partial, then check its size and hash; a mismatch deletes it. */
+async function attempt(job: DownloadJob, partial: string): Promise<Attempt> {
+  const { file } = job;
+  // Touch the partial so an empty file (or one already complete) takes the same path as the rest.
+  await (await open(partial, "a")).close();
+  let offset = await sizeOf(partial);
+  if (offset > file.size) {
+    await truncate(partial, 0);
+    offset = 0;
+  }
+  const check = new ContentCheck(file);
+  if (offset > 0) await check.updateFromFile(partial);
+  let resumedFrom = offset;
+  const failed = (error: { ok: false; error: PullError }): Attempt => ({ ...error, resumedFrom });
+
+  const bar = job.progress.begin(file.path, file.size, offset);
+  const fetched =
+    offset < file.size
+      ? await fetchRest(job, partial, offset, check, bar)
+      : { ok: true as const, value: { fetched: 0, from: offset } };
+  if (!fetched.ok) {
+    bar.end(
+      fetched.error.code === "interrupted" || fetched.error.code === "cancelled"
+        ? `${fetched.error.code} (the partial file is kept for resuming)`
+        : "failed",
+    );
+    return failed(fetched);
+  }
+  resumedFrom = fetched.value.from; // 0 when the server ignored the Range and sent the whole file
+  const onDisk = await sizeOf(partial);
+  const restart = resumedFrom > 0 ? "; starting the file over" : "";
+  if (onDisk !== file.size) {
+    bar.end(`wrong size${restart}`);
+    await rm(partial, { force: true });
+    return failed(
+      failure("size-mismatch", `${file.path}: got ${onDisk} bytes, the Hub lists ${file.size}; removed it`),
+    );
+  }
+  const mismatch = check.mismatch();
+  if (mismatch !== null) {
+    bar.end(`hash mismatch${restart}`);
+    await rm(partial, { force: true });
+    return failed(
+      failure("checksum-mismatch", `${file.path}: ${mismatch}; removed the download, run again to retry`),
+    );
+  }
+  bar.end(`${resumedFrom > 0 ? "resumed and verified" : "verified"} (${check.describe()})`);
+  return {
+    ok: true,
+    value: { status: resumedFrom > 0 ? "resumed" : "downloaded", fetched: fetched.value.fetched },
+    resumedFrom,
+  };
+}
+
+/**
+ * Appends bytes `offset..` to the partial file, feeding `check`; returns how many bytes came over the wire and the
+ * offset they started at (0 when the server ignored the Range: the partial is then rewritten from the start).
+ */
 async function fetchRest(
   job: DownloadJob,
   partial: string,
   offset: number,
   check: ContentCheck,
   bar: FileProgress,
-): Promise<Outcome<number>> {
+): Promise<Outcome<{ fetched: number; from: number }>> {
   const { file } = job;
   const abort = new AbortController();
   let stallTimer = setTimeout(() => abort.abort(), job.stallTimeoutMs);
@@ -120,9 +160,10 @@ async function fetchRest(
           ...(offset > 0 && { Range: `bytes=${offset}-` }),
           ...(job.accessToken && { Authorization: `Bearer ${job.accessToken}` }),
         },
-        signal: abort.signal,
+        signal: job.signal ? AbortSignal.any([abort.signal, job.signal]) : abort.signal,
       });
     } catch (error) {
+      if (job.signal?.aborted) return failure("cancelled", `${file.path}: the pull was cancelled`);
       const why = abort.signal.aborted
         ? `no answer for ${job.stallTimeoutMs / 1000} s`
         : networkReason(error);
@@ -164,6 +205,8 @@ async function fetchRest(
         bar.update(done);
       }
     } catch (error) {
+      if (job.signal?.aborted)
+        return failure("cancelled", `${file.path}: the pull was cancelled at ${done} of ${file.size} bytes`);
       const why = abort.signal.aborted
         ? `nothing received for ${job.stallTimeoutMs / 1000} s`
         : networkReason(error);
@@ -178,19 +221,11 @@ async function fetchRest(
         `${file.path}: the connection closed at ${done} of ${file.size} bytes; run again to resume`,
       );
     }
-    return { ok: true, value: fetched };
+    return { ok: true, value: { fetched, from: done - fetched } };
   } finally {
     clearTimeout(stallTimer);
     await handle.close();
   }
-}
-
-/** A file from an earlier pull counts only if its size and hash still match the listing. */
-export async function isUpToDate(file: RepoFile, destination: string): Promise<boolean> {
-  if ((await sizeOf(destination)) !== file.size) return false;
-  const check = new ContentCheck(file);
-  await check.updateFromFile(destination);
-  return check.mismatch() === null;
 }
 
 async function sizeOf(path: string): Promise<number> {

@@ -13,21 +13,36 @@ export interface FakeRepoSpec {
   private?: boolean;
 }
 
-export interface FakeHubOptions {
+export interface ModelHubOptions {
   repos: FakeRepoSpec[];
   token?: string;
   /** Answer the xet file-info probe for LFS files, as the Hub does for repos migrated to Xet storage. */
   xet?: boolean;
   /** Entries per page of the tree listing; small values exercise the Link-header paging. */
   treePageSize?: number;
+  /**
+   * false: a Range that starts after byte 0 is answered 200 with the whole file, as by a server that cannot resume.
+   * The `bytes=0-0` size probe of the hub library still gets its 206 (the library needs it).
+   */
+  resumes?: boolean;
 }
 
 /** Misbehaviour to inject into file downloads, matched by repo path. */
 export type Fault =
   /** Send `afterBytes` of the body, then drop the connection; `times` is how many downloads this happens to. */
-  | { kind: "drop"; path: string; afterBytes: number; times: number }
-  /** Send `afterBytes`, then nothing more while keeping the connection open (a stalled CDN). */
-  | { kind: "stall"; path: string; afterBytes: number; times: number }
+  | { kind: "drop"; path: string; afterBytes: number; times: number; reached?: () => void }
+  /**
+   * Send `afterBytes`, then nothing more while keeping the connection open (a stalled CDN) — until `until` settles,
+   * if given, when the rest follows. `reached` is called once the first `afterBytes` are on the wire.
+   */
+  | {
+      kind: "stall";
+      path: string;
+      afterBytes: number;
+      times: number;
+      until?: Promise<void>;
+      reached?: () => void;
+    }
   /** Serve the right size with one byte flipped, so only the hash can tell. */
   | { kind: "corrupt"; path: string };
 
@@ -37,9 +52,11 @@ export interface SeenRequest {
   url: string;
   range?: string;
   authorization?: string;
+  /** The repo path whose bytes this request was answered with (a download, or the hub library's size probe). */
+  served?: string;
 }
 
-export interface FakeHub {
+export interface ModelHub {
   url: string;
   requests: SeenRequest[];
   faults: Fault[];
@@ -68,33 +85,39 @@ interface StoredRepo {
  * (X-Repo-Commit, ETag, X-Linked-Size/ETag, Range → 206, errors with X-Error-Code). LFS files (`*.onnx`) redirect
  * to a second server on another port standing in for the CDN, so cross-origin redirects are real.
  *
- * @example const hub = await startFakeHub({ repos: [{ id: "fake/clip", dir }] }); // then --hub-url hub.url
+ * Serve `models/tiny-clip` (TINY_CLIP_REPO in model-repos.ts) for a folder the service really loads.
+ *
+ * @example const hub = await startModelHub({ repos: [TINY_CLIP_REPO] }); // then --hub-url hub.url
  */
-export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
+export async function startModelHub(options: ModelHubOptions): Promise<ModelHub> {
   const repos = new Map(options.repos.map((spec) => [spec.id, storeRepo(spec)]));
   const requests: SeenRequest[] = [];
   const faults: Fault[] = [];
   const pageSize = options.treePageSize ?? 1000;
-  const record = (server: "hub" | "cdn", req: IncomingMessage) =>
-    requests.push({
+  const record = (server: "hub" | "cdn", req: IncomingMessage): SeenRequest => {
+    const seen: SeenRequest = {
       server,
       method: req.method ?? "GET",
       url: req.url ?? "/",
       range: req.headers.range,
       authorization: req.headers.authorization,
-    });
+    };
+    requests.push(seen);
+    return seen;
+  };
 
   const cdn = createServer((req, res) => {
-    record("cdn", req);
+    const seen = record("cdn", req);
     const sha = /^\/lfs\/([0-9a-f]{64})$/.exec(req.url ?? "")?.[1];
     const file = [...repos.values()].flatMap((repo) => repo.files).find((f) => f.sha256 === sha);
     if (!file) return json(res, 404, { error: "Not found" });
-    serveBytes(req, res, file, faults, file.sha256);
+    seen.served = file.path;
+    serveBytes(req, res, file, faults, file.sha256, options.resumes ?? true);
   });
   const cdnUrl = await listen(cdn);
 
   const hub = createServer((req, res) => {
-    record("hub", req);
+    const seen = record("hub", req);
     const url = new URL(req.url ?? "/", hubUrl);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)(?:\/(.*))?$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -134,7 +157,10 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     const file = repo.files.find((f) => f.path === resolve?.[3]);
     if (!file) return json(res, 404, { error: "Entry not found" }, "EntryNotFound");
     res.setHeader("X-Repo-Commit", repo.commit);
-    if (!file.lfs) return serveBytes(req, res, file, faults, file.gitOid);
+    if (!file.lfs) {
+      seen.served = file.path;
+      return serveBytes(req, res, file, faults, file.gitOid, options.resumes ?? true);
+    }
 
     res.setHeader("X-Linked-Size", file.bytes.length);
     res.setHeader("X-Linked-ETag", `"${file.sha256}"`);
@@ -217,6 +243,7 @@ function serveBytes(
   file: StoredFile,
   faults: Fault[],
   etag: string,
+  resumes: boolean,
 ): void {
   let body = file.bytes;
   if (faults.some((f) => f.kind === "corrupt" && f.path === file.path)) {
@@ -225,8 +252,9 @@ function serveBytes(
     body[middle] = (body[middle] ?? 0) ^ 0xff;
   }
   res.setHeader("ETag", `"${etag}"`);
-  res.setHeader("Accept-Ranges", "bytes");
-  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  if (resumes) res.setHeader("Accept-Ranges", "bytes");
+  const asked = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  const range = resumes || asked?.[1] === "0" ? asked : null;
   let status = 200;
   if (range) {
     const start = Number(range[1]);
@@ -242,20 +270,20 @@ function serveBytes(
   res.writeHead(status, { "Content-Length": body.length, "Content-Type": "application/octet-stream" });
   if (req.method === "HEAD") return void res.end();
   const cut = faults.find(
-    (f) =>
+    (f): f is Extract<Fault, { afterBytes: number }> =>
       (f.kind === "drop" || f.kind === "stall") &&
       f.path === file.path &&
       f.times > 0 &&
       body.length > f.afterBytes,
   );
-  if (cut && cut.kind !== "corrupt") {
-    cut.times--;
-    res.write(body.subarray(0, cut.afterBytes), () =>
-      cut.kind === "drop" ? res.socket?.destroy() : undefined,
-    );
-    return;
-  }
-  res.end(body);
+  if (cut === undefined) return void res.end(body);
+  cut.times--;
+  const rest = body.subarray(cut.afterBytes);
+  res.write(body.subarray(0, cut.afterBytes), () => {
+    cut.reached?.();
+    if (cut.kind === "drop") res.socket?.destroy();
+    else void cut.until?.then(() => res.end(rest));
+  });
 }
 
 function json(res: ServerResponse, status: number, body: unknown, errorCode?: string): void {
