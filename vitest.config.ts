@@ -1,6 +1,42 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/**
+ * The Worker runs inside workerd with real local KV/D1/Durable Objects/Queues. Tests named `*.gpu.test.ts` call a
+ * real GPU service process, started by the global setup and reached over loopback HTTP ("workers-gpu"); the others —
+ * admin, keys, config, middleware, services — run without one ("workers"), their GPU_BACKENDS a closed port, so a
+ * test that reaches for the GPU tier by mistake gets a 503 and fails.
+ */
+function workersProject({ gpu }: { gpu: boolean }) {
+  return {
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            GPU_BACKENDS: gpu ? inject("gpuUrl") : "http://127.0.0.1:9",
+            GPU_SHARED_SECRET: gpu ? inject("gpuSecret") : "no-gpu-tier-0123456789abcdef0123456789",
+            ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
+            // Off: concurrency tests on a loaded machine must get their answers (the policy has its own test).
+            EDGE_SATURATED_LAG_MS: "0",
+            TEST_MIGRATIONS: await readD1Migrations("migrations"),
+          },
+        },
+      })),
+    ],
+    test: {
+      name: gpu ? "workers-gpu" : "workers",
+      include: [gpu ? "workers/**/*.gpu.test.ts" : "workers/**/*.test.ts"],
+      exclude: gpu ? [] : ["workers/**/*.gpu.test.ts"],
+      globalSetup: gpu ? ["test/support/gpu-global-setup.ts"] : [],
+      setupFiles: ["test/support/workers/setup.ts"],
+      // Bounds that stop a hung test, never assertions: generous, so a loaded 2-core machine does not trip them.
+      testTimeout: 120_000,
+      hookTimeout: 180_000,
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     // The JSON report lets .ci/run fail when zero tests ran, which a green exit code alone would not show.
@@ -13,34 +49,8 @@ export default defineConfig({
           include: ["src/**/*.test.ts"],
         },
       },
-      {
-        // The Worker runs inside workerd with real local KV/D1/Durable Objects/Queues; the GPU tier it calls is a
-        // real service process started by the global setup, reached over loopback HTTP.
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                GPU_BACKENDS: inject("gpuUrl"),
-                GPU_SHARED_SECRET: inject("gpuSecret"),
-                ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789abcdef",
-                // Off: concurrency tests on a loaded machine must get their answers (the policy has its own test).
-                EDGE_SATURATED_LAG_MS: "0",
-                TEST_MIGRATIONS: await readD1Migrations("migrations"),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["workers/**/*.test.ts"],
-          globalSetup: ["test/support/gpu-global-setup.ts"],
-          setupFiles: ["test/support/workers/setup.ts"],
-          // Bounds that stop a hung test, never assertions: generous, so a loaded 2-core machine does not trip them.
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
-        },
-      },
+      workersProject({ gpu: false }),
+      workersProject({ gpu: true }),
       {
         test: {
           name: "gpu",

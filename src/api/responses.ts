@@ -43,7 +43,7 @@ export type ItemError = z.infer<typeof ItemError>;
 
 export const Warning = z
   .object({
-    code: z.enum(["label_truncated", "text_truncated", "template_truncated"]),
+    code: z.enum(["label_truncated", "text_truncated"]),
     message: z.string(),
     pointer: z.string().meta({ description: 'JSON pointer to the input concerned, e.g. "/labels/3".' }),
   })

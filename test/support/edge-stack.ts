@@ -18,6 +18,8 @@ export interface EdgeStack {
   logs: string[];
   /** Headers that authenticate a /v1 request (an API key created through the admin API). */
   apiHeaders: Record<string, string>;
+  /** Headers that authenticate an /admin request (the stack's ADMIN_TOKEN). */
+  adminHeaders: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startEdgeStack(
     miniflare,
     logs,
     apiHeaders: { authorization: `Bearer ${key.key}` },
+    adminHeaders: { authorization: `Bearer ${adminToken}` },
     // A test may replace `gpu` (a restart after a kill); stop whichever runs now.
     stop: async () => {
       await miniflare.dispose();

@@ -166,7 +166,7 @@ describe.skipIf(!realModelPresent)(`captions:build with the real model (${REAL_M
   });
   afterAll(() => rm(root, { recursive: true, force: true }));
 
-  // Whether the captions are good is the model's quality (test/model/tiny-clip-accuracy.test.ts); here the bank must
+  // Whether the captions are good is the model's quality (test/e2e/accuracy.test.ts); here the bank must
   // hold exactly the model's own encoding of every caption of the shapes world, in corpus order.
   it("builds the bank of all shapes-world captions, each row the model's encoding of its caption", async () => {
     await writeFile(join(root, "shapes.txt"), captionCorpus());

@@ -44,7 +44,7 @@ describe.skipIf(!modelPresent())(`POST /v1/captions with the real model (${TEST_
     await rm(root, { recursive: true, force: true });
   });
 
-  // How often the top caption is right is the model's quality, measured by test/model/tiny-clip-accuracy.test.ts on
+  // How often the top caption is right is the model's quality, measured by test/e2e/accuracy.test.ts on
   // the same caption bank; here the route must give exactly the bank's nearest captions of the image's embedding.
   it("captions shapes-world photos with the bank's nearest captions of their embeddings", async () => {
     const samples = await Promise.all(

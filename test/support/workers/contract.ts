@@ -1,104 +1,10 @@
-import { type Schema, Validator } from "@cfworker/json-schema";
 import { createApp } from "../../../workers/app.ts";
 import { openApiDocument } from "../../../workers/openapi/document.ts";
-import { PROBLEM_CODES_EXTENSION } from "../../../workers/openapi/problems.ts";
+import { contractChecker, type OpenApiDocument } from "../openapi-contract.ts";
 
 /**
- * The contract check every Worker test's answers go through (callWorker and edge call it): the status is one the
- * operation documents, the Content-Type one it documents for that status, the required headers are there, a JSON
- * body is valid against the schema (JSON Schema 2020-12, with @cfworker/json-schema: ajv compiles code, which
- * workerd forbids), and a problem's `code` is one the operation lists for that status.
+ * The contract check every Worker test's answers go through (callWorker and edge call it), against the document
+ * the app's route definitions generate.
  */
-
-type Json = Record<string, unknown>;
-interface Operation {
-  path: string;
-  responses: Record<string, Json>;
-}
-
-export const DOCUMENT = openApiDocument(createApp()) as unknown as {
-  paths: Record<string, Record<string, Operation & Json>>;
-  components: { schemas: Record<string, Json>; headers: Record<string, Json & { required?: boolean }> };
-};
-
-// Components move to $defs, where a 2020-12 validator resolves "#/$defs/…".
-const DEFS = JSON.parse(
-  JSON.stringify(DOCUMENT.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/'),
-) as Record<string, Schema>;
-const validators = new Map<string, Validator>();
-
-function validatorFor(schema: Json): Validator {
-  const key = JSON.stringify(schema);
-  let validator = validators.get(key);
-  if (!validator) {
-    const root = JSON.parse(key.replaceAll('"#/components/schemas/', '"#/$defs/')) as Json;
-    validator = new Validator({ ...root, $defs: DEFS } as Schema, "2020-12", false);
-    validators.set(key, validator);
-  }
-  return validator;
-}
-
-/** Errors of a value against a schema of the document ("" when valid). */
-export function schemaErrors(schema: Json, value: unknown): string {
-  const result = validatorFor(schema).validate(value);
-  return result.valid
-    ? ""
-    : result.errors
-        .slice(0, 6)
-        .map((e) => `${e.instanceLocation}: ${e.error}`)
-        .join("; ");
-}
-
-/** The documented operation for a method and a concrete path, e.g. GET /admin/keys/key_1 → /admin/keys/{id}. */
-export function operationFor(method: string, pathname: string): Operation | undefined {
-  const segments = pathname.split("/");
-  for (const [template, item] of Object.entries(DOCUMENT.paths)) {
-    const parts = template.split("/");
-    const matches =
-      parts.length === segments.length &&
-      parts.every((part, i) => (part.startsWith("{") ? (segments[i] ?? "") !== "" : part === segments[i]));
-    const operation = item[method.toLowerCase() === "head" ? "get" : method.toLowerCase()];
-    if (matches && operation) return { ...operation, path: template };
-  }
-  return undefined;
-}
-
-const PROBLEM = { $ref: "#/components/schemas/Problem" };
-
-/** Throws, naming what differs, when an answer of the Worker is not what the document promises. */
-export async function checkContract(request: Request, response: Response): Promise<void> {
-  const { pathname } = new URL(request.url);
-  const where = `${request.method} ${pathname} → ${response.status}`;
-  const fail = (what: string) => {
-    throw new Error(`contract: ${where}: ${what}`);
-  };
-  const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
-  const operation = operationFor(request.method, pathname);
-  if (!operation) {
-    // No such operation: a refusal as a problem — the router's 404 or 405, or whatever refused it first (a
-    // missing key, our own image fetcher).
-    if (response.status < 400) fail("no documented operation answers this");
-    if (type !== "application/problem+json") fail(`content type ${type}, not a problem`);
-    const errors = schemaErrors(PROBLEM, await response.clone().json());
-    if (errors) fail(errors);
-    return;
-  }
-  const documented = operation.responses[String(response.status)];
-  if (!documented) return fail(`status not documented (has ${Object.keys(operation.responses).join(", ")})`);
-  for (const [name, ref] of Object.entries((documented.headers ?? {}) as Record<string, { $ref: string }>)) {
-    const component = DOCUMENT.components.headers[ref.$ref.split("/").pop() ?? ""];
-    if (component?.required && !response.headers.has(name)) fail(`required header ${name} missing`);
-  }
-  const content = documented.content as Record<string, { schema: Json }> | undefined;
-  if (!content) return;
-  const media = content[type];
-  if (!media) return fail(`content type "${type}" not documented (has ${Object.keys(content).join(", ")})`);
-  if (request.method === "HEAD" || !type.endsWith("json")) return;
-  const body: unknown = await response.clone().json();
-  const errors = schemaErrors(media.schema, body);
-  if (errors) fail(`${errors}\n${JSON.stringify(body).slice(0, 400)}`);
-  const codes = documented[PROBLEM_CODES_EXTENSION] as string[] | undefined;
-  const code = (body as { code?: string }).code;
-  if (codes && !codes.includes(code ?? ""))
-    fail(`problem code ${code} not documented (has ${codes.join(", ")})`);
-}
+export const DOCUMENT = openApiDocument(createApp()) as unknown as OpenApiDocument;
+export const { checkContract, schemaErrors, operationFor } = contractChecker(DOCUMENT);

@@ -5,7 +5,8 @@ import worker from "../../../workers/index.ts";
 import { TEST_API_KEY } from "./api-key.ts";
 import { checkContract } from "./contract.ts";
 
-export const ALL_LABELS = inject("shapes").map((s) => s.label);
+/** The shapes world's labels (from the GPU global setup, so only in the workers-gpu project). */
+export const allLabels = (): string[] => inject("shapes").map((s) => s.label);
 
 /**
  * Calls the Worker inside workerd, waiting for its `waitUntil` work (cache writes) before returning. Sends the test

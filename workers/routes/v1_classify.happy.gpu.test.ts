@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type ClassifyResponse, DEFAULT_TEMPLATES } from "../../src/api/index.ts";
-import { ALL_LABELS, bytesOf, callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
+import { allLabels, bytesOf, callWorker, postJson, shape } from "../../test/support/workers/worker.ts";
 import { KV_WRITES_PER_REQUEST } from "../services/text-embeddings/cache-writes.ts";
+
+const ALL_LABELS = allLabels();
 
 const templates = ["a photo of a {}."];
 
