@@ -43,14 +43,17 @@ export function handleError(
   };
 }
 
-/** 404 for unknown paths; 405 with `Allow` for a known path asked with another method. */
+/**
+ * 404 for unknown paths; 405 with `Allow` for a known path asked with another method, parameterised routes included
+ * (`GET /admin/keys/key_1/revoke` is a 405 naming POST).
+ */
 export function notFound(routes: () => readonly { method: string; path: string }[]): NotFoundHandler {
   return function problemNotFound(c) {
     const path = new URL(c.req.url).pathname;
     const allowed = [
       ...new Set(
         routes()
-          .filter((r) => r.path === path && r.method !== "ALL")
+          .filter((r) => r.method !== "ALL" && routeMatches(r.path, path))
           .map((r) => r.method),
       ),
     ];
@@ -66,4 +69,24 @@ export function notFound(routes: () => readonly { method: string; path: string }
     }
     return problemResponse(c, "not_found", `no route for ${c.req.method} ${path}`);
   };
+}
+
+/**
+ * Whether a route's path names this concrete path: literal segments, and `:name` or `:name{regex}` parameters for one
+ * non-empty segment each (the forms our routes use; the trailing-slash and wildcard rules of Hono's router are not).
+ *
+ * @example routeMatches("/admin/keys/:id/revoke", "/admin/keys/key_1/revoke") === true
+ */
+function routeMatches(route: string, path: string): boolean {
+  const want = route.split("/");
+  const got = path.split("/");
+  return (
+    want.length === got.length &&
+    want.every((segment, i) => {
+      const value = got[i] as string;
+      if (!segment.startsWith(":")) return segment === value;
+      const pattern = /^:\w+\{(.+)\}$/.exec(segment)?.[1];
+      return value !== "" && (pattern === undefined || new RegExp(`^(?:${pattern})$`).test(value));
+    })
+  );
 }
