@@ -13,8 +13,14 @@ describe("readEdgeConfig: every binding and variable, validated once", () => {
     expect(config.DB).toBe(env.DB);
   });
 
-  it("names every problem at once: a missing binding, a bad plan table, a short secret", () => {
-    const broken = { ...bindings, DB: undefined, BILLING_PLANS: "{not json", GPU_SHARED_SECRET: "short" };
+  it("names every problem at once: a missing binding, a bad plan table, a short secret or admin token", () => {
+    const broken = {
+      ...bindings,
+      DB: undefined,
+      BILLING_PLANS: "{not json",
+      GPU_SHARED_SECRET: "short",
+      ADMIN_TOKEN: "abc",
+    };
     let error: unknown;
     try {
       readEdgeConfig(broken);
@@ -26,6 +32,7 @@ describe("readEdgeConfig: every binding and variable, validated once", () => {
     expect(message).toMatch(/the D1 binding DB is missing/);
     expect(message).toMatch(/BILLING_PLANS is not JSON/);
     expect(message).toMatch(/GPU_SHARED_SECRET must be at least 32 characters/);
+    expect(message).toMatch(/ADMIN_TOKEN must be empty or at least 32 characters/);
   });
 
   it("leaves the public API up without an admin token (the admin routes then refuse everyone)", () => {

@@ -20,8 +20,17 @@ const ConfigSchema = z.object({
   KEY_CACHE: binding<KVNamespace>("KEY_CACHE", "KV"),
   KEY_METER: binding<DurableObjectNamespace>("KEY_METER", "Durable Object"),
   USAGE_EXPORT: binding<Queue>("USAGE_EXPORT", "Queue"),
-  /** Empty when unset: every admin request is refused, and the public API still serves. */
-  ADMIN_TOKEN: z.string().default(""),
+  /**
+   * Empty when unset: every admin request is refused, and the public API still serves. When set, at least 32
+   * characters, like GPU_SHARED_SECRET: a short admin token is a guessable one.
+   */
+  ADMIN_TOKEN: z
+    .string()
+    .default("")
+    .refine(
+      (token) => token.trim() === "" || token.length >= 32,
+      "ADMIN_TOKEN must be empty or at least 32 characters",
+    ),
   /** The plan table as JSON (src/billing/plans.ts); the defaults when unset. */
   BILLING_PLANS: z
     .string()
