@@ -22,7 +22,7 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const root = path.resolve(import.meta.dirname, "..");
 const config = readPreprocessConfig(
-  JSON.parse(fs.readFileSync(path.join(root, "gpu-service/image/fixtures/preprocessor_config.json"), "utf8")),
+  JSON.parse(fs.readFileSync(path.join(root, "gpu-service/image/defaults/preprocessor_config.json"), "utf8")),
 );
 const naive = naivePreprocessor(config);
 

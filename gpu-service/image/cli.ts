@@ -5,7 +5,7 @@
  *
  * OUT.f32 is float32 CHW [3, H, W], little-endian. OUT.png is that tensor de-normalised back to 8-bit
  * RGB (what the model "sees"). DIR holds the model's preprocessor_config.json (default models/tiny-clip;
- * until that model exists, the standard CLIP config in fixtures/ is used, with a note on stderr).
+ * until that model exists, the standard CLIP config in defaults/ is used, with a note on stderr).
  * stdout: one JSON line describing the result. Exit codes: 0 ok, 1 usage or config error, 2 image error.
  */
 import fs from "node:fs";
@@ -18,16 +18,16 @@ import { chwToRgb } from "./normalize.ts";
 import { preprocessImage } from "./pipeline.ts";
 
 const DEFAULT_MODEL_DIR = "models/tiny-clip";
-const FIXTURE_CONFIG = path.join(import.meta.dirname, "fixtures", "preprocessor_config.json");
+const DEFAULT_CONFIG = path.join(import.meta.dirname, "defaults", "preprocessor_config.json");
 const USAGE = "usage: preprocess IMAGE --out OUT.f32 [--png OUT.png] [--model DIR] [--exact]";
 
 function loadConfig(modelDir: string): PreprocessConfig {
   const file = path.join(modelDir, "preprocessor_config.json");
   if (fs.existsSync(file)) return readPreprocessConfig(JSON.parse(fs.readFileSync(file, "utf8")));
   process.stderr.write(
-    `preprocess: ${file} not found; using the standard CLIP config (${path.relative(process.cwd(), FIXTURE_CONFIG)})\n`,
+    `preprocess: ${file} not found; using the standard CLIP config (${path.relative(process.cwd(), DEFAULT_CONFIG)})\n`,
   );
-  return readPreprocessConfig(JSON.parse(fs.readFileSync(FIXTURE_CONFIG, "utf8")));
+  return readPreprocessConfig(JSON.parse(fs.readFileSync(DEFAULT_CONFIG, "utf8")));
 }
 
 /** The tensor's bytes, little-endian whatever the host's order. */
