@@ -10,6 +10,7 @@ import { requestScope } from "./middleware/request-scope/index.ts";
 import { shedWhenOverloaded } from "./middleware/shed-when-overloaded/index.ts";
 import { shedWhenSaturated } from "./middleware/shed-when-saturated/index.ts";
 import { registerComponents } from "./openapi/components.ts";
+import { problemOnInvalid } from "./openapi/route.ts";
 import { registerAdminKeysCreate } from "./routes/admin_keys_create.ts";
 import { registerAdminKeysGet } from "./routes/admin_keys_get.ts";
 import { registerAdminKeysList } from "./routes/admin_keys_list.ts";
@@ -26,7 +27,7 @@ import { provideServices } from "./services/index.ts";
 
 /** The edge API: middleware in the order every request meets it, then one registration per route file. */
 export function createApp(): App {
-  const app = new OpenAPIHono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: problemOnInvalid });
   registerComponents(app.openAPIRegistry);
   app.use("*", requestId());
   app.use("*", refuseOwnImageFetches());

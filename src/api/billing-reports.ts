@@ -54,17 +54,21 @@ export const UsageReport = z
 export type UsageReport = z.infer<typeof UsageReport>;
 
 export const BilledRequest = UsageRecordSchema.extend({
-  time: z.string().meta({ description: "`created_at` as an ISO 8601 timestamp." }),
+  time: z.iso.datetime().meta({ description: "`created_at` as an ISO 8601 timestamp." }),
 }).meta({ id: "BilledRequest", description: "One billed request, exactly as committed and exported." });
+
+export const ExportTotals = UsageTotals.extend({
+  records: count.meta({ description: "Billed requests in the range (one record each)." }),
+}).meta({ id: "ExportTotals" });
 
 export const UsageExport = z
   .object({
     object: z.literal("usage_export"),
     account: z.string().nullable().meta({ description: "null: every account." }),
-    from: z.string(),
-    to: z.string(),
+    from: z.iso.datetime().meta({ description: "Start of the range (inclusive)." }),
+    to: z.iso.datetime().meta({ description: "End of the range (exclusive)." }),
     currency: z.string().length(3),
-    totals: UsageTotals,
+    totals: ExportTotals,
     data: z.array(BilledRequest),
     next_cursor: z
       .string()

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   no_caption_bank: { status: 404, title: "This deployment has no caption bank" },
   // Routing
   not_found: { status: 404, title: "No such route" },
+  key_not_found: { status: 404, title: "No such API key" },
   method_not_allowed: { status: 405, title: "Method not allowed on this route" },
   // Keys, limits, billing
   missing_api_key: { status: 401, title: "Send Authorization: Bearer <key>" },

@@ -54,6 +54,27 @@ export const EXAMPLES = {
     ],
     usage: { images: 1, texts_computed: 0, texts_cached: 0 },
   },
+  model: {
+    id: "openai/clip-vit-base-patch32",
+    object: "model",
+    embedding_dim: 512,
+    context_length: 77,
+    image_size: 224,
+    logit_scale: 100,
+    preprocessing: {
+      version: "pil-exact-1+0d4f1c2a9e",
+      settings: {
+        crop_size: 224,
+        do_center_crop: true,
+        image_mean: [0.48145466, 0.4578275, 0.40821073],
+        image_std: [0.26862954, 0.26130258, 0.27577711],
+        resample: 3,
+        size: { shortest_edge: 224 },
+      },
+    },
+    vocabulary: { size: 49408, hash: "5d1f0c3e2b7a9c41" },
+    caption_bank: { size: 10000 },
+  },
   problem: {
     type: "https://clip-edge.dev/docs/errors#invalid_request",
     title: "The request does not match the schema",

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type ItemErrorStatus, ItemStatusCode } from "../protocol/codes.ts";
+import type { ItemErrorStatus } from "../protocol/codes.ts";
 
 /**
  * The public API's response bodies (zod). Routes are typed from them, so an answer that does not match does not
@@ -21,13 +21,24 @@ export const Usage = z
   .meta({ id: "Usage", description: "The units this request was billed for." });
 export type Usage = z.infer<typeof Usage>;
 
-/** Why one image failed alone: the GPU tier's item statuses, a URL it could not fetch, or the fallback failing. */
+/**
+ * Why one image failed alone: the GPU tier's image statuses, a URL it could not fetch, or the fallback failing (its
+ * text statuses, text_too_long and invalid_tokens, never reach an image).
+ */
 export const ITEM_ERROR_CODES = [
-  ...(Object.keys(ItemStatusCode).filter((code) => code !== "ok") as ItemErrorStatus[]),
+  "invalid_image",
+  "unsupported_format",
+  "image_too_large",
+  "internal_error",
   "invalid_image_url",
   "upstream_error",
-] as const;
+] as const satisfies readonly (ItemErrorStatus | "invalid_image_url" | "upstream_error")[];
 export type ItemErrorCode = (typeof ITEM_ERROR_CODES)[number];
+
+/** The public code of an image's failure; a text status on an image would be the GPU tier's bug. */
+export function imageItemError(code: ItemErrorStatus | ItemErrorCode): ItemErrorCode {
+  return (ITEM_ERROR_CODES as readonly string[]).includes(code) ? (code as ItemErrorCode) : "internal_error";
+}
 
 export const ItemError = z
   .object({
@@ -93,20 +104,31 @@ export const ClassifyResponse = z
   .meta({ id: "ClassifyResponse" });
 export type ClassifyResponse = z.infer<typeof ClassifyResponse>;
 
-export const Embedding = z
+export const FloatEmbedding = z
   .object({
     object: z.literal("embedding"),
     index: z.int().min(0),
-    embedding: z.union([z.array(z.number()), z.string()]).meta({
-      description: "Unit length. A list of floats, or their little-endian float32 bytes in base64.",
-    }),
+    embedding: z.array(z.number()).meta({ description: "Unit length." }),
   })
-  .meta({ id: "Embedding" });
+  .meta({
+    id: "FloatEmbedding",
+    description: "An embedding as floats (`encoding_format` `float`, the default).",
+  });
+
+export const Base64Embedding = z
+  .object({
+    object: z.literal("embedding"),
+    index: z.int().min(0),
+    embedding: z.string().meta({ description: "Unit length, as little-endian float32 bytes in base64." }),
+  })
+  .meta({ id: "Base64Embedding", description: "An embedding as base64 (`encoding_format` `base64`)." });
 
 export const EmbeddingsResponse = z
   .object({
     object: z.literal("list"),
-    data: z.array(Embedding).meta({ description: "One per input, in input order." }),
+    data: z
+      .array(z.union([FloatEmbedding, Base64Embedding]))
+      .meta({ description: "One per input, in input order, all in the requested encoding." }),
     model: modelId,
     preprocessing,
     usage: Usage,

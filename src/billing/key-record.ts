@@ -1,6 +1,6 @@
 import * as z from "zod";
 
-const iso = z.string().meta({ description: "ISO 8601 timestamp." });
+const iso = z.iso.datetime().meta({ description: "ISO 8601 timestamp (UTC)." });
 
 /** A key as administrators see it: never the key itself, never its hash. */
 export const ApiKeyRecord = z

@@ -8,11 +8,17 @@ import { signRequest } from "../../src/signing/index.ts";
 export const TEST_MODEL_DIR = process.env.TEST_MODEL_DIR ?? "models/tiny-clip";
 export const TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef";
 
+/**
+ * Whether the test model's encoders are there (a TEST_MODEL_DIR may point elsewhere). The embedded model is in the
+ * repository, so under CI=true its absence is an error, never a silent skip.
+ */
 export function modelPresent(): boolean {
-  return (
+  const present =
     existsSync(`${TEST_MODEL_DIR}/onnx/text_model.onnx`) &&
-    existsSync(`${TEST_MODEL_DIR}/onnx/vision_model.onnx`)
-  );
+    existsSync(`${TEST_MODEL_DIR}/onnx/vision_model.onnx`);
+  if (!present && process.env.CI === "true")
+    throw new Error(`CI=true but the test model's encoders are missing under ${TEST_MODEL_DIR}/onnx`);
+  return present;
 }
 
 /** A real GPU service on a free loopback port, with the embedded model on the CPU. */

@@ -34,9 +34,11 @@ export interface ContractChecker {
 export function contractChecker(document: unknown): ContractChecker {
   const DOCUMENT = document as OpenApiDocument;
 
-  // Components move to $defs, where a 2020-12 validator resolves "#/$defs/…".
-  const DEFS = JSON.parse(
-    JSON.stringify(DOCUMENT.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/'),
+  // Components move to $defs, where a 2020-12 validator resolves "#/$defs/…"; and every object is closed, so a
+  // field the document does not declare (a leak, a typo) fails the check. The published document stays open, so
+  // clients keep working when fields are added.
+  const DEFS = closeObjects(
+    JSON.parse(JSON.stringify(DOCUMENT.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/')),
   ) as Record<string, Schema>;
   const validators = new Map<string, Validator>();
 
@@ -44,7 +46,7 @@ export function contractChecker(document: unknown): ContractChecker {
     const key = JSON.stringify(schema);
     let validator = validators.get(key);
     if (!validator) {
-      const root = JSON.parse(key.replaceAll('"#/components/schemas/', '"#/$defs/')) as Json;
+      const root = closeObjects(JSON.parse(key.replaceAll('"#/components/schemas/', '"#/$defs/'))) as Json;
       validator = new Validator({ ...root, $defs: DEFS } as Schema, "2020-12", false);
       validators.set(key, validator);
     }
@@ -108,6 +110,9 @@ export function contractChecker(document: unknown): ContractChecker {
     const body: unknown = await response.clone().json();
     const errors = schemaErrors(media.schema, body);
     if (errors) fail(`${errors}\n${JSON.stringify(body).slice(0, 400)}`);
+    const status = (body as { status?: unknown }).status;
+    if (type === "application/problem+json" && status !== response.status)
+      fail(`the problem's status ${status} is not the HTTP status`);
     const codes = documented[PROBLEM_CODES_EXTENSION] as string[] | undefined;
     const code = (body as { code?: string }).code;
     if (codes && !codes.includes(code ?? ""))
@@ -115,4 +120,15 @@ export function contractChecker(document: unknown): ContractChecker {
   }
 
   return { schemaErrors, operationFor, checkContract };
+}
+
+/** Sets `additionalProperties: false` on every object schema that declares properties and says nothing else. */
+function closeObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(closeObjects);
+  if (!node || typeof node !== "object") return node;
+  const copy = Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [key, closeObjects(value)]),
+  ) as Json;
+  if (copy.properties && copy.additionalProperties === undefined) copy.additionalProperties = false;
+  return copy;
 }

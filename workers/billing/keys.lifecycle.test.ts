@@ -72,8 +72,8 @@ describe("the key lifecycle", () => {
   });
 
   it("answers 404 for a key that does not exist, and 400 for a bad plan or name", async () => {
-    await expectProblem(await admin("/admin/keys/key_nope"), 404, "not_found");
-    await expectProblem(await admin("/admin/keys/key_nope/revoke", { method: "POST" }), 404, "not_found");
+    await expectProblem(await admin("/admin/keys/key_nope"), 404, "key_not_found");
+    await expectProblem(await admin("/admin/keys/key_nope/revoke", { method: "POST" }), 404, "key_not_found");
     const badPlan = await expectProblem(
       await admin("/admin/keys", { method: "POST", body: JSON.stringify({ name: "x", plan: "gold" }) }),
       400,

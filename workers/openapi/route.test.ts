@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../app.ts";
 import type { AppEnv } from "../context.ts";
 import { PROBLEM_CODES_EXTENSION } from "./problems.ts";
 import { addRoute, jsonResponse } from "./route.ts";
@@ -46,5 +48,33 @@ describe("addRoute", () => {
     // @ts-expect-error 201 is not a declared status of this route.
     addRoute(wrong, thingRoute, [], (c) => c.json({ id: "x", size: 1 }, 201));
     expect(wrong.routes.length).toBe(2);
+  });
+});
+
+describe("the app's validation hook", () => {
+  it("answers a library-validated body that fails with our problem, never the library's default body", async () => {
+    const app = createApp();
+    const route = createRoute({
+      method: "post",
+      path: "/validated-by-the-library",
+      request: { body: { content: { "application/json": { schema: z.object({ n: z.int() }) } } } },
+      responses: { 200: { description: "ok" } },
+    });
+    app.openapi(route, (c) => c.text("ran"));
+    const response = await app.request(
+      "/validated-by-the-library",
+      { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":"one"}' },
+      env,
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const body = (await response.json()) as {
+      code: string;
+      success?: unknown;
+      errors: { pointer: string }[];
+    };
+    expect(body.code).toBe("invalid_request");
+    expect(body.success).toBeUndefined();
+    expect(body.errors[0]?.pointer).toBe("/n");
   });
 });

@@ -1,10 +1,19 @@
-import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import type { Hook, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Handler } from "hono";
 import type * as z from "zod";
 import type { ErrorCode } from "../../src/api/index.ts";
 import type { App, AppEnv } from "../context.ts";
+import { invalidRequest } from "../request/read-body.ts";
 import { type HeaderName, headerRefs } from "./components.ts";
 import { problemResponses } from "./problems.ts";
+
+/**
+ * The app's validation hook: should a route ever use the library's own validators (`app.openapi`), their failure
+ * is our 400 problem, never the library's `{ success: false, error }` body.
+ */
+export const problemOnInvalid: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (!result.success) throw invalidRequest(result.error.issues);
+};
 
 /** A JSON success response: its schema, a description, an example and the headers it always carries. */
 export function jsonResponse<S extends z.ZodType>(
@@ -45,6 +54,8 @@ export function addRoute<R extends RouteConfig & { getRoutingPath(): string }>(
   // biome-ignore lint/complexity/noBannedTypes: an empty input: nothing is validated by the library.
   handler: RouteHandler<R, AppEnv, {}>,
 ): void {
+  // Route-level middleware would be skipped here; the app's middleware is the one place for it.
+  if (route.middleware) throw new Error(`${route.method} ${route.path}: addRoute takes no route middleware`);
   const { getRoutingPath, ...definition } = route;
   app.openAPIRegistry.registerPath({
     ...definition,

@@ -66,14 +66,21 @@ export function parseJson(bytes: Uint8Array): unknown {
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = result.error.issues
+  throw invalidRequest(result.error.issues);
+}
+
+/** 400 `invalid_request` for schema issues, each with a JSON pointer to the offending field. */
+export function invalidRequest(issues: readonly z.core.$ZodIssue[]): ApiError {
+  const errors = issues
     .slice(0, 20)
     .map((issue) => ({ pointer: toPointer(issue.path), detail: describeIssue(issue) }));
   const first = errors[0];
-  throw new ApiError(
+  return new ApiError(
     "invalid_request",
     first ? `${first.pointer || "/"}: ${first.detail}` : "invalid request",
-    { errors },
+    {
+      errors,
+    },
   );
 }
 

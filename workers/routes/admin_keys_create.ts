@@ -59,10 +59,7 @@ database keeps its SHA-256.`,
   },
 });
 
-/**
- * `POST /admin/keys` — creates a key on a plan (default `free`) for an account (default `default`). The answer is
- * the only place the key ever appears: D1 keeps its SHA-256.
- */
+/** `POST /admin/keys` (see `description`). */
 export function registerAdminKeysCreate(app: App): void {
   addRoute(app, createKeyRoute, errorsOf(E.any, E.admin, E.body), async (c) => {
     bodyKind(c, false);

@@ -39,11 +39,11 @@ export const getKeyRoute = createRoute({
   responses: { 200: jsonResponse(ApiKeyRecord, "The key's record.", KEY_EXAMPLE) },
 });
 
-/** `GET /admin/keys/:id` — one key's record. */
+/** `GET /admin/keys/{id}` (see `description`). */
 export function registerAdminKeysGet(app: App): void {
-  addRoute(app, getKeyRoute, errorsOf(E.any, E.admin, ["not_found"]), async (c) => {
+  addRoute(app, getKeyRoute, errorsOf(E.any, E.admin, ["key_not_found"]), async (c) => {
     const record = await c.get("services").billing.keys.get(c.req.param("id"));
-    if (!record) throw new ApiError("not_found", `no key ${c.req.param("id")}`);
+    if (!record) throw new ApiError("key_not_found", `no key ${c.req.param("id")}`);
     return c.json(record, 200);
   });
 }

@@ -32,7 +32,7 @@ export const listKeysRoute = createRoute({
   responses: { 200: jsonResponse(KeyList, "The keys.", { object: "list", data: [KEY_EXAMPLE] }) },
 });
 
-/** `GET /admin/keys?account=&limit=` — keys, newest first (never the keys themselves, nor their hashes). */
+/** `GET /admin/keys` (see `description`). */
 export function registerAdminKeysList(app: App): void {
   addRoute(app, listKeysRoute, errorsOf(E.any, E.admin, E.query), async (c) => {
     const query = validate(ListKeysQuery, c.req.query());

@@ -32,11 +32,11 @@ If a step fails the answer is 500, and repeating the call finishes the job.`,
  * finishes the job.
  */
 export function registerAdminKeysRevoke(app: App): void {
-  addRoute(app, revokeKeyRoute, errorsOf(E.any, E.admin, ["not_found"]), async (c) => {
+  addRoute(app, revokeKeyRoute, errorsOf(E.any, E.admin, ["key_not_found"]), async (c) => {
     const billing = c.get("services").billing;
     const now = Date.now();
     const revoked = await billing.keys.revoke(c.req.param("id"), now);
-    if (!revoked) throw new ApiError("not_found", `no key ${c.req.param("id")}`);
+    if (!revoked) throw new ApiError("key_not_found", `no key ${c.req.param("id")}`);
     const { record, keyHash } = revoked;
     await billing.meter(record.id).revoke();
     await billing.directory.remember(

@@ -1,6 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { CaptionsMultipart, CaptionsRequest, CaptionsResponse, EXAMPLES } from "../../src/api/index.ts";
+import {
+  CaptionsMultipart,
+  CaptionsRequest,
+  CaptionsResponse,
+  EXAMPLES,
+  imageItemError,
+} from "../../src/api/index.ts";
 import { DEFAULT_CAPTION_TOP_K } from "../../src/protocol/index.ts";
 import type { App } from "../context.ts";
 import { allImagesFailed } from "../errors.ts";
@@ -15,11 +21,6 @@ import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import { servedOrThrow } from "../services/upstream.ts";
 
-/**
- * `POST /v1/captions` — captions by retrieval: for each of 1–16 images, the nearest texts of the deployment's caption
- * bank (computed once through the same model; searched on the GPU tier, see docs/captions.md). `score` is the cosine
- * similarity. JSON or multipart/form-data, like /v1/classify.
- */
 export const captionsRoute = createRoute({
   method: "post",
   path: "/v1/captions",
@@ -50,8 +51,9 @@ billed. JSON or multipart/form-data, like /v1/classify. 404 \`no_caption_bank\` 
   },
 });
 
+/** `POST /v1/captions` (see `description`; the bank is searched on the GPU tier, docs/captions.md). */
 export function registerV1Captions(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
+  const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
     "all_inputs_failed",
     "no_caption_bank",
   ]);
@@ -73,7 +75,7 @@ export function registerV1Captions(app: App): void {
       results: results.map((r) =>
         r.status === "ok"
           ? { captions: r.captions.map(({ text, score }) => ({ text, score })) }
-          : { captions: [], error: { code: r.status, message: r.message } },
+          : { captions: [], error: { code: imageItemError(r.status), message: r.message } },
       ),
       usage: billUsage(c, usageOf(served, { computed: 0, cached: 0 })),
     };

@@ -70,9 +70,9 @@ export const classifyRoute = createRoute({
   },
 });
 
-/** `POST /v1/classify` (see `description`): one route, typed from its definition. */
+/** `POST /v1/classify` (see `description`). */
 export function registerV1Classify(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
+  const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
     "all_inputs_failed",
   ]);
   addRoute(app, classifyRoute, errors, async (c) => {

@@ -49,12 +49,9 @@ images of the request go to the GPU tier in one batch. Any image that fails fail
   },
 });
 
-/**
- * `POST /v1/embeddings` — unit-length embeddings of texts and images in one space, in the OpenAI/Jina response shape.
- * Texts go through the cache; all images of the request go to the GPU tier in one signed batch.
- */
+/** `POST /v1/embeddings` (see `description`). */
 export function registerV1Embeddings(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, E.images, E.gpu, [
+  const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.images, E.gpu, [
     "model_not_found",
     "image_decode_failed",
   ]);
@@ -124,13 +121,15 @@ export function registerV1Embeddings(app: App): void {
     const warnings = truncationWarnings(embeddedTexts.truncated, (k) => `/input/${texts[k]?.index}`, "text");
     const body: EmbeddingsResponse = {
       object: "list",
-      data: vectors.map((vector, index) => ({
-        object: "embedding",
-        index,
-        embedding: base64
-          ? encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength))
-          : Array.from(vector),
-      })),
+      data: vectors.map((vector, index) =>
+        base64
+          ? {
+              object: "embedding" as const,
+              index,
+              embedding: encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength)),
+            }
+          : { object: "embedding" as const, index, embedding: Array.from(vector) },
+      ),
       model: services.model.id,
       preprocessing: services.model.preprocessing.version,
       usage: billUsage(c, usageOf(images.length, embeddedTexts)),

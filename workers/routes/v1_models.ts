@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { type ModelInfo, ModelList } from "../../src/api/index.ts";
+import { EXAMPLES, type ModelInfo, ModelList } from "../../src/api/index.ts";
 import type { App } from "../context.ts";
-import { EDGE_MODEL } from "../generated/model.gen.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import type { Services } from "../services/index.ts";
@@ -35,8 +34,7 @@ length, logit scale, exact preprocessing settings, vocabulary hash and caption b
     200: jsonResponse(
       ModelList,
       "The served model.",
-      // The bundled model, so the example is exactly what this build serves.
-      { object: "list", data: [modelInfo({ model: EDGE_MODEL })] },
+      { object: "list", data: [EXAMPLES.model] },
       v1Headers(),
     ),
   },

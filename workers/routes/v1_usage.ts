@@ -3,7 +3,7 @@ import * as z from "zod";
 import { UsageReport } from "../../src/api/index.ts";
 import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
 import { planNamed } from "../billing/index.ts";
-import type { DailyUsage } from "../billing/key-meter/index.ts";
+import type { DailyUsage } from "../billing/key-meter/types.ts";
 import type { App } from "../context.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
@@ -67,11 +67,7 @@ this month so far). Not billed; rate-limited like every /v1 call.`,
   },
 });
 
-/**
- * `GET /v1/usage?from&to` — the calling key's usage by UTC day and route, with costs, and this month's quota. Read
- * from the key's Durable Object, so it includes the request made a moment ago. `from`/`to` are UTC days, both
- * inclusive (default: this month so far). Not billed; rate-limited like every /v1 call.
- */
+/** `GET /v1/usage` (see `description`). */
 export function registerV1Usage(app: App): void {
   addRoute(app, usageRoute, errorsOf(E.any, E.apiKey, E.query), async (c) => {
     const query = validate(UsageQuery, c.req.query());

@@ -1,4 +1,5 @@
 import type { ItemErrorCode } from "../../src/api/index.ts";
+import type { ItemErrorStatus } from "../../src/protocol/index.ts";
 import {
   type BatchResponse,
   CONTENT_TYPE,
@@ -21,7 +22,7 @@ const FRAMES_IN_FLIGHT = 2;
 /** Per item: an embedding (float32, unit length) or the GPU tier's error code for that item. */
 export type EmbeddedItem =
   | { ok: true; embedding: Float32Array }
-  | { ok: false; code: ItemErrorCode; message: string };
+  | { ok: false; code: ItemErrorStatus | ItemErrorCode; message: string };
 
 /** Per image from the GPU tier's caption search: the nearest captions, or the image's error code. */
 export type CaptionItem = GpuCaptionResult;

@@ -1,4 +1,4 @@
-import type { ClassifyResponse } from "../../src/api/index.ts";
+import { type ClassifyResponse, imageItemError } from "../../src/api/index.ts";
 import { dot, softmax, topK } from "../../src/vector/index.ts";
 import type { EmbeddedItem } from "./inference.ts";
 
@@ -15,7 +15,7 @@ export function rankLabels(
   embeddings: readonly Float32Array[],
   logitScale: number,
 ): ClassifyResponse["results"][number] {
-  if (!item.ok) return { labels: [], error: { code: item.code, message: item.message } };
+  if (!item.ok) return { labels: [], error: { code: imageItemError(item.code), message: item.message } };
   const similarities = embeddings.map((label) => dot(item.embedding, label));
   const scores = softmax(similarities, logitScale);
   return {

@@ -1,4 +1,4 @@
-import type { QuotaPrecheck } from "../../billing/key-meter/index.ts";
+import type { QuotaPrecheck } from "../../billing/key-meter/types.ts";
 
 /**
  * What each billable route needs left of the month's quota to be worth running. Only spares GPU work: the exact

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { API_LIMITS } from "../../../src/api/index.ts";
 import { concatBytes } from "../../../src/streams/read-capped.ts";
-import type { StoredResponse } from "../../billing/key-meter/index.ts";
+import type { StoredResponse } from "../../billing/key-meter/types.ts";
 import { ApiError } from "../../errors.ts";
 import { readBodyStream } from "../../request/read-body.ts";
 

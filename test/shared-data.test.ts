@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sharedDataPresent } from "./shared-data.ts";
+import { sharedDataPresent } from "./support/shared-data.ts";
 
 describe("sharedDataPresent", () => {
   afterEach(() => vi.unstubAllEnvs());
