@@ -20,6 +20,8 @@ const ConfigSchema = z.object({
   KEY_CACHE: binding<KVNamespace>("KEY_CACHE", "KV"),
   KEY_METER: binding<DurableObjectNamespace>("KEY_METER", "Durable Object"),
   USAGE_EXPORT: binding<Queue>("USAGE_EXPORT", "Queue"),
+  /** Postgres with pgvector for collections (migrations/postgres/); its connection string is per isolate. */
+  HYPERDRIVE: binding<Hyperdrive>("HYPERDRIVE", "Hyperdrive"),
   /**
    * Empty when unset: every admin request is refused, and the public API still serves. When set, at least 32
    * characters, like GPU_SHARED_SECRET: a short admin token is a guessable one.

@@ -15,6 +15,11 @@ declare module "vitest" {
     imageHost: string;
     /** Plain-HTTP control of the image host's held downloads (`/held/<id>`, `/release/<id>`). */
     imageHostControl: string;
+    /**
+     * postgres://… of the local Postgres the global setup started (test/support/postgres-global-setup.ts): what the
+     * Worker's HYPERDRIVE binding connects to.
+     */
+    postgresUrl: string;
     /** Fresh shapes-world renders (one per colour–shape pair), base64, for tests inside workerd where sharp cannot run. */
     shapes: { colour: string; shape: string; label: string; mime: string; base64: string }[];
   }

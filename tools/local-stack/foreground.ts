@@ -1,4 +1,4 @@
-// What the local stack's entry points share about their own lifetime: stopping on signals, and running one service
+// What the local stack's entry points share about their own lifetime: stopping on signals, and running a tier alone
 // in the foreground (`npm run gpu`, `npm run edge`).
 import { createSupervisor, describeEvent, type ServiceSpec } from "./supervisor.ts";
 
@@ -30,15 +30,20 @@ export function ignoreBrokenTerminal(): void {
 }
 
 /**
- * Runs one service until it exits or a signal stops it, then exits with its code (0 after a requested stop). No
- * restarts: whoever runs a tier alone wants to see it die. `onReady` runs once it answers its readiness URL.
+ * Runs a tier alone — one service, or one with what it cannot work without (the edge with its local Postgres) — until
+ * one of them exits or a signal stops them, then exits with its code (0 after a requested stop). No restarts: whoever
+ * runs a tier alone wants to see it die. `onReady` runs once every one answers its readiness check.
  *
- * @example await runAlone(gpuService(config, secrets), { label: "gpu.ts" })
+ * @example await runAlone([gpuService(config, secrets)], { label: "gpu.ts" })
  */
-export async function runAlone(spec: ServiceSpec, options: { label: string; onReady?: () => Promise<void> }) {
+export async function runAlone(
+  specs: ServiceSpec[],
+  options: { label: string; onReady?: () => Promise<void> },
+) {
   const log = (line: string) => console.log(`[${options.label}] ${line}`);
+  const names = specs.map((spec) => spec.name).join(" and ");
   ignoreBrokenTerminal();
-  const supervisor = createSupervisor([spec], {
+  const supervisor = createSupervisor(specs, {
     restart: false,
     onEvent: (event) => {
       const line = describeEvent(event);
@@ -47,7 +52,7 @@ export async function runAlone(spec: ServiceSpec, options: { label: string; onRe
   });
   onStopSignals(
     (signal) => {
-      log(`${signal}: stopping ${spec.name} (again to kill it)`);
+      log(`${signal}: stopping ${names} (again to kill ${specs.length > 1 ? "them" : "it"})`);
       void supervisor.stop();
     },
     () => supervisor.kill(),

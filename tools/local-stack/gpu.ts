@@ -14,7 +14,7 @@ if (!parsed.ok) {
 const { config } = parsed;
 const secrets = await ensureDevVars(".dev.vars");
 const service = gpuService(config, secrets);
-await runAlone(service, {
+await runAlone([service], {
   label: "gpu.ts",
   onReady: async () => {
     console.log(`

@@ -5,6 +5,7 @@ import {
   GPU_NICENESS,
   GPU_STOP_MARGIN_MS,
   gpuService,
+  postgresService,
   readLocalStackConfig,
   stackPaths,
 } from "./services.ts";
@@ -18,6 +19,7 @@ describe("readLocalStackConfig", () => {
       config: {
         gpuPort: 8788,
         edgePort: 8787,
+        postgresPort: 5433,
         modelDir: "models/tiny-clip",
         gpuBackends: "http://127.0.0.1:8788",
         stackDir: ".wrangler",
@@ -42,6 +44,10 @@ describe("readLocalStackConfig", () => {
       message: 'EDGE_PORT must be a port number (1–65535), got "87a7"',
     });
     expect(readLocalStackConfig({ GPU_PORT: "70000" })).toMatchObject({ ok: false, message: /^GPU_PORT/ });
+    expect(readLocalStackConfig({ POSTGRES_PORT: "0" })).toMatchObject({
+      ok: false,
+      message: /^POSTGRES_PORT/,
+    });
     expect(readLocalStackConfig({ GPU_BACKENDS: "not a url" })).toMatchObject({
       ok: false,
       message: /^GPU_BACKENDS/,
@@ -54,7 +60,12 @@ describe("readLocalStackConfig", () => {
 });
 
 describe("the service definitions", () => {
-  const parsed = readLocalStackConfig({ GPU_PORT: "9788", EDGE_PORT: "9787", LOCAL_STACK_DIR: "/tmp/stack" });
+  const parsed = readLocalStackConfig({
+    GPU_PORT: "9788",
+    EDGE_PORT: "9787",
+    POSTGRES_PORT: "9433",
+    LOCAL_STACK_DIR: "/tmp/stack",
+  });
   if (!parsed.ok) throw new Error(parsed.message);
   const { config } = parsed;
 
@@ -97,10 +108,29 @@ describe("the service definitions", () => {
         "--var GPU_BACKENDS:http://127.0.0.1:9788",
     );
     expect(edge).toMatchObject({ url: "http://127.0.0.1:9787", readyPath: "/healthz" });
+    // Its HYPERDRIVE binding reaches the stack's own Postgres (wrangler reads this before wrangler.toml's line).
+    expect(edge.env).toEqual({
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE:
+        "postgres://postgres:postgres@127.0.0.1:9433/postgres",
+    });
     expect(stackPaths(config)).toEqual({
       persistTo: "/tmp/stack/state",
+      postgresDir: "/tmp/stack/state/postgres",
       devKeyFile: "/tmp/stack/dev-key.json",
       stateFile: "/tmp/stack/local-stack.json",
+    });
+  });
+
+  it("run the local Postgres on POSTGRES_PORT with its data under the stack folder, ready once it accepts connections", () => {
+    expect(postgresService(config)).toEqual({
+      name: "postgres",
+      command: process.execPath,
+      args: ["tools/local-stack/postgres-main.ts"],
+      processMarkers: ["tools/local-stack/postgres-main.ts"],
+      env: { POSTGRES_PORT: "9433", LOCAL_STACK_DIR: "/tmp/stack" },
+      url: "postgres://postgres:postgres@127.0.0.1:9433/postgres",
+      readyPath: "",
+      probe: "tcp",
     });
   });
 });

@@ -1,6 +1,6 @@
-// The local stack's two services, defined once for `npm start` (tools/start.ts) and for running a tier alone
-// (`npm run gpu`, `npm run edge`): their configuration from the environment, their commands, and what the edge needs
-// before it starts.
+// The local stack's services — the local Postgres, the GPU service and the edge — defined once for `npm start`
+// (tools/start.ts) and for running a tier alone (`npm run gpu`, `npm run edge`, `npm run postgres`): their
+// configuration from the environment, their commands, and what the edge needs before it starts.
 import { join } from "node:path";
 import { EDGE_MODEL_MODULE, writeEdgeModel } from "../build-edge-model.ts";
 import { applyLocalMigrations, WRANGLER_JS } from "./bootstrap.ts";
@@ -11,6 +11,8 @@ import type { ServiceSpec } from "./supervisor.ts";
 export interface LocalStackConfig {
   gpuPort: number;
   edgePort: number;
+  /** The local Postgres (PGlite) the edge's HYPERDRIVE binding reaches. */
+  postgresPort: number;
   modelDir: string;
   /** The GPU backends `npm run edge` sends work to; `npm start` always uses its own GPU service. */
   gpuBackends: string;
@@ -32,6 +34,9 @@ export function readLocalStackConfig(env: Record<string, string | undefined>): C
   if (gpuPort === undefined) return { ok: false, message: portMessage("GPU_PORT", env.GPU_PORT) };
   const edgePort = port(env.EDGE_PORT, 8787);
   if (edgePort === undefined) return { ok: false, message: portMessage("EDGE_PORT", env.EDGE_PORT) };
+  const postgresPort = port(env.POSTGRES_PORT, 5433);
+  if (postgresPort === undefined)
+    return { ok: false, message: portMessage("POSTGRES_PORT", env.POSTGRES_PORT) };
   const gpuDrainTimeoutMs = wholeMs(env.DRAIN_TIMEOUT_MS, 30_000);
   if (gpuDrainTimeoutMs === undefined)
     return {
@@ -46,6 +51,7 @@ export function readLocalStackConfig(env: Record<string, string | undefined>): C
     config: {
       gpuPort,
       edgePort,
+      postgresPort,
       modelDir: env.MODEL_DIR || "models/tiny-clip",
       gpuBackends,
       stackDir: env.LOCAL_STACK_DIR || ".wrangler",
@@ -73,11 +79,14 @@ const portMessage = (name: string, raw: string | undefined) =>
 /** The paths the stack keeps under its directory. */
 export function stackPaths(config: LocalStackConfig): {
   persistTo: string;
+  postgresDir: string;
   devKeyFile: string;
   stateFile: string;
 } {
   return {
     persistTo: join(config.stackDir, "state"),
+    // Beside wrangler's own state (state/v3), so one folder holds everything the local edge stores.
+    postgresDir: join(config.stackDir, "state", "postgres"),
     devKeyFile: join(config.stackDir, "dev-key.json"),
     stateFile: join(config.stackDir, "local-stack.json"),
   };
@@ -85,6 +94,32 @@ export function stackPaths(config: LocalStackConfig): {
 
 export const gpuUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${config.gpuPort}`;
 export const edgeUrl = (config: LocalStackConfig): string => `http://127.0.0.1:${config.edgePort}`;
+/** Hyperdrive requires a password in a local connection string; PGlite ignores it. */
+export const postgresUrl = (config: LocalStackConfig): string =>
+  `postgres://postgres:postgres@127.0.0.1:${config.postgresPort}/postgres`;
+
+/** wrangler dev reads the HYPERDRIVE binding's local connection string from here before wrangler.toml's line. */
+export const HYPERDRIVE_LOCAL_URL_VARIABLE = "CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE";
+
+/**
+ * The local Postgres (tools/local-stack/postgres-main.ts): PGlite with pgvector, its data under the stack folder,
+ * migrated before it listens, so accepting connections means ready. The edge connects on demand, so both start at
+ * once, as the GPU service and the edge do.
+ */
+export function postgresService(config: LocalStackConfig): ServiceSpec {
+  return {
+    name: "postgres",
+    command: process.execPath,
+    args: [POSTGRES_MAIN],
+    processMarkers: [POSTGRES_MAIN],
+    env: { POSTGRES_PORT: String(config.postgresPort), LOCAL_STACK_DIR: config.stackDir },
+    url: postgresUrl(config),
+    readyPath: "",
+    probe: "tcp",
+  };
+}
+
+const POSTGRES_MAIN = "tools/local-stack/postgres-main.ts";
 
 /**
  * Time a stopped GPU service has beyond its drain: closing connections and releasing the model after the last
@@ -123,8 +158,8 @@ export function gpuService(config: LocalStackConfig, secrets: DevSecrets): Servi
 }
 
 /**
- * `wrangler dev` with its local KV/D1/Durable Objects/Queues under the stack directory; it reads the secrets from
- * `.dev.vars` itself.
+ * `wrangler dev` with its local KV/D1/Durable Objects/Queues under the stack directory and its HYPERDRIVE binding on
+ * the local Postgres; it reads the secrets from `.dev.vars` itself.
  */
 export function edgeService(config: LocalStackConfig, gpuBackends = config.gpuBackends): ServiceSpec {
   return {
@@ -146,6 +181,7 @@ export function edgeService(config: LocalStackConfig, gpuBackends = config.gpuBa
     // wrangler's own processes (its bin re-spawns its dist, by its real path: node_modules may be a symlink), the
     // workerd it runs and the esbuild service it bundles with.
     processMarkers: ["node_modules/wrangler/", "workerd", "esbuild"],
+    env: { [HYPERDRIVE_LOCAL_URL_VARIABLE]: postgresUrl(config) },
     url: edgeUrl(config),
     readyPath: "/healthz",
   };

@@ -106,6 +106,29 @@ describe.skipIf(!canVerifyProcesses())("a stack left behind by a supervisor that
     ]);
   });
 
+  it("reaps a recorded local Postgres like the other children, and skips it in a file from before it existed", async () => {
+    const postgres = detached(["-e", IDLE, "stale-stack-test-postgres"]);
+    await waitFor("it to run", () => commandLine(postgres.pid as number));
+    const withPostgres = [...specs, { name: "postgres", processMarkers: ["stale-stack-test-postgres"] }];
+    expect(
+      await reapStaleStack(
+        { gpuPid: null, edgePid: null, postgresPid: postgres.pid as number },
+        withPostgres,
+        {
+          graceMs: 2_000,
+        },
+      ),
+    ).toEqual([
+      { name: "gpu", kind: "gone" },
+      { name: "edge", kind: "gone" },
+      { name: "postgres", kind: "reaped", pids: [postgres.pid] },
+    ]);
+    expect(await reapStaleStack({ gpuPid: null, edgePid: null }, withPostgres)).toContainEqual({
+      name: "postgres",
+      kind: "gone",
+    });
+  });
+
   it("recognises a live supervisor by its command line, not by its pid alone", async () => {
     const ours = detached(["-e", IDLE, "tools/start.ts"]);
     const reused = detached(["-e", IDLE]);

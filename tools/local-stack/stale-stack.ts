@@ -70,11 +70,15 @@ export type ReapOutcome =
  * @example for (const outcome of await reapStaleStack(state, [gpu, edge])) log(describeReap(outcome))
  */
 export async function reapStaleStack(
-  state: Pick<LocalStackState, "gpuPid" | "edgePid">,
+  state: Pick<LocalStackState, "gpuPid" | "edgePid" | "postgresPid">,
   services: readonly Pick<ServiceSpec, "name" | "processMarkers">[],
   options: { graceMs?: number; goneWithinMs?: number } = {},
 ): Promise<ReapOutcome[]> {
-  const recorded: Record<string, number | null> = { gpu: state.gpuPid, edge: state.edgePid };
+  const recorded: Record<string, number | null | undefined> = {
+    gpu: state.gpuPid,
+    edge: state.edgePid,
+    postgres: state.postgresPid,
+  };
   return Promise.all(
     services.map(async (spec): Promise<ReapOutcome> => {
       const pgid = recorded[spec.name];

@@ -12,8 +12,10 @@ describe("the local stack's state file", () => {
   const state = {
     edgeUrl: "http://127.0.0.1:8787",
     gpuUrl: "http://127.0.0.1:8788",
+    postgresUrl: "postgres://postgres:postgres@127.0.0.1:5433/postgres",
     gpuPid: 1234,
     edgePid: 1235,
+    postgresPid: 1236,
     supervisorPid: 1233,
   };
 
@@ -22,8 +24,10 @@ describe("the local stack's state file", () => {
     expect(Object.keys(JSON.parse(readFileSync(path, "utf8")))).toEqual([
       "edgeUrl",
       "gpuUrl",
+      "postgresUrl",
       "gpuPid",
       "edgePid",
+      "postgresPid",
       "supervisorPid",
       "updatedAt",
     ]);
@@ -35,6 +39,13 @@ describe("the local stack's state file", () => {
   it("is replaced on a rewrite and may say a service is down", () => {
     writeStackState(path, { ...state, gpuPid: null });
     expect(readStackState(path)?.gpuPid).toBeNull();
+  });
+
+  it("reads a file written before the stack had a Postgres", () => {
+    const { postgresUrl: _url, postgresPid: _pid, ...older } = state;
+    writeFileSync(path, JSON.stringify({ ...older, updatedAt: new Date().toISOString() }));
+    expect(readStackState(path)).toMatchObject({ gpuPid: 1234, edgePid: 1235 });
+    expect(readStackState(path)?.postgresPid).toBeUndefined();
   });
 
   it("reads as absent when missing or not a state file, and removing it twice is fine", () => {

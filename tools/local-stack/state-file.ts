@@ -7,9 +7,12 @@ import { dirname } from "node:path";
 export interface LocalStackState {
   edgeUrl: string;
   gpuUrl: string;
+  /** The local Postgres; absent in files written before the stack had one. */
+  postgresUrl?: string;
   /** null while that service is down (between an exit and its restart), so no one signals a pid reused since. */
   gpuPid: number | null;
   edgePid: number | null;
+  postgresPid?: number | null;
   supervisorPid: number;
   /** ISO time of this write. */
   updatedAt: string;
@@ -18,7 +21,7 @@ export interface LocalStackState {
 /**
  * Writes the state atomically (a temp file renamed over the old one), so a reader never sees half a file.
  *
- * @example writeStackState(".wrangler/local-stack.json", { edgeUrl, gpuUrl, gpuPid: 1234, edgePid: 1235, supervisorPid: process.pid })
+ * @example writeStackState(".wrangler/local-stack.json", { edgeUrl, gpuUrl, postgresUrl, gpuPid: 1234, edgePid: 1235, postgresPid: 1236, supervisorPid: process.pid })
  */
 export function writeStackState(path: string, state: Omit<LocalStackState, "updatedAt">): LocalStackState {
   const full: LocalStackState = { ...state, updatedAt: new Date().toISOString() };
@@ -40,6 +43,8 @@ export function readStackState(path: string): LocalStackState | undefined {
       typeof value.gpuUrl === "string" &&
       pidOrNull(value.gpuPid) &&
       pidOrNull(value.edgePid) &&
+      (value.postgresPid === undefined || pidOrNull(value.postgresPid)) &&
+      (value.postgresUrl === undefined || typeof value.postgresUrl === "string") &&
       Number.isInteger(value.supervisorPid) &&
       typeof value.updatedAt === "string"
     )

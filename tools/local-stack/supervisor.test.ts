@@ -340,6 +340,40 @@ describe("createSupervisor", () => {
     expect(spawned?.kind === "spawned" && isAlive(spawned.pid)).toBe(false);
   });
 
+  it("with a tcp probe, waits until the port accepts connections (the local Postgres listens once migrated)", async () => {
+    const port = await freePort();
+    // Listens only after a while, as the local Postgres does after its migrations.
+    const code = `setTimeout(() => require("node:net").createServer((s) => s.end()).listen(${port}, "127.0.0.1"), 300);`;
+    const spec: ServiceSpec = {
+      name: "postgres",
+      command: process.execPath,
+      args: ["-e", code],
+      url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+      readyPath: "",
+      probe: "tcp",
+    };
+    const { supervisor, events } = supervise([spec]);
+    expect(await supervisor.start()).toBe(true);
+    expect(events.find((e) => e.kind === "ready")).toMatchObject({ name: "postgres", url: spec.url });
+  });
+
+  it("with a tcp probe, names what it waited for when the port never opens", async () => {
+    const port = await freePort();
+    const spec: ServiceSpec = {
+      name: "postgres",
+      command: process.execPath,
+      args: ["-e", "setInterval(() => {}, 1000);"],
+      url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+      readyPath: "",
+      probe: "tcp",
+    };
+    const { supervisor } = supervise([spec], { readyTimeoutMs: 300 });
+    expect(await supervisor.start()).toBe(false);
+    expect(await supervisor.done).toMatchObject({
+      message: "postgres did not accept connections within 0.3 s",
+    });
+  });
+
   it("with restarts off, ends with the child's exit code", async () => {
     const { supervisor, events } = supervise([await service("gpu")], { restart: false });
     expect(await supervisor.start()).toBe(true);

@@ -1,7 +1,8 @@
 // Keeps the local stack's processes running: starts each service, waits for its readiness URL, restarts it with
 // exponential backoff when it exits on its own, and stops them all (with nothing restarting behind the stop) when
-// asked. Used by tools/start.ts (restarts on) and tools/local-stack/{gpu,edge}.ts (one service, restarts off).
+// asked. Used by tools/start.ts (restarts on) and tools/local-stack/{gpu,edge}.ts (a tier alone, restarts off).
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { constants } from "node:os";
 import { createInterface } from "node:readline";
 
@@ -17,6 +18,11 @@ export interface ServiceSpec {
   url: string;
   /** Answers 200 once the service can take work ("/readyz", "/healthz"). */
   readyPath: string;
+  /**
+   * How readiness is checked: "http" (the default) GETs readyPath and wants a 200; "tcp" wants the URL's host and
+   * port to accept a connection (the local Postgres, which listens only once it is migrated).
+   */
+  probe?: "http" | "tcp";
   /**
    * How long it may take to exit after SIGTERM before its process group gets SIGKILL; SupervisorOptions.stopGraceMs
    * when unset. The GPU service's is its drain timeout plus a margin.
@@ -245,10 +251,11 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
 
   async function awaitReady(slot: Slot, child: ChildProcess): Promise<boolean> {
     const { spec } = slot;
-    const url = new URL(spec.readyPath, spec.url).href;
+    const url = new URL(spec.readyPath, spec.url);
+    const isReady = spec.probe === "tcp" ? () => acceptsConnections(url) : () => answersOk(url.href);
     const started = Date.now();
     while (!stopping && slot.child === child) {
-      if (await answersOk(url)) {
+      if (await isReady()) {
         if (stopping || slot.child !== child) return false;
         const now = Date.now();
         slot.readyAt = now;
@@ -300,12 +307,10 @@ export function createSupervisor(services: ServiceSpec[], options: SupervisorOpt
         started.map(async ({ slot, child }) => {
           if (!child) return false;
           const ok = await awaitReady(slot, child);
-          if (!ok && !stopping && slot.child === child)
-            fail(
-              slot,
-              `${slot.spec.name} did not answer ${slot.spec.readyPath} within ${seconds(readyTimeoutMs)}`,
-              1,
-            );
+          if (!ok && !stopping && slot.child === child) {
+            const what = slot.spec.probe === "tcp" ? "accept connections" : `answer ${slot.spec.readyPath}`;
+            fail(slot, `${slot.spec.name} did not ${what} within ${seconds(readyTimeoutMs)}`, 1);
+          }
           return ok;
         }),
       );
@@ -376,6 +381,20 @@ async function answersOk(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Whether the URL's host and port accept a TCP connection (closed again at once). */
+function acceptsConnections(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(5_000, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** Signals a whole process group; a group already gone (or never ours) is not an error here. */
