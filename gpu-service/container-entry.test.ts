@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
 import { FP32_LAYOUT, TINY_CLIP_REPO } from "../test/support/model-repos.ts";
 import { freePort, groupAlive, killGroup } from "../test/support/processes.ts";
 import { waitFor } from "../test/support/wait.ts";
+import { STATE_DIR } from "./model/pull/index.ts";
 
 // The image's entry point with MODEL_PULL: it pulls at every start, in-process, and serves what it pulled. Before,
 // a container killed mid-download found config.json on its restart, skipped the pull and exited 2 at every start.
@@ -81,6 +82,23 @@ describe("gpu-service/container-entry.ts with MODEL_PULL", () => {
     expect(second.output()).toContain(`${dest} holds ${TINY_CLIP_REPO.id} at `);
   });
 
+  it("warns once that a branch is not pinned, and not when MODEL_PULL_REVISION is a commit", async () => {
+    hub = await startModelHub({ repos: [TINY_CLIP_REPO] });
+    const dest = join(root, "pinned");
+    const onMain = entry({ HF_ENDPOINT: hub.url, MODEL_DIR: dest });
+    expect(await readyThenStop(onMain)).toBe(0);
+    const [warning, commit] =
+      /warning: MODEL_PULL_REVISION main is not a commit.*MODEL_PULL_REVISION=([0-9a-f]{40})/.exec(
+        onMain.output(),
+      ) ?? [];
+    expect(warning).toBeDefined();
+    expect(onMain.output().match(/warning: MODEL_PULL_REVISION/g)).toHaveLength(1);
+
+    const pinned = entry({ HF_ENDPOINT: hub.url, MODEL_DIR: dest, MODEL_PULL_REVISION: commit as string });
+    expect(await readyThenStop(pinned)).toBe(0);
+    expect(pinned.output()).not.toContain("warning: MODEL_PULL_REVISION");
+  });
+
   it("starts on the folder it verified when the Hub cannot be reached", async () => {
     hub = await startModelHub({ repos: [TINY_CLIP_REPO] });
     const dest = join(root, "offline");
@@ -98,7 +116,7 @@ describe("gpu-service/container-entry.ts with MODEL_PULL", () => {
     const failing = entry({ HF_ENDPOINT: closed, MODEL_DIR: join(root, "never") });
     expect(await failing.exited).toBe(1);
     expect(failing.output()).toContain(
-      `gpu-service: the model pull failed: cannot reach ${closed}: ECONNREFUSED`,
+      `gpu-service: the model pull failed: cannot reach ${closed}: ECONNREFUSED (worth retrying`,
     );
 
     const bad = entry({ MODEL_PULL: "not-a-repo", MODEL_DIR: join(root, "never") });
@@ -106,5 +124,54 @@ describe("gpu-service/container-entry.ts with MODEL_PULL", () => {
     expect(bad.output()).toContain(
       'gpu-service: "not-a-repo" is not a MODEL_PULL repo id of the form owner/name',
     );
+  });
+
+  it("exits 2, a configuration error, when restarting cannot help: a missing repo, offline with nothing verified", async () => {
+    hub = await startModelHub({ repos: [TINY_CLIP_REPO] });
+    const missing = entry({
+      HF_ENDPOINT: hub.url,
+      MODEL_PULL: "clip-edge/nope",
+      MODEL_DIR: join(root, "nope"),
+    });
+    expect(await missing.exited).toBe(2);
+    expect(missing.output()).toContain(
+      `gpu-service: the model pull failed: clip-edge/nope was not found on ${hub.url}: Repository not found ` +
+        "(a configuration error: restarting will not help)",
+    );
+
+    const offline = entry({ HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: "1", MODEL_DIR: join(root, "nothing") });
+    expect(await offline.exited).toBe(2);
+    expect(offline.output()).toContain("holds no complete pull of clip-edge/tiny-clip to use offline");
+  });
+
+  it("exits 2 with one line, no stack trace, when MODEL_DIR cannot be written", async () => {
+    hub = await startModelHub({ repos: [TINY_CLIP_REPO] });
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    const started = entry({ HF_ENDPOINT: hub.url, MODEL_DIR: join(file, "clip") });
+    expect(await started.exited).toBe(2);
+    expect(started.output()).toMatch(
+      /gpu-service: the model pull failed: .*ENOTDIR.*\(a configuration error/,
+    );
+    expect(started.output()).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe("gpu-service/container-entry.ts without MODEL_PULL", () => {
+  it("refuses, with exit 2, a folder whose pull did not finish, and serves it once the pull has", async () => {
+    hub = await startModelHub({ repos: [TINY_CLIP_REPO] });
+    const dest = join(root, "half-pulled");
+    expect((await pullForTest({ repo: TINY_CLIP_REPO.id, hubUrl: hub.url, dest })).result.ok).toBe(true);
+    // What an interrupted `npm run model:pull` leaves: .pull/ without the marker, which is removed before changes.
+    const marker = join(dest, STATE_DIR, "complete-fp32.json");
+    rmSync(marker);
+
+    const refused = entry({ MODEL_PULL: "", MODEL_DIR: dest });
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toContain(`gpu-service: ${dest}: a model pull into this folder did not finish`);
+
+    expect((await pullForTest({ repo: TINY_CLIP_REPO.id, hubUrl: hub.url, dest })).result.ok).toBe(true);
+    expect(existsSync(marker)).toBe(true);
+    expect(await readyThenStop(entry({ MODEL_PULL: "", MODEL_DIR: dest }))).toBe(0);
   });
 });

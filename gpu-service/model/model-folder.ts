@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { type PreprocessConfig, readPreprocessConfig } from "../image/config.ts";
+import { readCompleteMarker, STATE_DIR } from "./pull/manifest.ts";
 
 export type Precision = "fp32" | "fp16" | "quantized";
 
@@ -38,11 +39,20 @@ const SUFFIX: Record<Precision, string> = { fp32: "", fp16: "_fp16", quantized: 
  * Reads `config.json` and `preprocessor_config.json` and finds the two ONNX encoders for the wanted precision
  * (`onnx/text_model{,_fp16,_quantized}.onnx`); a missing variant falls back to fp32, which `onFallback` reports.
  *
+ * A folder a pull wrote into (it has `.pull/`) must also hold that pull's "complete" marker for the precision loaded:
+ * without it the pull was interrupted, and its files, each verified, may come from two commits. A folder with no
+ * `.pull/` (assembled by hand, like models/tiny-clip) is taken as it is.
+ *
  * @example const folder = await readModelFolder("models/tiny-clip"); folder.embeddingDim
  */
 export async function readModelFolder(
   dir: string,
-  options: { precision?: Precision; onFallback?: (message: string) => void } = {},
+  options: {
+    precision?: Precision;
+    onFallback?: (message: string) => void;
+    /** The pull checking the folder it is completing, before it writes the marker. */
+    duringPull?: boolean;
+  } = {},
 ): Promise<ModelFolder> {
   const root = resolve(dir);
   if (!(await isDirectory(root)))
@@ -77,6 +87,7 @@ export async function readModelFolder(
     if (!(await isFile(encoder(name, precision))))
       throw new ModelFolderError(encoder(name, precision), "is missing");
   }
+  if (!options.duringPull) await checkPullFinished(root, precision);
 
   const logitScale = logOfLogitScale(config, configFile);
   return {
@@ -95,6 +106,16 @@ export async function readModelFolder(
     preprocess,
     preprocessorConfig,
   };
+}
+
+async function checkPullFinished(root: string, precision: Precision): Promise<void> {
+  if (!(await isDirectory(join(root, STATE_DIR)))) return;
+  if ((await readCompleteMarker(root, precision)) !== null) return;
+  throw new ModelFolderError(
+    root,
+    `a model pull into this folder did not finish (${STATE_DIR}/complete-${precision}.json is missing), so its ` +
+      "files may mix two commits; run the pull again (npm run model:pull, or MODEL_PULL) before serving it",
+  );
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {

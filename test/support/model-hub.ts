@@ -44,7 +44,18 @@ export type Fault =
       reached?: () => void;
     }
   /** Serve the right size with one byte flipped, so only the hash can tell. */
-  | { kind: "corrupt"; path: string };
+  | { kind: "corrupt"; path: string }
+  /**
+   * Answer a download of `path` (not the hub library's `bytes=0-0` size probe) with `status` and an empty body, e.g.
+   * 429 or 503 from a busy CDN, with `Retry-After: retryAfter` when given.
+   */
+  | { kind: "status"; path: string; status: number; times: number; retryAfter?: string }
+  /** Answer the API's model info (`revision`) or tree listing (`tree`) with `status`, as a busy or rate-limiting Hub. */
+  | { kind: "api-status"; endpoint: ApiEndpoint; status: number; times: number; retryAfter?: string }
+  /** Accept the API request and never answer it: no status line, no headers (a hung Hub). */
+  | { kind: "api-hang"; endpoint: ApiEndpoint; times: number };
+
+export type ApiEndpoint = "revision" | "tree";
 
 export interface SeenRequest {
   server: "hub" | "cdn";
@@ -122,6 +133,9 @@ export async function startModelHub(options: ModelHubOptions): Promise<ModelHub>
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)(?:\/(.*))?$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const [repoId, revision] = api ? [api[1], api[3]] : resolve ? [resolve[1], resolve[2]] : [];
+    const injected = api && takeApiFault(faults, api[2] as ApiEndpoint);
+    if (injected?.kind === "api-hang") return; // the socket stays open until close()
+    if (injected?.kind === "api-status") return answerStatus(res, injected.status, injected.retryAfter);
     const repo = repos.get(repoId ?? "");
     if (!repo) return json(res, 404, { error: "Repository not found" }, "RepoNotFound");
     if (repo.private && req.headers.authorization !== `Bearer ${options.token}`)
@@ -267,6 +281,14 @@ function serveBytes(
     body = body.subarray(start, end + 1);
     status = 206;
   }
+  const refusal = faults.find(
+    (f): f is Extract<Fault, { kind: "status" }> =>
+      f.kind === "status" && f.path === file.path && f.times > 0 && req.headers.range !== "bytes=0-0",
+  );
+  if (refusal !== undefined) {
+    refusal.times--;
+    return void answerStatus(res, refusal.status, refusal.retryAfter);
+  }
   res.writeHead(status, { "Content-Length": body.length, "Content-Type": "application/octet-stream" });
   if (req.method === "HEAD") return void res.end();
   const cut = faults.find(
@@ -284,6 +306,23 @@ function serveBytes(
     if (cut.kind === "drop") res.socket?.destroy();
     else void cut.until?.then(() => res.end(rest));
   });
+}
+
+function takeApiFault(faults: Fault[], endpoint: ApiEndpoint) {
+  const fault = faults.find(
+    (f): f is Extract<Fault, { endpoint: ApiEndpoint }> =>
+      (f.kind === "api-status" || f.kind === "api-hang") && f.endpoint === endpoint && f.times > 0,
+  );
+  if (fault) fault.times--;
+  return fault;
+}
+
+function answerStatus(res: ServerResponse, status: number, retryAfter?: string): void {
+  res.writeHead(status, {
+    "Content-Length": 0,
+    ...(retryAfter !== undefined && { "Retry-After": retryAfter }),
+  });
+  res.end();
 }
 
 function json(res: ServerResponse, status: number, body: unknown, errorCode?: string): void {

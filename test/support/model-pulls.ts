@@ -10,7 +10,10 @@ import {
   STATE_DIR,
 } from "../../gpu-service/model/pull/index.ts";
 
-/** What a test pull needs to say; the rest has test defaults (fp32, main, quick retries, a 5 s stall timeout). */
+/**
+ * What a test pull needs to say; the rest has test defaults (fp32, main, quick retries, Retry-After honoured up to
+ * 1 s, 5 s stall and request timeouts).
+ */
 export type TestPullOptions = Pick<PullOptions, "repo" | "hubUrl" | "dest"> & Partial<PullOptions>;
 
 /**
@@ -27,7 +30,9 @@ export async function pullForTest(
     precision: "fp32",
     retries: 3,
     retryDelayMs: 10,
+    retryAfterCapMs: 1_000,
     stallTimeoutMs: 5_000,
+    requestTimeoutMs: 5_000,
     lock: { wait: true, pollMs: 20 },
     progress: createProgress({ write: (text: string) => (log += text) }),
     ...options,

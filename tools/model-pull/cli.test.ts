@@ -47,6 +47,19 @@ describe("tools/model-pull/cli.ts (npm run model:pull)", () => {
     expect(missing.stderr).toBe(`model:pull: fake/nope was not found on ${hub.url}: Repository not found\n`);
   });
 
+  it("makes --retries the number of retries (0: an interrupted file fails the run)", async () => {
+    hub = await startModelHub({
+      repos: [{ id: "fake/clip", dir: writeFakeClipRepo(root, { encoderBytes: 20_000 }) }],
+    });
+    hub.faults.push({ kind: "drop", path: "onnx/vision_model.onnx", afterBytes: 5_000, times: 1 });
+    const dest = join(root, "no-retries");
+    const cut = await run(["fake/clip", "--dest", dest, "--retries", "0", "--hub-url", hub.url]);
+    expect(cut.status).toBe(1);
+    expect(cut.stderr).toMatch(
+      /model:pull: onnx\/vision_model\.onnx: download interrupted at .*run again to resume\n$/,
+    );
+  });
+
   it("prints usage with --help", async () => {
     const help = await run(["--help"]);
     expect(help.status).toBe(0);

@@ -3,6 +3,7 @@ import {
   formatBytes,
   type ProgressStream,
   PULL_TIMINGS,
+  type PullOptions,
   type PullSummary,
   pullModel,
 } from "../../gpu-service/model/pull/index.ts";
@@ -13,11 +14,10 @@ export interface Io {
   stderr: ProgressStream;
 }
 
-/** Timings a test shortens; the defaults suit a real network. */
-export interface Tuning {
-  retryDelayMs: number;
-  stallTimeoutMs: number;
-}
+/** Timings a test shortens; PULL_TIMINGS's suit a real network. */
+export type Tuning = Partial<
+  Pick<PullOptions, "retryDelayMs" | "retryAfterCapMs" | "stallTimeoutMs" | "requestTimeoutMs">
+>;
 
 /**
  * `npm run model:pull` without the process: returns the exit code (0 pulled, 1 failed with a one-line reason on
@@ -29,7 +29,7 @@ export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
   io: Io,
-  tuning: Tuning = PULL_TIMINGS,
+  tuning: Tuning = {},
 ): Promise<number> {
   const args = parsePullArgs(argv, env);
   if (!args.ok) {
@@ -40,7 +40,9 @@ export async function main(
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const result = await pullModel({ ...args.value, ...tuning, progress: createProgress(io.stderr) });
+  // --retries (args) wins over PULL_TIMINGS' default count.
+  const options = { ...PULL_TIMINGS, ...tuning, ...args.value, progress: createProgress(io.stderr) };
+  const result = await pullModel(options);
   if (!result.ok) {
     io.stderr.write(`model:pull: ${result.error.message}\n`);
     return 1;

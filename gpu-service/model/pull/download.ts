@@ -1,7 +1,8 @@
 import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ContentCheck } from "./checksum.ts";
-import { networkReason } from "./hub.ts";
+import { isUnavailableStatus, parseRetryAfter } from "./http-status.ts";
+import { networkReason, oneLine } from "./hub.ts";
 import type { RepoFile } from "./layout.ts";
 import { syncDirectory } from "./manifest.ts";
 import { failure, type Outcome, type PullError } from "./outcome.ts";
@@ -185,35 +186,55 @@ async function fetchRest(
       }
     } else if (!response.ok) {
       await response.body?.cancel();
+      const said = `${file.path}: the download answered ${response.status} ${response.statusText}`.trim();
+      if (isUnavailableStatus(response.status)) {
+        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        return failure("hub-unavailable", said, retryAfterMs === undefined ? {} : { retryAfterMs });
+      }
       const access = response.status === 401 || response.status === 403;
-      return failure(
-        access ? "access-denied" : "hub-error",
-        `${file.path}: the download answered ${response.status} ${response.statusText}`,
-      );
+      return failure(access ? "access-denied" : "hub-error", said);
     }
     if (response.body === null) {
       return failure("hub-error", `${file.path}: the download answered ${response.status} with no body`);
     }
 
-    try {
-      for await (const chunk of response.body) {
-        keepAlive();
-        await handle.write(chunk);
-        check.update(chunk);
-        done += chunk.byteLength;
-        fetched += chunk.byteLength;
-        bar.update(done);
+    // Reading the body and writing the partial fail for different reasons: a cut connection is worth resuming, a
+    // full or read-only disk is not (and "run again to resume" would send the operator the wrong way).
+    const chunks = response.body[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        if (job.signal?.aborted)
+          return failure(
+            "cancelled",
+            `${file.path}: the pull was cancelled at ${done} of ${file.size} bytes`,
+          );
+        const why = abort.signal.aborted
+          ? `nothing received for ${job.stallTimeoutMs / 1000} s`
+          : networkReason(error);
+        return failure(
+          "interrupted",
+          `${file.path}: download interrupted at ${done} of ${file.size} bytes (${why}); run again to resume`,
+        );
       }
-    } catch (error) {
-      if (job.signal?.aborted)
-        return failure("cancelled", `${file.path}: the pull was cancelled at ${done} of ${file.size} bytes`);
-      const why = abort.signal.aborted
-        ? `nothing received for ${job.stallTimeoutMs / 1000} s`
-        : networkReason(error);
-      return failure(
-        "interrupted",
-        `${file.path}: download interrupted at ${done} of ${file.size} bytes (${why}); run again to resume`,
-      );
+      if (next.done) break;
+      const chunk = next.value;
+      keepAlive();
+      try {
+        await handle.write(chunk);
+      } catch (error) {
+        abort.abort();
+        return failure(
+          "filesystem",
+          `${file.path}: cannot write ${partial}: ${oneLine((error as Error).message)}`,
+        );
+      }
+      check.update(chunk);
+      done += chunk.byteLength;
+      fetched += chunk.byteLength;
+      bar.update(done);
     }
     if (done < file.size) {
       return failure(

@@ -4,7 +4,7 @@ import { link, mkdir, readFile, rm, stat, unlink, utimes, writeFile } from "node
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { STATE_DIR } from "./manifest.ts";
-import { failure, type Outcome } from "./outcome.ts";
+import { failure, filesystemProblem, type Outcome } from "./outcome.ts";
 
 /** Who holds a lock: enough to tell, on the same machine, whether that process still runs. */
 export interface LockOwner {
@@ -52,9 +52,21 @@ export function lockPathOf(dir: string): string {
  * pid is gone, now belongs to a process started at another time (a restarted container is pid 1 again), or the
  * machine has rebooted since; from another machine, when it has not been touched for `staleAfterMs`.
  *
+ * A folder that cannot be written (read-only, a file in the way) is code "filesystem", not a rejection.
+ *
  * @example const lock = await lockModelFolder("models/clip", { wait: true }); try { … } finally { await lock.value.release() }
  */
 export async function lockModelFolder(dir: string, options: LockOptions): Promise<Outcome<FolderLock>> {
+  try {
+    return await takeLock(dir, options);
+  } catch (error) {
+    const problem = filesystemProblem(error);
+    if (problem === null) throw error;
+    return failure("filesystem", `cannot lock ${dir}: ${problem} (the model folder must be writable)`);
+  }
+}
+
+async function takeLock(dir: string, options: LockOptions): Promise<Outcome<FolderLock>> {
   const path = lockPathOf(dir);
   const pollMs = options.pollMs ?? 500;
   const staleAfterMs = options.staleAfterMs ?? 60_000;

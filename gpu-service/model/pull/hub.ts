@@ -6,6 +6,7 @@ import {
   listFiles,
   modelInfo,
 } from "@huggingface/hub";
+import { isUnavailableStatus, parseRetryAfter } from "./http-status.ts";
 import type { RepoFile } from "./layout.ts";
 import { failure, type Outcome, type PullError } from "./outcome.ts";
 
@@ -16,16 +17,54 @@ export interface HubRepo {
   accessToken?: string;
   /** Cancels requests under way (a stop signal while a container starts). */
   signal?: AbortSignal;
+  /**
+   * How long one request to the Hub's API (commit, listing, file info, config.json) may take, answer included
+   * (default HUB_REQUEST_TIMEOUT_MS). A hung Hub must not hold a start for minutes before the verified folder serves.
+   */
+  requestTimeoutMs?: number;
 }
 
-/** The library's requests, cancelled by the pull's signal when it has one. */
-function fetchFor(hub: HubRepo): { fetch?: typeof fetch } {
-  const { signal } = hub;
-  if (signal === undefined) return {};
-  return {
-    fetch: (input, init) =>
-      fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+export const HUB_REQUEST_TIMEOUT_MS = 30_000;
+
+/** What the library's requests of one call ran into, for describeHubError. */
+export interface CallTrace {
+  timedOut: boolean;
+  retryAfter: string | null;
+}
+
+/**
+ * Runs one library call with our fetch: each request is cancelled by the pull's signal and by its own timeout, and
+ * the last answer's Retry-After is kept (the library's errors drop the headers). Errors become values here.
+ */
+async function callHub<T>(
+  hub: HubRepo,
+  context: { revision?: string; path?: string },
+  run: (fetch: typeof globalThis.fetch) => Promise<Outcome<T>>,
+): Promise<Outcome<T>> {
+  const timeoutMs = hub.requestTimeoutMs ?? HUB_REQUEST_TIMEOUT_MS;
+  const trace: CallTrace = { timedOut: false, retryAfter: null };
+  const hubFetch: typeof globalThis.fetch = async (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signals = [timeout, init?.signal, hub.signal].filter((s): s is AbortSignal => s != null);
+    try {
+      const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      trace.retryAfter = response.headers.get("retry-after");
+      return response;
+    } catch (error) {
+      if (timeout.aborted) trace.timedOut = true;
+      throw error;
+    }
   };
+  try {
+    return await run(hubFetch);
+  } catch (error) {
+    // A body read cut by the timeout fails outside our fetch, with the timeout's reason.
+    if ((error as { name?: unknown })?.name === "TimeoutError") trace.timedOut = true;
+    return {
+      ok: false,
+      error: describeHubError(error, { ...hub, requestTimeoutMs: timeoutMs }, context, trace),
+    };
+  }
 }
 
 /**
@@ -35,26 +74,24 @@ function fetchFor(hub: HubRepo): { fetch?: typeof fetch } {
  * @example await resolveCommit({ hubUrl: "https://huggingface.co", repo: "Xenova/clip-vit-base-patch32" }, "main")
  */
 export async function resolveCommit(hub: HubRepo, revision: string): Promise<Outcome<string>> {
-  try {
+  return callHub(hub, { revision }, async (fetch) => {
     const info = await modelInfo({
       name: hub.repo,
       revision,
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
       additionalFields: ["sha"],
-      ...fetchFor(hub),
+      fetch,
     });
     if (typeof info.sha !== "string" || info.sha === "")
       return failure("hub-error", `${hub.hubUrl} did not say which commit ${revision} of ${hub.repo} is`);
     return { ok: true, value: info.sha };
-  } catch (error) {
-    return { ok: false, error: describeHubError(error, hub, { revision }) };
-  }
+  });
 }
 
 /** Every file at `commit`, with the sizes and hashes the Hub's tree listing provides (it pages; listFiles follows). */
 export async function listRepoFiles(hub: HubRepo, commit: string): Promise<Outcome<RepoFile[]>> {
-  try {
+  return callHub(hub, {}, async (fetch) => {
     const files: RepoFile[] = [];
     for await (const entry of listFiles({
       repo: hub.repo,
@@ -62,7 +99,7 @@ export async function listRepoFiles(hub: HubRepo, commit: string): Promise<Outco
       recursive: true,
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
-      ...fetchFor(hub),
+      fetch,
     })) {
       if (entry.type !== "file") continue;
       files.push({
@@ -72,9 +109,7 @@ export async function listRepoFiles(hub: HubRepo, commit: string): Promise<Outco
       });
     }
     return { ok: true, value: files };
-  } catch (error) {
-    return { ok: false, error: describeHubError(error, hub) };
-  }
+  });
 }
 
 /**
@@ -86,25 +121,23 @@ export async function resolveDownload(
   commit: string,
   path: string,
 ): Promise<Outcome<{ url: string; size: number }>> {
-  try {
+  return callHub(hub, { path }, async (fetch) => {
     const info = await fileDownloadInfo({
       repo: hub.repo,
       revision: commit,
       path,
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
-      ...fetchFor(hub),
+      fetch,
     });
     if (info === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
     return { ok: true, value: { url: info.url, size: info.size } };
-  } catch (error) {
-    return { ok: false, error: describeHubError(error, hub, { path }) };
-  }
+  });
 }
 
 /** A small file's text, read without touching the disk (the model_type check before gigabytes are fetched). */
 export async function readSmallFile(hub: HubRepo, commit: string, path: string): Promise<Outcome<string>> {
-  try {
+  return callHub(hub, { path }, async (fetch) => {
     const blob = await downloadFile({
       repo: hub.repo,
       revision: commit,
@@ -112,26 +145,30 @@ export async function readSmallFile(hub: HubRepo, commit: string, path: string):
       hubUrl: hub.hubUrl,
       accessToken: hub.accessToken,
       xet: false,
-      ...fetchFor(hub),
+      fetch,
     });
     if (blob === null) return failure("hub-error", `${hub.repo} lists ${path} but the Hub cannot serve it`);
     return { ok: true, value: await blob.text() };
-  } catch (error) {
-    return { ok: false, error: describeHubError(error, hub, { path }) };
-  }
+  });
 }
 
 /**
  * Maps what the Hub (or the network) said to a code and a sentence that tells the user what to do. The Hub answers
  * 401, not 404, for a repo it will not admit exists to an anonymous caller, so without a token 401 reads "not found".
+ * 408, 429 and 5xx, and no answer within the request timeout, are "hub-unavailable" (http-status.ts).
  */
 export function describeHubError(
   error: unknown,
   hub: HubRepo,
   context: { revision?: string; path?: string } = {},
+  trace: CallTrace = { timedOut: false, retryAfter: null },
 ): PullError {
   const what = context.path ? `${hub.repo}/${context.path}` : hub.repo;
   if (hub.signal?.aborted) return { code: "cancelled", message: `${what}: the pull was cancelled` };
+  if (trace.timedOut) {
+    const seconds = (hub.requestTimeoutMs ?? HUB_REQUEST_TIMEOUT_MS) / 1000;
+    return { code: "hub-unavailable", message: `${what}: no answer from ${hub.hubUrl} within ${seconds} s` };
+  }
   if (error instanceof HubApiError) {
     const said = hubMessage(error);
     if (error.statusCode === 401 && !hub.accessToken)
@@ -153,10 +190,10 @@ export function describeHubError(
       };
     if (error.statusCode === 404 && context.path === undefined)
       return { code: "repo-not-found", message: `${hub.repo} was not found on ${hub.hubUrl}: ${said}` };
-    return {
-      code: error.statusCode >= 500 ? "hub-unavailable" : "hub-error",
-      message: `${what}: the Hub answered ${error.statusCode}: ${said}`,
-    };
+    const message = `${what}: the Hub answered ${error.statusCode}: ${said}`;
+    if (!isUnavailableStatus(error.statusCode)) return { code: "hub-error", message };
+    const retryAfterMs = parseRetryAfter(trace.retryAfter);
+    return { code: "hub-unavailable", message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
   if (error instanceof InvalidApiResponseFormatError)
     return { code: "hub-error", message: `${what}: unexpected answer from ${hub.hubUrl}: ${error.message}` };

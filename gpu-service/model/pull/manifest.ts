@@ -1,13 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Precision } from "../model-folder.ts";
+import { PRECISIONS } from "./layout.ts";
 
 /** The pull's own bookkeeping inside a model folder (lock, verified files, completion); the service never reads it. */
 export const STATE_DIR = ".pull";
 
 const VERIFIED_FILE = "verified.json";
-const completeFile = (precision: Precision) => `complete-${precision}.json`;
+
+/** Where the "complete" marker of a pull of `precision` into `dir` lives. */
+export function completeMarkerPath(dir: string, precision: Precision): string {
+  return join(dir, STATE_DIR, `complete-${precision}.json`);
+}
 
 /** What a file looked like on disk right after it was verified against `hash` (see checksum.ts expectedHash). */
 export interface VerifiedEntry {
@@ -89,9 +94,7 @@ export interface CompleteMarker {
 
 /** The marker for `precision`, or null when the folder holds no complete pull of it. */
 export async function readCompleteMarker(dir: string, precision: Precision): Promise<CompleteMarker | null> {
-  const json = (await readJson(
-    join(dir, STATE_DIR, completeFile(precision)),
-  )) as Partial<CompleteMarker> | null;
+  const json = (await readJson(completeMarkerPath(dir, precision))) as Partial<CompleteMarker> | null;
   if (
     json === null ||
     typeof json.repo !== "string" ||
@@ -108,22 +111,31 @@ export async function readCompleteMarker(dir: string, precision: Precision): Pro
 }
 
 export async function writeCompleteMarker(dir: string, marker: CompleteMarker): Promise<void> {
-  await writeAtomically(
-    join(dir, STATE_DIR, completeFile(marker.precision)),
-    JSON.stringify(marker, null, 1),
-  );
+  await writeAtomically(completeMarkerPath(dir, marker.precision), JSON.stringify(marker, null, 1));
 }
 
 /**
- * Removes every precision's marker, before the first byte of the folder changes: a pull interrupted from then on
- * leaves a folder that no marker calls complete.
+ * Removes, before the first byte of the folder changes, the marker of `precision` and of every other precision whose
+ * pull listed one of the `changing` paths (config and tokenizer files are shared): a pull interrupted from then on
+ * leaves no marker calling those files complete. A precision whose files are all left alone keeps its marker, so an
+ * fp16 pull into a folder serving fp32 does not make fp32 unservable (../model-folder.ts refuses a folder without
+ * the marker of the precision it loads).
+ *
+ * @example await clearCompleteMarkers("models/clip", "fp16", ["onnx/vision_model_fp16.onnx"]) // fp32's stays
  */
-export async function clearCompleteMarkers(dir: string): Promise<void> {
-  const state = join(dir, STATE_DIR);
-  const names = await readdir(state).catch(() => [] as string[]);
-  for (const name of names)
-    if (/^complete-[a-z0-9]+\.json$/.test(name)) await rm(join(state, name), { force: true });
-  await syncDirectory(state);
+export async function clearCompleteMarkers(
+  dir: string,
+  precision: Precision,
+  changing: readonly string[],
+): Promise<void> {
+  if (changing.length === 0) return;
+  const paths = new Set(changing);
+  for (const other of PRECISIONS) {
+    const marker = await readCompleteMarker(dir, other);
+    const touched = marker === null || marker.files.some((file) => paths.has(file.path));
+    if (other === precision || touched) await rm(completeMarkerPath(dir, other), { force: true });
+  }
+  await syncDirectory(join(dir, STATE_DIR));
 }
 
 /** Writes `text` to a temporary file, flushes it, and renames it over `path`: readers see the old or the new text. */

@@ -111,6 +111,28 @@ describe("pullModel on a folder pulled before", () => {
     expect(summary.files.find((f) => f.path === ENCODER)?.status).toBe("downloaded");
     expect(differingFiles(dest, source, FP32_LAYOUT)).toEqual([]);
   });
+
+  it("clears only the complete markers of the precisions whose files it changes", async () => {
+    const source = writeFakeClipRepo(root, { precisions: ["fp32", "fp16"] });
+    const hub = await serve({ repos: [{ id: "fake/clip", dir: source }] });
+    const dest = join(mkdtempSync(join(root, "dest-")), "clip");
+    const marker = (precision: string) => existsSync(join(dest, STATE_DIR, `complete-${precision}.json`));
+    const pull = (precision: "fp32" | "fp16") =>
+      pullForTest({ repo: "fake/clip", hubUrl: hub.url, dest, precision, retries: 0 });
+    for (const precision of ["fp32", "fp16"] as const) value((await pull(precision)).result);
+
+    // An fp16 encoder changed on disk and its download is cut: fp32's files are untouched, its marker stays.
+    flipByte(join(dest, "onnx/vision_model_fp16.onnx"), 99);
+    hub.faults.push({ kind: "drop", path: "onnx/vision_model_fp16.onnx", afterBytes: 1000, times: 1 });
+    expect((await pull("fp16")).result.ok).toBe(false);
+    expect([marker("fp32"), marker("fp16")]).toEqual([true, false]);
+
+    // A file both precisions share is being replaced: neither is complete until a pull of it ends.
+    flipByte(join(dest, "tokenizer.json"), 3);
+    hub.faults.push({ kind: "drop", path: "tokenizer.json", afterBytes: 10, times: 1 });
+    expect((await pull("fp16")).result.ok).toBe(false);
+    expect([marker("fp32"), marker("fp16")]).toEqual([false, false]);
+  });
 });
 
 describe("pullModel without the Hub", () => {

@@ -3,9 +3,9 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelFolderError, readModelFolder } from "../model-folder.ts";
 import { expectedHash, fileMatches, repoFileOf } from "./checksum.ts";
-import { type DownloadStatus, downloadOne } from "./download.ts";
+import type { DownloadStatus } from "./download.ts";
 import { type LockOptions, lockModelFolder } from "./folder-lock.ts";
-import { type HubRepo, listRepoFiles, readSmallFile, resolveCommit, resolveDownload } from "./hub.ts";
+import { HUB_REQUEST_TIMEOUT_MS, type HubRepo, listRepoFiles, readSmallFile, resolveCommit } from "./hub.ts";
 import { type Precision, planFiles, type RepoFile } from "./layout.ts";
 import {
   clearCompleteMarkers,
@@ -14,17 +14,15 @@ import {
   VerifiedFiles,
   writeCompleteMarker,
 } from "./manifest.ts";
-import { failure, type Outcome, type PullError } from "./outcome.ts";
+import { failure, filesystemProblem, type Outcome } from "./outcome.ts";
 import type { Progress } from "./progress.ts";
+import { downloadWithRetries, type RetryTimings } from "./retry.ts";
 
-export interface PullOptions extends HubRepo {
+export interface PullOptions extends HubRepo, RetryTimings {
   revision: string;
   dest: string;
   precision: Precision;
   progress: Progress;
-  /** Extra attempts after an interrupted file, each resuming from what is on disk. */
-  retries: number;
-  retryDelayMs: number;
   stallTimeoutMs: number;
   /** Never ask the Hub: succeed only if `dest` holds a complete, verified pull of this repo and revision. */
   offline?: boolean;
@@ -33,7 +31,13 @@ export interface PullOptions extends HubRepo {
 }
 
 /** Timings for a real network; tests shorten them. */
-export const PULL_TIMINGS = { retries: 3, retryDelayMs: 1000, stallTimeoutMs: 60_000 } as const;
+export const PULL_TIMINGS = {
+  retries: 3,
+  retryDelayMs: 1000,
+  retryAfterCapMs: 30_000,
+  stallTimeoutMs: 60_000,
+  requestTimeoutMs: HUB_REQUEST_TIMEOUT_MS,
+} as const;
 
 export interface PullSummary {
   repo: string;
@@ -58,13 +62,27 @@ export interface PullSummary {
  * - Each file is downloaded to `<file>.partial`, resumed with a Range request after an interruption or a kill, and
  *   renamed into place only once its size and hash match the Hub's listing.
  * - The "complete" marker is removed before anything changes and written last, after the folder loaded.
- * - Offline, or when the Hub cannot be reached, a folder whose marker names this repo and revision is checked against
- *   the marker and used.
+ * - Offline, or when the Hub cannot be reached, is busy (408, 429, 5xx) or does not answer within requestTimeoutMs, a
+ *   folder whose marker names this repo and revision is checked against the marker and used.
+ * - Nothing throws for a folder that cannot be written (read-only, full, not a directory): code "filesystem".
  *
  * @example await pullModel({ hubUrl: "https://huggingface.co", repo: "Xenova/clip-vit-base-patch32", revision: "main",
  *   dest: "models/clip-vit-base-patch32", precision: "fp32", progress, ...PULL_TIMINGS })
  */
 export async function pullModel(options: PullOptions): Promise<Outcome<PullSummary>> {
+  try {
+    return await pullInto(options);
+  } catch (error) {
+    const problem = filesystemProblem(error);
+    if (problem === null) throw error; // a bug, not the disk
+    return failure(
+      "filesystem",
+      `${options.dest}: ${problem} (the model folder must be writable, with room for the model)`,
+    );
+  }
+}
+
+async function pullInto(options: PullOptions): Promise<Outcome<PullSummary>> {
   const started = Date.now();
   if (options.offline) return useVerifiedFolder(options, started, "offline (HF_HUB_OFFLINE)");
   const remote = await readRemote(options);
@@ -108,7 +126,11 @@ async function fetchInto(options: PullOptions, remote: RemotePlan, started: numb
       files.push({ path: file.path, size: file.size, status: "up-to-date" });
     }
   }
-  if (pending.length > 0) await clearCompleteMarkers(dest);
+  await clearCompleteMarkers(
+    dest,
+    options.precision,
+    pending.map((file) => file.path),
+  );
   let fetched = 0;
   for (const file of pending) {
     const result = await downloadWithRetries(options, remote.commit, file);
@@ -195,13 +217,14 @@ async function withLock<T>(options: PullOptions, work: () => Promise<Outcome<T>>
   try {
     return await work();
   } finally {
-    await lock.value.release();
+    // A lock that cannot be removed (the disk went read-only) is taken over as stale by the next pull.
+    await lock.value.release().catch(() => {});
   }
 }
 
 async function checkFolderLoads(options: PullOptions): Promise<Outcome<void>> {
   try {
-    await readModelFolder(options.dest, { precision: options.precision });
+    await readModelFolder(options.dest, { precision: options.precision, duringPull: true });
     return { ok: true, value: undefined };
   } catch (error) {
     if (!(error instanceof ModelFolderError)) throw error;
@@ -259,41 +282,6 @@ async function checkModelType(
       `${options.repo} is not a CLIP ONNX export: config.json model_type is ${JSON.stringify(modelType)}`,
     );
   return { ok: true, value: undefined };
-}
-
-async function downloadWithRetries(
-  options: PullOptions,
-  commit: string,
-  file: RepoFile,
-): Promise<Outcome<{ status: DownloadStatus; fetched: number }>> {
-  const destination = join(options.dest, file.path);
-  for (let attempt = 0; ; attempt++) {
-    const source = await resolveDownload(options, commit, file.path);
-    if (source.ok && source.value.size !== file.size)
-      return failure(
-        "hub-error",
-        `${file.path}: the Hub lists ${file.size} bytes but serves ${source.value.size}`,
-      );
-    const result = source.ok
-      ? await downloadOne({
-          file,
-          url: source.value.url,
-          destination,
-          accessToken: options.accessToken,
-          stallTimeoutMs: options.stallTimeoutMs,
-          progress: options.progress,
-          signal: options.signal,
-        })
-      : source;
-    if (!result.ok && !transient(result.error)) return result;
-    if (result.ok || attempt >= options.retries) return result;
-    await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * 2 ** attempt));
-    if (options.signal?.aborted) return failure("cancelled", `${file.path}: the pull was cancelled`);
-  }
-}
-
-function transient(error: PullError): boolean {
-  return error.code === "interrupted" || error.code === "network" || error.code === "hub-unavailable";
 }
 
 /** Small files first: a broken repo or a bad token shows up in seconds, not after the 600 MB encoder. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pullRequestFromEnv } from "./request.ts";
+import { pullRequestFromEnv, unpinnedRevisionWarning } from "./request.ts";
 
 describe("pullRequestFromEnv (the container's MODEL_PULL)", () => {
   it("is null without MODEL_PULL: the container serves MODEL_DIR as it is", () => {
@@ -54,5 +54,23 @@ describe("pullRequestFromEnv (the container's MODEL_PULL)", () => {
     const token = pullRequestFromEnv({ MODEL_PULL: "a/b", HF_TOKEN: "ghp_secret" });
     expect(token).toMatchObject({ ok: false, error: { code: "bad-token" } });
     expect(JSON.stringify(token)).not.toContain("ghp_secret");
+  });
+});
+
+describe("unpinnedRevisionWarning", () => {
+  const commit = "0123456789abcdef0123456789abcdef01234567";
+
+  it("warns for a branch or a tag, naming the commit to pin", () => {
+    expect(unpinnedRevisionWarning("main", commit)).toBe(
+      "MODEL_PULL_REVISION main is not a commit: replicas started at other times may serve other commits under " +
+        `one model id (and the edge's text cache would mix them); in production pin it: MODEL_PULL_REVISION=${commit}`,
+    );
+    expect(unpinnedRevisionWarning("v1.0", commit)).toContain("MODEL_PULL_REVISION v1.0 is not a commit");
+    expect(unpinnedRevisionWarning(commit.slice(0, 7), commit)).not.toBeNull(); // a short sha can become ambiguous
+  });
+
+  it("is silent for a full 40-hex commit", () => {
+    expect(unpinnedRevisionWarning(commit, commit)).toBeNull();
+    expect(unpinnedRevisionWarning(commit.toUpperCase(), commit)).toBeNull();
   });
 });

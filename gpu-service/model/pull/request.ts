@@ -85,6 +85,21 @@ export function pullRequestFromEnv(env: Record<string, string | undefined>): Out
   return failure(checked.error.code, message);
 }
 
+/**
+ * The warning to log when a container pulls a branch or a tag rather than a commit, else null. Replicas started at
+ * different times would then serve different commits under one model id, and the edge's text-embedding cache, keyed
+ * by that id, would mix the two. `commit` is what the revision resolved to, for the line that pins it.
+ *
+ * @example unpinnedRevisionWarning("main", "3a1f…") // "MODEL_PULL_REVISION main is not a commit: …"
+ */
+export function unpinnedRevisionWarning(revision: string, commit: string): string | null {
+  if (/^[0-9a-f]{40}$/i.test(revision)) return null;
+  return (
+    `MODEL_PULL_REVISION ${revision} is not a commit: replicas started at other times may serve other commits ` +
+    `under one model id (and the edge's text cache would mix them); in production pin it: MODEL_PULL_REVISION=${commit}`
+  );
+}
+
 /** HF_HUB_OFFLINE as the Hugging Face libraries read it: 1, true, yes or on. */
 export function offlineFromEnv(env: Record<string, string | undefined>): boolean {
   const value = env.HF_HUB_OFFLINE?.trim().toLowerCase();
