@@ -42,7 +42,10 @@ export const ItemId = z
   .string()
   .min(1)
   .max(L.maxItemIdChars)
-  .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), "an id has no control characters")
+  .refine(
+    (id) => ![...id].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f"),
+    "an id has no control characters",
+  )
   .meta({
     description: `1–${L.maxItemIdChars} characters, no control characters; yours.`,
     example: "IMG_0042.jpg",
