@@ -13,7 +13,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 export const GOLDEN_DIR = path.resolve(REPO_ROOT, "../shared/clip/preprocess");
 
 export function fixtureConfig(): PreprocessConfig {
-  const file = path.join(REPO_ROOT, "gpu-service", "image", "fixtures", "preprocessor_config.json");
+  const file = path.join(REPO_ROOT, "gpu-service", "image", "defaults", "preprocessor_config.json");
   return readPreprocessConfig(JSON.parse(fs.readFileSync(file, "utf8")));
 }
 
