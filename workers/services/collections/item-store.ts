@@ -1,0 +1,209 @@
+import type { Sql } from "postgres";
+import type { FilterCondition, Metadata } from "../../../src/api/collections.ts";
+import { type CollectionRow, ISO, itemsTable, Refusal } from "./collection-store.ts";
+import { filterSql } from "./filter-sql.ts";
+
+export interface ItemToWrite {
+  id: string;
+  /** Unit length, of the collection's dimension. */
+  vector: ArrayLike<number>;
+  metadata: Metadata;
+}
+
+export interface SearchOptions {
+  k: number;
+  conditions: readonly FilterCondition[];
+  minScore?: number;
+  excludeId?: string;
+}
+
+export interface SearchMatch {
+  id: string;
+  score: number;
+  metadata: Metadata;
+}
+
+export interface StoredItemRow {
+  id: string;
+  metadata: Metadata;
+  created: string;
+  updated: string;
+  embedding?: number[];
+}
+
+/** pgvector's text form, `[0.1,0.2,…]`: how a vector travels without the driver's type lookups. */
+export const vectorText = (v: ArrayLike<number>) => `[${Array.from(v).join(",")}]`;
+const parseVector = (text: string) => JSON.parse(text) as number[];
+
+const ITEM_COLUMNS = `id, metadata, ${ISO("created_at")} AS created, ${ISO("updated_at")} AS updated`;
+
+/** The items of one collection, in the items table of its dimension. */
+export class ItemStore {
+  private readonly sql: Sql;
+  private readonly collection: CollectionRow;
+  private readonly table: string;
+
+  constructor(sql: Sql, collection: CollectionRow) {
+    this.sql = sql;
+    this.collection = collection;
+    this.table = itemsTable(collection.dim);
+  }
+
+  /**
+   * Inserts or replaces items in one transaction, with the collection's count and the account's item total; refused
+   * (nothing written) when the new items would take the account past `maxItems`, or when the collection was deleted
+   * meanwhile. Returns how many were new.
+   */
+  async upsert(items: readonly ItemToWrite[], maxItems: number): Promise<number> {
+    const { account, id: collectionId } = this.collection;
+    const batch = items.map((item) => ({
+      id: item.id,
+      embedding: vectorText(item.vector),
+      metadata: item.metadata,
+    }));
+    return this.sql.begin(async (tx) => {
+      // Shared lock: upserts run side by side; a delete (which updates the row) waits for them, and they for it.
+      const [live] = await tx.unsafe(
+        "SELECT 1 FROM collections WHERE account = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
+        [account, collectionId],
+      );
+      if (!live) throw new Refusal("gone");
+      const written = await tx.unsafe(
+        `INSERT INTO ${this.table} (account, collection_id, id, embedding, metadata)
+         SELECT $1, $2, item.id, item.embedding::vector, item.metadata
+         FROM jsonb_to_recordset($3::jsonb) AS item (id text, embedding text, metadata jsonb)
+         ON CONFLICT (account, collection_id, id)
+         DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, updated_at = now()
+         RETURNING (xmax = 0) AS inserted`,
+        [account, collectionId, this.sql.json(batch)],
+      );
+      const added = written.filter((row) => row.inserted === true || row.inserted === "t").length;
+      if (added > 0) {
+        const [counted] = await tx.unsafe(
+          "UPDATE account_storage SET items = items + $2 WHERE account = $1 AND items + $2 <= $3 RETURNING 1",
+          [account, added, maxItems],
+        );
+        if (!counted) throw new Refusal("item_limit", maxItems);
+        await tx.unsafe(
+          "UPDATE collections SET item_count = item_count + $3 WHERE account = $1 AND id = $2",
+          [account, collectionId, added],
+        );
+      }
+      return added;
+    });
+  }
+
+  /**
+   * The k nearest items by cosine similarity among those the filter lets through, best first. HNSW with iterative
+   * scans first (pgvector ≥ 0.8 keeps scanning until k filtered rows or its scan limit); when that finds fewer than
+   * k, an exact scan of the filtered rows, so a filtered query returns k matches whenever k exist.
+   */
+  async search(vector: ArrayLike<number>, options: SearchOptions): Promise<SearchMatch[]> {
+    const approximate = await this.nearest(vector, options, "approximate");
+    if (approximate.length >= options.k) return approximate;
+    return this.nearest(vector, options, "exact");
+  }
+
+  private async nearest(
+    vector: ArrayLike<number>,
+    { k, conditions, minScore, excludeId }: SearchOptions,
+    mode: "approximate" | "exact",
+  ): Promise<SearchMatch[]> {
+    const { account, id: collectionId } = this.collection;
+    const filter = filterSql(conditions, 6, (value) => this.sql.json(value as never));
+    // `+ 0` hides the distance from the HNSW index, which makes the planner scan the filtered rows exactly.
+    const distance = mode === "exact" ? "(embedding <=> $1::vector) + 0" : "embedding <=> $1::vector";
+    const query = `
+      WITH nearest AS MATERIALIZED (
+        SELECT id, metadata, embedding <=> $1::vector AS distance
+        FROM ${this.table}
+        WHERE account = $2 AND collection_id = $3 AND id <> $4 AND ${filter.sql}
+        ORDER BY ${distance}
+        LIMIT $5
+      )
+      SELECT id, metadata, 1 - distance AS score FROM nearest
+      WHERE 1 - distance >= ${minScore === undefined ? "-2" : Number(minScore)}
+      ORDER BY distance, id`;
+    const params = [vectorText(vector), account, collectionId, excludeId ?? "", k, ...filter.params];
+    const rows = await this.sql.begin(async (tx) => {
+      await tx.unsafe("SET LOCAL hnsw.iterative_scan = relaxed_order");
+      await tx.unsafe("SET LOCAL plan_cache_mode = force_custom_plan");
+      await tx.unsafe(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, 2 * k))}`);
+      return tx.unsafe(query, params as never[]);
+    });
+    return rows.map((row) => ({
+      id: String(row.id),
+      score: Number(row.score),
+      metadata: metadataOf(row.metadata),
+    }));
+  }
+
+  async get(id: string, withEmbedding: boolean): Promise<StoredItemRow | undefined> {
+    const [row] = await this.sql.unsafe(
+      `SELECT ${ITEM_COLUMNS}${withEmbedding ? ", embedding::text AS embedding" : ""}
+       FROM ${this.table} WHERE account = $1 AND collection_id = $2 AND id = $3`,
+      [this.collection.account, this.collection.id, id],
+    );
+    if (!row) return undefined;
+    return {
+      id: String(row.id),
+      metadata: metadataOf(row.metadata),
+      created: String(row.created),
+      updated: String(row.updated),
+      ...(withEmbedding ? { embedding: parseVector(String(row.embedding)) } : {}),
+    };
+  }
+
+  /** A stored item's vector, for "more like this". */
+  async vectorOf(id: string): Promise<number[] | undefined> {
+    const [row] = await this.sql.unsafe(
+      `SELECT embedding::text AS embedding FROM ${this.table} WHERE account = $1 AND collection_id = $2 AND id = $3`,
+      [this.collection.account, this.collection.id, id],
+    );
+    return row ? parseVector(String(row.embedding)) : undefined;
+  }
+
+  /** Items by id, after `after` (the previous page's last id). */
+  async list(after: string | undefined, limit: number): Promise<StoredItemRow[]> {
+    const rows = await this.sql.unsafe(
+      `SELECT ${ITEM_COLUMNS} FROM ${this.table} WHERE account = $1 AND collection_id = $2 AND id > $3
+       ORDER BY id LIMIT $4`,
+      [this.collection.account, this.collection.id, after ?? "", limit],
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      metadata: metadataOf(row.metadata),
+      created: String(row.created),
+      updated: String(row.updated),
+    }));
+  }
+
+  /** Deletes items by id with the counters, in one transaction; returns how many existed. */
+  async delete(ids: readonly string[]): Promise<number> {
+    const { account, id: collectionId } = this.collection;
+    return this.sql.begin(async (tx) => {
+      const deleted = await tx.unsafe(
+        `DELETE FROM ${this.table} WHERE account = $1 AND collection_id = $2
+           AND id IN (SELECT value FROM jsonb_array_elements_text($3::jsonb))
+         RETURNING 1`,
+        [account, collectionId, this.sql.json([...ids])],
+      );
+      if (deleted.length > 0) {
+        await tx.unsafe("UPDATE account_storage SET items = items - $2 WHERE account = $1", [
+          account,
+          deleted.length,
+        ]);
+        await tx.unsafe(
+          "UPDATE collections SET item_count = item_count - $3 WHERE account = $1 AND id = $2 AND deleted_at IS NULL",
+          [account, collectionId, deleted.length],
+        );
+      }
+      return deleted.length;
+    });
+  }
+}
+
+// jsonb comes back as text when the driver does not look types up.
+function metadataOf(value: unknown): Metadata {
+  return (typeof value === "string" ? JSON.parse(value) : (value ?? {})) as Metadata;
+}
