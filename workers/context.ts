@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Usage } from "../src/api/index.ts";
 import type { VerifiedKey } from "./billing/index.ts";
+import type { BilledUsage, MeteringState } from "./middleware/metering/usage.ts";
 import type { RequestScope } from "./middleware/request-scope/index.ts";
 import type { Services } from "./services/index.ts";
 
@@ -19,8 +19,10 @@ declare module "hono" {
     scope: RequestScope;
     /** The caller's key (apiKeyAuth), on every /v1 request that gets past it. */
     apiKey: VerifiedKey;
-    /** Set by a billable route once it has succeeded: the units the metering middleware records. */
-    usage: Usage;
+    /** The key's plan, meter and reservation (metering), read by `reserveUnits` and `storageLimits`. */
+    metering: MeteringState;
+    /** Set by a billable route once it has succeeded (`billUsage`): the units the metering middleware records. */
+    usage: BilledUsage;
   }
 }
 

@@ -13,6 +13,8 @@ const unitTotals = {
   images: count,
   texts_computed: count,
   texts_cached: count,
+  item_writes: count.meta({ description: "Collection items upserted." }),
+  queries: count.meta({ description: "Collection searches." }),
   cost_micros: count.meta({ description: "Millionths of the currency unit; integers, so sums are exact." }),
   cost,
 };
@@ -45,6 +47,8 @@ export const UsageReport = z
       period: z.string().meta({ description: "This month, YYYY-MM." }),
       images: QuotaUse,
       texts: QuotaUse,
+      item_writes: QuotaUse,
+      queries: QuotaUse,
     }),
   })
   .meta({

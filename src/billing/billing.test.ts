@@ -6,6 +6,7 @@ import {
   csvLine,
   DEFAULT_PLANS,
   dayOf,
+  ExportedUsageRecordSchema,
   formatMicros,
   generateApiKey,
   hashApiKey,
@@ -18,6 +19,7 @@ import {
   secondsUntilMonthEnds,
   take,
   UsageRecordSchema,
+  unitsOf,
 } from "./index.ts";
 
 describe("API keys", () => {
@@ -51,7 +53,40 @@ describe("API keys", () => {
 });
 
 describe("plans and prices", () => {
-  it("default to free and pro, and can be replaced by BILLING_PLANS", () => {
+  it("read a BILLING_PLANS table written before collections: new prices, quotas and storage limits are 0", () => {
+    // Exactly the shape deployments wrote before item writes, queries and storage limits existed.
+    const old = {
+      requests_per_second: 5,
+      burst: 20,
+      monthly_quota: { images: 100, texts: 1_000 },
+      prices_micros: { request: 1, image: 400, text_computed: 20, text_cached: 5 },
+    };
+    const plans = parsePlans(JSON.stringify({ legacy: old }));
+    expect(plans.legacy).toEqual({
+      ...old,
+      monthly_quota: { ...old.monthly_quota, item_writes: 0, queries: 0 },
+      prices_micros: { ...old.prices_micros, item_write: 0, query: 0 },
+      storage_limits: { collections: 0, items: 0 },
+    });
+    const partial = parsePlans(
+      JSON.stringify({
+        p: { ...old, monthly_quota: { ...old.monthly_quota, queries: 7 }, storage_limits: { items: 9 } },
+      }),
+    );
+    expect(partial.p?.monthly_quota).toEqual({ images: 100, texts: 1_000, item_writes: 0, queries: 7 });
+    expect(partial.p?.storage_limits).toEqual({ collections: 0, items: 9 });
+    expect(() => parsePlans(JSON.stringify({ x: { ...old, storage_limits: { collections: -1 } } }))).toThrow(
+      /storage_limits\.collections/,
+    );
+    expect(() =>
+      parsePlans(JSON.stringify({ x: { ...old, prices_micros: { ...old.prices_micros, query: 0.5 } } })),
+    ).toThrow(/prices_micros\.query/);
+  });
+
+  it("default to free and pro, with room for collections, and can be replaced by BILLING_PLANS", () => {
+    expect(DEFAULT_PLANS.free?.storage_limits).toEqual({ collections: 5, items: 10_000 });
+    // The defaults are what the schema would read from their own JSON.
+    expect(parsePlans(JSON.stringify(DEFAULT_PLANS))).toEqual(DEFAULT_PLANS);
     expect(Object.keys(parsePlans(undefined))).toEqual(["free", "pro"]);
     const custom = parsePlans(JSON.stringify({ tiny: { ...DEFAULT_PLANS.free, burst: 1 } }));
     expect(custom.tiny?.burst).toBe(1);
@@ -61,8 +96,8 @@ describe("plans and prices", () => {
   });
 
   it("price units in integer micro-dollars", () => {
-    const units = { requests: 1, images: 2, texts_computed: 3, texts_cached: 4 };
-    expect(costMicros(units, DEFAULT_PLANS.pro as never)).toBe(2 * 400 + 3 * 20 + 4 * 5);
+    const units = unitsOf({ images: 2, texts_computed: 3, texts_cached: 4, item_writes: 5, queries: 6 });
+    expect(costMicros(units, DEFAULT_PLANS.pro as never)).toBe(2 * 400 + 3 * 20 + 4 * 5 + 5 * 10 + 6 * 20);
     expect(costMicros(units, DEFAULT_PLANS.free as never)).toBe(0);
     expect(formatMicros(1_234_500)).toBe("1.234500");
     expect(formatMicros(5)).toBe("0.000005");
@@ -78,17 +113,53 @@ describe("plans and prices", () => {
         planName: "pro",
         plan: DEFAULT_PLANS.pro as never,
         route: "/v1/classify",
-        units: { requests: 1, images: 1, texts_computed: 0, texts_cached: 0 },
+        units: unitsOf({ images: 1, item_writes: 2 }),
       },
       Date.UTC(2026, 10, 2),
     );
     expect(UsageRecordSchema.parse(record)).toEqual(record);
-    expect(record.cost_micros).toBe(400);
+    expect(record.cost_micros).toBe(420);
     const line = csvLine(record);
     expect(line.split(",").length).toBeGreaterThan(CSV_COLUMNS.length - 1);
     expect(line).toContain(`"'-1+2,""x"""`);
     expect(line).toContain("2026-11-02T00:00:00.000Z");
-    expect(line).toContain(",0.000400,USD");
+    expect(line).toContain(",0.000420,USD");
+    // The units in CSV_COLUMNS' order, item writes and queries after the texts.
+    const cells = line.split(",");
+    expect(cells.slice(-9)).toEqual(["1", "1", "0", "0", "2", "0", "420", "0.000420", "USD"]);
+    expect(CSV_COLUMNS.slice(-9)).toEqual([
+      "requests",
+      "images",
+      "texts_computed",
+      "texts_cached",
+      "item_writes",
+      "queries",
+      "cost_micros",
+      "cost",
+      "currency",
+    ]);
+  });
+
+  it("read exported records from before item writes and queries as serving none of them", () => {
+    const {
+      item_writes: _w,
+      queries: _q,
+      ...old
+    } = buildUsageRecord(
+      {
+        id: `usg_${"b".repeat(32)}`,
+        requestId: "r",
+        keyId: "key_1",
+        account: "acme",
+        planName: "pro",
+        plan: DEFAULT_PLANS.pro as never,
+        route: "/v1/embeddings",
+        units: unitsOf({ texts_computed: 1 }),
+      },
+      0,
+    );
+    expect(UsageRecordSchema.safeParse(old).success).toBe(false);
+    expect(ExportedUsageRecordSchema.parse(old)).toMatchObject({ item_writes: 0, queries: 0 });
   });
 });
 
@@ -138,14 +209,22 @@ describe("periods and report bounds", () => {
 });
 
 describe("RateLimit headers", () => {
-  it("describe the bucket and both monthly quotas as Structured Field lists", () => {
+  it("describe the bucket and the four monthly quotas as Structured Field lists", () => {
     const headers = rateLimitHeaders(DEFAULT_PLANS.free as never, {
       rate: { remaining: 9, fullInSeconds: 1 },
-      month: { used: { images: 10, texts: 20 }, resetSeconds: 3600, windowSeconds: 2_592_000 },
+      month: {
+        used: { images: 10, texts: 20, item_writes: 30, queries: 10_001 },
+        resetSeconds: 3600,
+        windowSeconds: 2_592_000,
+      },
     });
     expect(headers["RateLimit-Policy"]).toBe(
-      '"rate";q=10;w=5, "images";q=1000;qu="images";w=2592000, "texts";q=10000;qu="texts";w=2592000',
+      '"rate";q=10;w=5, "images";q=1000;qu="images";w=2592000, "texts";q=10000;qu="texts";w=2592000, ' +
+        '"item_writes";q=10000;qu="item_writes";w=2592000, "queries";q=10000;qu="queries";w=2592000',
     );
-    expect(headers.RateLimit).toBe('"rate";r=9;t=1, "images";r=990;t=3600, "texts";r=9980;t=3600');
+    expect(headers.RateLimit).toBe(
+      '"rate";r=9;t=1, "images";r=990;t=3600, "texts";r=9980;t=3600, "item_writes";r=9970;t=3600, ' +
+        '"queries";r=0;t=3600',
+    );
   });
 });

@@ -23,10 +23,14 @@ export {
   DEFAULT_PLANS,
   PLAN_NAME,
   type Plan,
+  type PlanInput,
   PlanSchema,
   type Plans,
   PlansSchema,
   parsePlans,
+  QUOTA_DIMENSIONS,
+  type QuotaDimension,
+  type StorageLimits,
 } from "./plans.ts";
 export { type LimitsSnapshot, rateLimitHeaders } from "./ratelimit-headers.ts";
 export { type BucketLimits, type BucketState, peek, type TakeResult, take } from "./token-bucket.ts";
@@ -35,6 +39,7 @@ export {
   CSV_COLUMNS,
   costMicros,
   csvLine,
+  ExportedUsageRecordSchema,
   formatMicros,
   type RecordInput,
   sumUnits,
@@ -42,4 +47,5 @@ export {
   type UnitTotals,
   type UsageRecord,
   UsageRecordSchema,
+  unitsOf,
 } from "./usage-record.ts";

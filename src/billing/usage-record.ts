@@ -7,6 +7,23 @@ export interface Units {
   images: number;
   texts_computed: number;
   texts_cached: number;
+  /** Collection items upserted. */
+  item_writes: number;
+  /** Collection searches. */
+  queries: number;
+}
+
+/** A request's units, zero where it served none. @example unitsOf({ images: 2 }).queries === 0 */
+export function unitsOf(units: Partial<Units>): Units {
+  return {
+    requests: 1,
+    images: 0,
+    texts_computed: 0,
+    texts_cached: 0,
+    item_writes: 0,
+    queries: 0,
+    ...units,
+  };
 }
 
 /**
@@ -27,15 +44,26 @@ export const UsageRecordSchema = z.strictObject({
   images: z.int().min(0),
   texts_computed: z.int().min(0),
   texts_cached: z.int().min(0),
+  item_writes: z.int().min(0),
+  queries: z.int().min(0),
   cost_micros: z.int().min(0),
   currency: z.string().length(3),
 });
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
 
 /**
+ * A record as the export queue may carry it: records committed before item writes and queries existed (still in a
+ * key's outbox, or in the queue during a deploy) have neither, and served none of them.
+ */
+export const ExportedUsageRecordSchema = UsageRecordSchema.extend({
+  item_writes: z.int().min(0).default(0),
+  queries: z.int().min(0).default(0),
+});
+
+/**
  * The price of some units under a plan, in micro-USD: integers, so totals are exact.
  *
- * @example costMicros({ requests: 1, images: 2, texts_computed: 3, texts_cached: 4 }, DEFAULT_PLANS.pro) === 880
+ * @example costMicros(unitsOf({ images: 2, texts_computed: 3, texts_cached: 4, queries: 1 }), DEFAULT_PLANS.pro) === 900
  */
 export function costMicros(units: Units, plan: Pick<Plan, "prices_micros">): number {
   const p = plan.prices_micros;
@@ -43,7 +71,9 @@ export function costMicros(units: Units, plan: Pick<Plan, "prices_micros">): num
     units.requests * p.request +
     units.images * p.image +
     units.texts_computed * p.text_computed +
-    units.texts_cached * p.text_cached
+    units.texts_cached * p.text_cached +
+    units.item_writes * p.item_write +
+    units.queries * p.query
   );
 }
 
@@ -97,6 +127,8 @@ export const CSV_COLUMNS = [
   "images",
   "texts_computed",
   "texts_cached",
+  "item_writes",
+  "queries",
   "cost_micros",
   "cost",
   "currency",
@@ -125,6 +157,8 @@ export interface UnitTotals {
   images: number;
   texts_computed: number;
   texts_cached: number;
+  item_writes: number;
+  queries: number;
   cost_micros: number;
 }
 
@@ -136,8 +170,18 @@ export function sumUnits(rows: readonly UnitTotals[]): UnitTotals {
       images: sum.images + r.images,
       texts_computed: sum.texts_computed + r.texts_computed,
       texts_cached: sum.texts_cached + r.texts_cached,
+      item_writes: sum.item_writes + r.item_writes,
+      queries: sum.queries + r.queries,
       cost_micros: sum.cost_micros + r.cost_micros,
     }),
-    { requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 },
+    {
+      requests: 0,
+      images: 0,
+      texts_computed: 0,
+      texts_cached: 0,
+      item_writes: 0,
+      queries: 0,
+      cost_micros: 0,
+    },
   );
 }

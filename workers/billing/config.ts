@@ -1,4 +1,4 @@
-import type { Plan, Plans } from "../../src/billing/index.ts";
+import type { Plan, Plans, StorageLimits } from "../../src/billing/index.ts";
 import type { EdgeConfig } from "../config.ts";
 
 /**
@@ -18,4 +18,14 @@ export function billingConfigOf(config: Pick<EdgeConfig, "BILLING_PLANS" | "ADMI
 
 export function planNamed(config: BillingConfig, name: string): Plan | undefined {
   return Object.hasOwn(config.plans, name) ? config.plans[name] : undefined;
+}
+
+/**
+ * What a plan lets an account keep stored at once (collections, and items across them); undefined when the
+ * deployment does not define the plan. Inside a metered request, `storageLimits(c)` reads the caller's.
+ *
+ * @example storageLimitsOf(config, "free") → { collections: 5, items: 10_000 } with the default plans
+ */
+export function storageLimitsOf(config: BillingConfig, planName: string): StorageLimits | undefined {
+  return planNamed(config, planName)?.storage_limits;
 }

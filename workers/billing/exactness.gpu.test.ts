@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EmbeddingsResponse } from "../../src/api/index.ts";
-import { costMicros, DEFAULT_PLANS, type Plan } from "../../src/billing/index.ts";
+import { costMicros, DEFAULT_PLANS, type Plan, unitsOf } from "../../src/billing/index.ts";
 import {
   committed,
   createKey,
@@ -42,7 +42,7 @@ describe("exactly one record per billed request, under concurrency", () => {
     for (const { requestId, usage } of answers) {
       const record = byRequest.get(requestId ?? "");
       expect(record).toMatchObject({ ...usage, requests: 1, route: "/v1/embeddings", key_id: id });
-      expect(record?.cost_micros).toBe(costMicros({ requests: 1, ...usage }, prices));
+      expect(record?.cost_micros).toBe(costMicros(unitsOf(usage), prices));
     }
     const total = sumUnits(records);
     expect(total.requests).toBe(N);
@@ -53,6 +53,8 @@ describe("exactly one record per billed request, under concurrency", () => {
       requests: N,
       images: N / 4,
       texts: 3 * N,
+      item_writes: 0,
+      queries: 0,
       cost_micros: total.cost_micros,
     });
   });

@@ -1,4 +1,4 @@
-import { type UsageRecord, UsageRecordSchema } from "../../src/billing/index.ts";
+import { ExportedUsageRecordSchema, type UsageRecord } from "../../src/billing/index.ts";
 import { UsageStore } from "./usage-store.ts";
 
 /**
@@ -16,7 +16,7 @@ export async function exportUsage(
 ): Promise<void> {
   const valid: { message: Message<unknown>; record: UsageRecord }[] = [];
   for (const message of batch.messages) {
-    const parsed = UsageRecordSchema.safeParse(message.body);
+    const parsed = ExportedUsageRecordSchema.safeParse(message.body);
     if (parsed.success) valid.push({ message, record: parsed.data });
     else {
       // A malformed message can never succeed; retrying it would only block the queue.

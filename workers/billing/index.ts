@@ -5,7 +5,7 @@ import type { KeyMeter } from "./key-meter/index.ts";
 import { KeyStore } from "./key-store.ts";
 import { UsageStore } from "./usage-store.ts";
 
-export { type BillingConfig, planNamed } from "./config.ts";
+export { type BillingConfig, planNamed, storageLimitsOf } from "./config.ts";
 export type { VerifiedKey } from "./key-store.ts";
 
 /** Keys, limits and billing as the Worker uses them; built once per isolate like the other services. */

@@ -18,7 +18,7 @@ describe("rate limits (token bucket in the key's Durable Object)", () => {
       const response = await edge("/v1/models", { key });
       expect(response.status).toBe(200);
       expect(response.headers.get("ratelimit-policy")).toMatch(
-        /^"rate";q=3;w=300, "images";q=1000000;qu="images";w=\d+, "texts";q=1000000;qu="texts";w=\d+$/,
+        /^"rate";q=3;w=300, "images";q=1000000;qu="images";w=\d+, "texts";q=1000000;qu="texts";w=\d+, "item_writes";q=1000000;qu="item_writes";w=\d+, "queries";q=1000000;qu="queries";w=\d+$/,
       );
       remaining.push(/"rate";r=(\d+)/.exec(response.headers.get("ratelimit") ?? "")?.[1] ?? "");
     }
@@ -87,7 +87,7 @@ describe("monthly quotas", () => {
     });
     await expectProblem(response, 400, "invalid_json");
     expect(response.headers.get("ratelimit")).toMatch(
-      /^"rate";r=\d+;t=\d+, "images";r=3;t=\d+, "texts";r=10;t=\d+$/,
+      /^"rate";r=\d+;t=\d+, "images";r=3;t=\d+, "texts";r=10;t=\d+, "item_writes";r=5;t=\d+, "queries";r=5;t=\d+$/,
     );
     expect((await committed(id)).records).toHaveLength(0);
   });

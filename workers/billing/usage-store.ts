@@ -12,6 +12,8 @@ const COLUMNS = [
   "images",
   "texts_computed",
   "texts_cached",
+  "item_writes",
+  "queries",
   "cost_micros",
   "currency",
 ] as const satisfies readonly (keyof UsageRecord)[];
@@ -33,6 +35,8 @@ export interface UsageTotals {
   images: number;
   texts_computed: number;
   texts_cached: number;
+  item_writes: number;
+  queries: number;
   cost_micros: number;
 }
 
@@ -81,12 +85,24 @@ export class UsageStore {
       .prepare(
         `SELECT COUNT(*) AS records, COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(images), 0) AS images,
            COALESCE(SUM(texts_computed), 0) AS texts_computed, COALESCE(SUM(texts_cached), 0) AS texts_cached,
+           COALESCE(SUM(item_writes), 0) AS item_writes, COALESCE(SUM(queries), 0) AS queries,
            COALESCE(SUM(cost_micros), 0) AS cost_micros
          FROM usage_records ${where}`,
       )
       .bind(...binds)
       .first<UsageTotals>();
-    return row ?? { records: 0, requests: 0, images: 0, texts_computed: 0, texts_cached: 0, cost_micros: 0 };
+    return (
+      row ?? {
+        records: 0,
+        requests: 0,
+        images: 0,
+        texts_computed: 0,
+        texts_cached: 0,
+        item_writes: 0,
+        queries: 0,
+        cost_micros: 0,
+      }
+    );
   }
 }
 

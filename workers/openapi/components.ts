@@ -13,12 +13,12 @@ export const HEADERS = {
     true,
   ),
   RateLimitPolicy: header(
-    'The key\'s limits (draft-ietf-httpapi-ratelimit-headers): `"rate";q=<burst>;w=<seconds>`, and the monthly `"images"` and `"texts"` quotas.',
+    'The key\'s limits (draft-ietf-httpapi-ratelimit-headers): `"rate";q=<burst>;w=<seconds>`, and the monthly `"images"`, `"texts"`, `"item_writes"` and `"queries"` quotas.',
     { type: "string" },
     true,
   ),
   RateLimit: header(
-    'What is left of each limit and when it refills: `"rate";r=<remaining>;t=<seconds>, "images";r=…;t=…, "texts";r=…;t=…`.',
+    'What is left of each limit and when it refills: `"rate";r=<remaining>;t=<seconds>, "images";r=…;t=…, "texts";r=…;t=…, "item_writes";r=…;t=…, "queries";r=…;t=…` (units reserved by requests still running are not left).',
     { type: "string" },
     true,
   ),

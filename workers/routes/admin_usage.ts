@@ -52,6 +52,8 @@ const USAGE_EXPORT_EXAMPLE = {
     images: 0,
     texts_computed: 0,
     texts_cached: 0,
+    item_writes: 0,
+    queries: 0,
     cost_micros: 0,
     cost: "0.000000",
   },

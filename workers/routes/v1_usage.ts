@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { UsageReport } from "../../src/api/index.ts";
-import { CURRENCY, dayOf, formatMicros, sumUnits } from "../../src/billing/index.ts";
+import { CURRENCY, dayOf, formatMicros, type QuotaDimension, sumUnits } from "../../src/billing/index.ts";
 import { planNamed } from "../billing/index.ts";
 import type { DailyUsage } from "../billing/key-meter/types.ts";
 import type { App } from "../context.ts";
@@ -48,19 +48,41 @@ this month so far). Not billed; rate-limited like every /v1 call.`,
             images: 2,
             texts_computed: 21,
             texts_cached: 21,
+            item_writes: 0,
+            queries: 0,
             cost_micros: 1250,
             cost: "0.001250",
           },
+          {
+            day: "2026-12-01",
+            route: "/v1/collections/{name}/items",
+            requests: 1,
+            images: 2,
+            texts_computed: 0,
+            texts_cached: 0,
+            item_writes: 3,
+            queries: 0,
+            cost_micros: 830,
+            cost: "0.000830",
+          },
         ],
         totals: {
-          requests: 2,
-          images: 2,
+          requests: 3,
+          images: 4,
           texts_computed: 21,
           texts_cached: 21,
-          cost_micros: 1250,
-          cost: "0.001250",
+          item_writes: 3,
+          queries: 0,
+          cost_micros: 2080,
+          cost: "0.002080",
         },
-        quota: { period: "2026-12", images: { used: 2, limit: 100000 }, texts: { used: 42, limit: 1000000 } },
+        quota: {
+          period: "2026-12",
+          images: { used: 4, limit: 500000 },
+          texts: { used: 42, limit: 5000000 },
+          item_writes: { used: 3, limit: 5000000 },
+          queries: { used: 0, limit: 10000000 },
+        },
       },
       v1Headers(),
     ),
@@ -79,6 +101,7 @@ export function registerV1Usage(app: App): void {
     const report = await billing.meter(key.id).usage({ fromDay, toDay });
     const plan = planNamed(billing.config, key.plan);
     const totals = sumUnits(report.days);
+    const quota = (d: QuotaDimension) => ({ used: report.month[d], limit: plan?.monthly_quota[d] ?? null });
     return c.json(
       {
         object: "usage" as const,
@@ -92,8 +115,10 @@ export function registerV1Usage(app: App): void {
         totals: { ...totals, cost: formatMicros(totals.cost_micros) },
         quota: {
           period: report.month.period,
-          images: { used: report.month.images, limit: plan?.monthly_quota.images ?? null },
-          texts: { used: report.month.texts, limit: plan?.monthly_quota.texts ?? null },
+          images: quota("images"),
+          texts: quota("texts"),
+          item_writes: quota("item_writes"),
+          queries: quota("queries"),
         },
       },
       200,

@@ -13,22 +13,36 @@ import worker from "../../../workers/index.ts";
 import { checkContract } from "./contract.ts";
 
 const prices = DEFAULT_PLANS.pro?.prices_micros as Plan["prices_micros"];
-const roomy = { images: 1_000_000, texts: 1_000_000 };
+const roomy = { images: 1_000_000, texts: 1_000_000, item_writes: 1_000_000, queries: 1_000_000 };
+const roomyStorage = { collections: 1_000, items: 1_000_000 };
 
 /** Plans for the billing tests, next to the default ones. */
 export const TEST_PLANS: Record<string, Plan> = {
   ...DEFAULT_PLANS,
-  /** Small monthly quotas: 3 images, 10 texts. */
+  /** Small monthly quotas: 3 images, 10 texts, 5 item writes, 5 queries; 2 collections of 10 items in all. */
   tiny: {
     requests_per_second: 1000,
     burst: 1000,
-    monthly_quota: { images: 3, texts: 10 },
+    monthly_quota: { images: 3, texts: 10, item_writes: 5, queries: 5 },
     prices_micros: prices,
+    storage_limits: { collections: 2, items: 10 },
   },
   /** A burst of 3, then one request per 100 s. */
-  slow: { requests_per_second: 0.01, burst: 3, monthly_quota: roomy, prices_micros: prices },
+  slow: {
+    requests_per_second: 0.01,
+    burst: 3,
+    monthly_quota: roomy,
+    prices_micros: prices,
+    storage_limits: roomyStorage,
+  },
   /** Room for any concurrency test. */
-  wide: { requests_per_second: 1000, burst: 1000, monthly_quota: roomy, prices_micros: prices },
+  wide: {
+    requests_per_second: 1000,
+    burst: 1000,
+    monthly_quota: roomy,
+    prices_micros: prices,
+    storage_limits: roomyStorage,
+  },
 };
 
 /** One bindings object for all billing tests, so services are built once, as in one production isolate. */
@@ -92,10 +106,19 @@ export function meterOf(keyId: string): DurableObjectStub<KeyMeter> {
   return env.KEY_METER.get(env.KEY_METER.idFromName(keyId));
 }
 
+type MonthTotals = {
+  requests: number;
+  images: number;
+  texts: number;
+  item_writes: number;
+  queries: number;
+  cost_micros: number;
+};
+
 /** What a key's Durable Object has committed, read straight from its SQLite storage. */
 export async function committed(keyId: string): Promise<{
   records: (UsageRecord & { export_state: number })[];
-  month: { requests: number; images: number; texts: number; cost_micros: number };
+  month: MonthTotals;
 }> {
   return runInDurableObject(meterOf(keyId), (_instance: KeyMeter, state) => {
     const sql = state.storage.sql;
@@ -106,9 +129,11 @@ export async function committed(keyId: string): Promise<{
       .toArray()
       .map((row) => ({ ...(JSON.parse(row.record) as UsageRecord), export_state: row.export_state }));
     const month = sql
-      .exec<{ requests: number; images: number; texts: number; cost_micros: number }>(
+      .exec<MonthTotals>(
         `SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(images), 0) AS images,
-           COALESCE(SUM(texts), 0) AS texts, COALESCE(SUM(cost_micros), 0) AS cost_micros FROM monthly_usage`,
+           COALESCE(SUM(texts), 0) AS texts, COALESCE(SUM(item_writes), 0) AS item_writes,
+           COALESCE(SUM(queries), 0) AS queries, COALESCE(SUM(cost_micros), 0) AS cost_micros
+         FROM monthly_usage`,
       )
       .one();
     return { records, month };

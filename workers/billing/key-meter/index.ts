@@ -4,21 +4,32 @@ import { confirm, EXPORT_DELAY_MS, relay } from "./export-relay.ts";
 import * as idempotency from "./idempotency.ts";
 import {
   commitRecord,
+  exceeded,
   markRevoked,
   monthUsage,
   precheckRefuses,
+  quotaUnits,
   readState,
   recordExists,
   saveBucket,
   snapshot,
-  wouldExceed,
+  taken,
 } from "./ledger.ts";
-import { KEY_METER_SCHEMA } from "./schema.ts";
+import {
+  dropReservation,
+  liveReservation,
+  pruneReservations,
+  putReservation,
+  reservedUnits,
+} from "./reservations.ts";
+import { migrateKeyMeter } from "./schema.ts";
 import type {
   AdmitInput,
   AdmitResult,
   DailyUsage,
   KeyUsageReport,
+  ReserveInput,
+  ReserveResult,
   SettleInput,
   SettleResult,
 } from "./types.ts";
@@ -30,8 +41,8 @@ const EXPORT_RETRY_MS = 30_000;
 
 /**
  * One API key's limits and bill, with strong consistency: a Durable Object per key (named by the key id) whose
- * SQLite storage holds the token bucket, this month's counters, every billed request (an outbox exported to D1),
- * and the Idempotency-Key claims and responses. Each method runs its checks and writes in one synchronous
+ * SQLite storage holds the token bucket, this month's counters, the units reserved by requests that write state,
+ * every billed request (an outbox exported to D1), and the Idempotency-Key claims and responses. Each method runs its checks and writes in one synchronous
  * transaction, and the runtime does not deliver its answer before those writes are durable — so a request the
  * Worker answers 2xx is recorded before the answer leaves, once.
  *
@@ -43,7 +54,8 @@ export class KeyMeter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(KEY_METER_SCHEMA);
+    // Before any call is delivered: an object created under an older schema is brought up to date in place.
+    migrateKeyMeter(ctx.storage);
   }
 
   /**
@@ -81,7 +93,7 @@ export class KeyMeter extends DurableObject<Env> {
         if (held.kind === "replay")
           return { ok: true, snapshot: snapshot(this.sql, input.plan, now), replay: held.response };
       }
-      if (input.precheck && precheckRefuses(input.precheck, input.plan, monthUsage(this.sql, now)))
+      if (input.precheck && precheckRefuses(input.precheck, input.plan, taken(this.sql, now)))
         return {
           ok: false,
           code: "quota_exceeded",
@@ -94,9 +106,40 @@ export class KeyMeter extends DurableObject<Env> {
   }
 
   /**
+   * Before a request writes state: holds `units` against this month's quotas for `RESERVATION_LEASE_MS`, if they fit
+   * beside what is committed and what other live reservations hold (checked exactly, in one transaction). Refused,
+   * it holds nothing. Reserving again under the same id replaces what that id held.
+   *
+   * @example await meter.reserve({ keyId, plan, reservationId: "rsv_…", units: { item_writes: 3, images: 2 } })
+   */
+  reserve(input: ReserveInput): ReserveResult {
+    const now = Date.now();
+    const units = reservedUnits(input.units);
+    return this.ctx.storage.transactionSync((): ReserveResult => {
+      if (readState(this.sql).revokedAt !== null) return { ok: false, code: "revoked_api_key" };
+      pruneReservations(this.sql, now);
+      if (exceeded(input.plan, taken(this.sql, now, input.reservationId), units, undefined).length > 0)
+        return {
+          ok: false,
+          code: "quota_exceeded",
+          retryAfterSeconds: secondsUntilMonthEnds(now),
+          snapshot: snapshot(this.sql, input.plan, now),
+        };
+      const expiresAt = putReservation(this.sql, input.reservationId, units, now);
+      return { ok: true, expiresAt, snapshot: snapshot(this.sql, input.plan, now) };
+    });
+  }
+
+  /** A request that reserved and will not settle (it failed) lets its units go. Idempotent. */
+  release(reservationId: string): boolean {
+    return this.ctx.storage.transactionSync(() => dropReservation(this.sql, reservationId));
+  }
+
+  /**
    * After a request succeeded: in one transaction, checks the quota exactly (a request that would take the month
-   * over the plan is refused and not billed), writes the usage record, adds it to the counters and stores the
-   * idempotent response. Safe to retry: a record id already committed returns the same record.
+   * over the plan is refused and not billed; units within its live reservation always fit), writes the usage
+   * record, adds it to the counters, consumes the reservation and stores the idempotent response. Safe to retry: a
+   * record id already committed returns the same record.
    */
   async settle(input: SettleInput): Promise<SettleResult> {
     const now = Date.now();
@@ -104,6 +147,11 @@ export class KeyMeter extends DurableObject<Env> {
       const existing = recordExists(this.sql, input.record.id);
       if (existing) return { ok: true, record: existing, snapshot: snapshot(this.sql, input.plan, now) };
       const idem = input.idempotency;
+      const reservationId = input.reservationId;
+      const reserved =
+        reservationId === undefined ? undefined : liveReservation(this.sql, reservationId, now);
+      // Whatever the outcome, the request is over: its reservation holds nothing after this transaction.
+      if (reservationId !== undefined) dropReservation(this.sql, reservationId);
       const release = () => idem && idempotency.release(this.sql, idem.key, idem.owner);
       if (readState(this.sql).revokedAt !== null) {
         release();
@@ -111,7 +159,8 @@ export class KeyMeter extends DurableObject<Env> {
       }
       if (idem && !idempotency.holds(this.sql, idem.key, idem.owner))
         return { ok: false, code: "idempotency_in_progress", retryAfterSeconds: 1 };
-      if (wouldExceed(input.plan, monthUsage(this.sql, now), input.record.units)) {
+      const units = quotaUnits(input.record.units);
+      if (exceeded(input.plan, taken(this.sql, now), units, reserved).length > 0) {
         release();
         return {
           ok: false,
@@ -131,7 +180,7 @@ export class KeyMeter extends DurableObject<Env> {
   }
 
   /** A failed attempt lets its Idempotency-Key go, so a retry runs afresh. */
-  release(input: { key: string; owner: string }): void {
+  releaseClaim(input: { key: string; owner: string }): void {
     this.ctx.storage.transactionSync(() => idempotency.release(this.sql, input.key, input.owner));
   }
 
@@ -144,8 +193,8 @@ export class KeyMeter extends DurableObject<Env> {
   usage(input: { fromDay: string; toDay: string }): KeyUsageReport {
     const days = this.sql
       .exec<DailyUsage & Record<string, SqlStorageValue>>(
-        `SELECT day, route, requests, images, texts_computed, texts_cached, cost_micros FROM daily_usage
-         WHERE day >= ? AND day <= ? ORDER BY day, route`,
+        `SELECT day, route, requests, images, texts_computed, texts_cached, item_writes, queries, cost_micros
+         FROM daily_usage WHERE day >= ? AND day <= ? ORDER BY day, route`,
         input.fromDay,
         input.toDay,
       )

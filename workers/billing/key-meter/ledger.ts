@@ -1,15 +1,20 @@
 import {
   type BucketState,
   dayOf,
+  ExportedUsageRecordSchema,
   type LimitsSnapshot,
   monthBounds,
   monthOf,
   type Plan,
   peek,
+  QUOTA_DIMENSIONS,
+  type QuotaDimension,
   secondsUntilMonthEnds,
+  type Units,
   type UsageRecord,
 } from "../../../src/billing/index.ts";
-import type { QuotaDimension, QuotaPrecheck } from "./types.ts";
+import { heldUnits } from "./reservations.ts";
+import type { QuotaPrecheck, ReservedUnits } from "./types.ts";
 
 /**
  * Synchronous reads and writes of one key's counters in its SQLite storage. Callers run them inside
@@ -22,10 +27,8 @@ export interface MeterState {
   bucket: BucketState | undefined;
 }
 
-export interface MonthUsage {
+export interface MonthUsage extends ReservedUnits {
   requests: number;
-  images: number;
-  texts: number;
   cost_micros: number;
 }
 
@@ -69,41 +72,67 @@ export function markRevoked(sql: SqlStorage, now: number): void {
 
 export function monthUsage(sql: SqlStorage, now: number): MonthUsage {
   const row = sql
-    .exec<{ requests: number; images: number; texts: number; cost_micros: number }>(
-      "SELECT requests, images, texts, cost_micros FROM monthly_usage WHERE period = ?",
+    .exec<{ [K in keyof MonthUsage]: number }>(
+      "SELECT requests, images, texts, item_writes, queries, cost_micros FROM monthly_usage WHERE period = ?",
       monthOf(now),
     )
     .toArray()[0];
-  return row ?? { requests: 0, images: 0, texts: 0, cost_micros: 0 };
+  return row ?? { requests: 0, images: 0, texts: 0, item_writes: 0, queries: 0, cost_micros: 0 };
 }
 
-function left(plan: Plan, used: MonthUsage): Record<QuotaDimension, number> {
+/** A record's units as the quotas count them. */
+export function quotaUnits(units: Units): ReservedUnits {
   return {
-    images: plan.monthly_quota.images - used.images,
-    texts: plan.monthly_quota.texts - used.texts,
+    images: units.images,
+    texts: units.texts_computed + units.texts_cached,
+    item_writes: units.item_writes,
+    queries: units.queries,
   };
 }
 
+/** What nobody can have any more this month: units committed plus units held by live reservations (but `except`). */
+export function taken(sql: SqlStorage, now: number, except?: string): ReservedUnits {
+  const used = monthUsage(sql, now);
+  const held = heldUnits(sql, now, except);
+  const out = { ...held };
+  for (const d of QUOTA_DIMENSIONS) out[d] = used[d] + held[d];
+  return out;
+}
+
+function left(plan: Plan, used: ReservedUnits): ReservedUnits {
+  const out = { ...used };
+  for (const d of QUOTA_DIMENSIONS) out[d] = plan.monthly_quota[d] - used[d];
+  return out;
+}
+
 /** True when the route cannot succeed with what is left this month. */
-export function precheckRefuses(check: QuotaPrecheck, plan: Plan, used: MonthUsage): boolean {
+export function precheckRefuses(check: QuotaPrecheck, plan: Plan, used: ReservedUnits): boolean {
   const remaining = left(plan, used);
   if (check.all?.some((d) => remaining[d] <= 0)) return true;
   return Boolean(check.any?.length && check.any.every((d) => remaining[d] <= 0));
 }
 
-/** True when committing these units would take the month over the plan. */
-export function wouldExceed(
+/**
+ * The dimensions where `units` do not fit the month: `taken` (committed, and held by others) plus the units would pass
+ * the plan. Units within `reserved` always fit — they were checked when reserved and nobody could take them since —
+ * so a reserved request is refused only for what it uses beyond its reservation.
+ *
+ * @example exceeded(plan, taken, { …, queries: 1 }, { …, queries: 1 }) → [] however full the month is
+ */
+export function exceeded(
   plan: Plan,
-  used: MonthUsage,
-  units: { images: number; texts_computed: number; texts_cached: number },
-): boolean {
-  const remaining = left(plan, used);
-  return units.images > remaining.images || units.texts_computed + units.texts_cached > remaining.texts;
+  takenByOthers: ReservedUnits,
+  units: ReservedUnits,
+  reserved: ReservedUnits | undefined,
+): QuotaDimension[] {
+  const remaining = left(plan, takenByOthers);
+  return QUOTA_DIMENSIONS.filter((d) => units[d] > (reserved?.[d] ?? 0) && units[d] > remaining[d]);
 }
 
 export function recordExists(sql: SqlStorage, id: string): UsageRecord | undefined {
   const row = sql.exec<{ record: string }>("SELECT record FROM usage_records WHERE id = ?", id).toArray()[0];
-  return row ? (JSON.parse(row.record) as UsageRecord) : undefined;
+  // Records committed before item writes and queries existed have neither.
+  return row ? ExportedUsageRecordSchema.parse(JSON.parse(row.record)) : undefined;
 }
 
 /** Inserts the record into the outbox and adds it to this month's and this day's counters. */
@@ -116,38 +145,44 @@ export function commitRecord(sql: SqlStorage, record: UsageRecord): void {
   );
   const texts = record.texts_computed + record.texts_cached;
   sql.exec(
-    `INSERT INTO monthly_usage (period, requests, images, texts, cost_micros) VALUES (?1, ?2, ?3, ?4, ?5)
+    `INSERT INTO monthly_usage (period, requests, images, texts, item_writes, queries, cost_micros)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
      ON CONFLICT (period) DO UPDATE SET requests = requests + ?2, images = images + ?3, texts = texts + ?4,
-       cost_micros = cost_micros + ?5`,
+       item_writes = item_writes + ?5, queries = queries + ?6, cost_micros = cost_micros + ?7`,
     monthOf(record.created_at),
     record.requests,
     record.images,
     texts,
+    record.item_writes,
+    record.queries,
     record.cost_micros,
   );
   sql.exec(
-    `INSERT INTO daily_usage (day, route, requests, images, texts_computed, texts_cached, cost_micros)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    `INSERT INTO daily_usage (day, route, requests, images, texts_computed, texts_cached, item_writes, queries,
+       cost_micros)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
      ON CONFLICT (day, route) DO UPDATE SET requests = requests + ?3, images = images + ?4,
-       texts_computed = texts_computed + ?5, texts_cached = texts_cached + ?6, cost_micros = cost_micros + ?7`,
+       texts_computed = texts_computed + ?5, texts_cached = texts_cached + ?6, item_writes = item_writes + ?7,
+       queries = queries + ?8, cost_micros = cost_micros + ?9`,
     dayOf(record.created_at),
     record.route,
     record.requests,
     record.images,
     record.texts_computed,
     record.texts_cached,
+    record.item_writes,
+    record.queries,
     record.cost_micros,
   );
 }
 
 export function snapshot(sql: SqlStorage, plan: Plan, now: number): LimitsSnapshot {
   const { bucket } = readState(sql);
-  const used = monthUsage(sql, now);
   const { start, end } = monthBounds(now);
   return {
     rate: peek(bucket, { ratePerSecond: plan.requests_per_second, burst: plan.burst }, now),
     month: {
-      used: { images: used.images, texts: used.texts },
+      used: taken(sql, now),
       resetSeconds: secondsUntilMonthEnds(now),
       windowSeconds: (end - start) / 1000,
     },

@@ -1,8 +1,12 @@
 /**
- * The SQLite schema of one key's Durable Object (docs/billing.md). Every table is created if missing when the object
- * starts, so an object that has never been used is valid with no migration step. Times are ms since the epoch.
+ * The SQLite schema of one key's Durable Object (docs/billing.md). Times are ms since the epoch.
+ *
+ * Objects live for good, so the schema changes in place: `KEY_METER_SCHEMA_V1` is what every object created before
+ * versioning holds (kept verbatim, created if missing, so a new object starts from it too), and each entry of
+ * `MIGRATIONS` takes the schema one version further. `migrateKeyMeter` runs when the object starts, before any call
+ * reaches it, and applies the steps the object has not had, in one transaction with the version they reach.
  */
-export const KEY_METER_SCHEMA = `
+export const KEY_METER_SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS meter_state (
   singleton         INTEGER PRIMARY KEY CHECK (singleton = 1),
   key_id            TEXT,
@@ -53,6 +57,57 @@ CREATE TABLE IF NOT EXISTS idempotency_body (
   PRIMARY KEY (idem_key, seq)
 );
 `;
+
+/** `MIGRATIONS[i]` takes the schema from version i + 1 to i + 2. Append only; never edit a step once deployed. */
+const MIGRATIONS: readonly string[] = [
+  // 2: collections' units (records committed before served none of them, hence 0), and reservations: units a
+  // request that writes state holds before it writes, until it settles, releases them, or `expires_at` passes.
+  `
+  ALTER TABLE monthly_usage ADD COLUMN item_writes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE monthly_usage ADD COLUMN queries INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE daily_usage ADD COLUMN item_writes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE daily_usage ADD COLUMN queries INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE reservations (
+    id          TEXT PRIMARY KEY,
+    images      INTEGER NOT NULL,
+    texts       INTEGER NOT NULL,
+    item_writes INTEGER NOT NULL,
+    queries     INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE INDEX reservations_expiry ON reservations (expires_at);
+  `,
+];
+
+export const KEY_METER_SCHEMA_VERSION = 1 + MIGRATIONS.length;
+
+/**
+ * Brings this object's storage to the current schema: creates version 1 where nothing exists, then applies the
+ * missing steps. Returns the versions it went from and to (equal when there was nothing to do).
+ *
+ * @example migrateKeyMeter(ctx.storage) // { from: 1, to: 2 } for an object created before reservations
+ */
+export function migrateKeyMeter(storage: DurableObjectStorage): { from: number; to: number } {
+  const sql = storage.sql;
+  return storage.transactionSync(() => {
+    sql.exec(KEY_METER_SCHEMA_V1);
+    sql.exec(`CREATE TABLE IF NOT EXISTS meter_schema (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+      version   INTEGER NOT NULL
+    )`);
+    const from =
+      sql.exec<{ version: number }>("SELECT version FROM meter_schema WHERE singleton = 1").toArray()[0]
+        ?.version ?? 1;
+    for (let version = from; version < KEY_METER_SCHEMA_VERSION; version++)
+      sql.exec(MIGRATIONS[version - 1] as string);
+    sql.exec(
+      `INSERT INTO meter_schema (singleton, version) VALUES (1, ?1)
+       ON CONFLICT (singleton) DO UPDATE SET version = ?1`,
+      Math.max(from, KEY_METER_SCHEMA_VERSION),
+    );
+    return { from, to: Math.max(from, KEY_METER_SCHEMA_VERSION) };
+  });
+}
 
 /** Export states of a usage record in the object's outbox. */
 export const EXPORT = { pending: 0, sent: 1, confirmed: 2 } as const;

@@ -1,10 +1,17 @@
-import type { LimitsSnapshot, Plan, RecordInput, UsageRecord } from "../../../src/billing/index.ts";
+import type {
+  LimitsSnapshot,
+  Plan,
+  QuotaDimension,
+  RecordInput,
+  UsageRecord,
+} from "../../../src/billing/index.ts";
 
-export type QuotaDimension = "images" | "texts";
+export type { QuotaDimension } from "../../../src/billing/index.ts";
 
 /**
  * What a billable route needs left before it is worth running: `all` of these dimensions, or `any` one of them.
- * Checked at admission to spare GPU work; the exact check is the one in `settle`.
+ * Checked at admission to spare work; the exact checks are the ones in `reserve` and `settle`. An empty precheck
+ * names a route that needs nothing left.
  */
 export interface QuotaPrecheck {
   all?: QuotaDimension[];
@@ -38,11 +45,30 @@ export type AdmitResult =
   | { ok: true; snapshot: LimitsSnapshot; replay?: StoredResponse }
   | { ok: false; code: AdmitRefusal; retryAfterSeconds?: number; snapshot?: LimitsSnapshot };
 
+/** Units a request holds against the month's quotas while it writes; `texts` counts computed and cached alike. */
+export type ReservedUnits = Record<QuotaDimension, number>;
+
+export interface ReserveInput {
+  keyId: string;
+  plan: Plan;
+  /** One per request. Reserving again under the same id replaces its units (so a retried call holds them once). */
+  reservationId: string;
+  units: Partial<ReservedUnits>;
+}
+
+export type ReserveRefusal = "revoked_api_key" | "quota_exceeded";
+
+export type ReserveResult =
+  | { ok: true; snapshot: LimitsSnapshot; expiresAt: number }
+  | { ok: false; code: ReserveRefusal; retryAfterSeconds?: number; snapshot?: LimitsSnapshot };
+
 export interface SettleInput {
   record: RecordInput;
   plan: Plan;
   /** Present when the request carried an Idempotency-Key: the response to keep, under the attempt's owner token. */
   idempotency?: { key: string; owner: string; response: StoredResponse };
+  /** The request's reservation, consumed by this settlement whatever its outcome. */
+  reservationId?: string;
 }
 
 export type SettleRefusal = "revoked_api_key" | "quota_exceeded" | "idempotency_in_progress";
@@ -58,10 +84,20 @@ export interface DailyUsage {
   images: number;
   texts_computed: number;
   texts_cached: number;
+  item_writes: number;
+  queries: number;
   cost_micros: number;
 }
 
 export interface KeyUsageReport {
   days: DailyUsage[];
-  month: { period: string; images: number; texts: number; requests: number; cost_micros: number };
+  month: {
+    period: string;
+    requests: number;
+    images: number;
+    texts: number;
+    item_writes: number;
+    queries: number;
+    cost_micros: number;
+  };
 }

@@ -83,11 +83,11 @@ describe("metering", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("x-route")).toBe("embeddings");
     expect(response.headers.get("ratelimit-policy")).toMatch(
-      /^"rate";q=1000;w=1, "images";q=1000000;qu="images";w=\d+, "texts";q=1000000;qu="texts";w=\d+$/,
+      /^"rate";q=1000;w=1, "images";q=1000000;qu="images";w=\d+, "texts";q=1000000;qu="texts";w=\d+, "item_writes";q=1000000;qu="item_writes";w=\d+, "queries";q=1000000;qu="queries";w=\d+$/,
     );
     expect(response.headers.get("ratelimit")).toMatch(
       // The bucket refills 1,000 a second, so what is left of it depends on the clock; the month's texts do not.
-      /^"rate";r=\d+;t=\d+, "images";r=1000000;t=\d+, "texts";r=999997;t=\d+$/,
+      /^"rate";r=\d+;t=\d+, "images";r=1000000;t=\d+, "texts";r=999997;t=\d+, "item_writes";r=1000000;t=\d+, "queries";r=1000000;t=\d+$/,
     );
     const { records, month } = await committed(key.id);
     expect(records).toHaveLength(1);

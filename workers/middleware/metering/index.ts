@@ -1,23 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { ErrorCode } from "../../../src/api/index.ts";
-import {
-  type LimitsSnapshot,
-  newUsageRecordId,
-  type Plan,
-  rateLimitHeaders,
-} from "../../../src/billing/index.ts";
+import { newUsageRecordId, rateLimitHeaders, unitsOf } from "../../../src/billing/index.ts";
 import { planNamed } from "../../billing/index.ts";
-import type {
-  AdmitRefusal,
-  KeyMeter,
-  SettleInput,
-  SettleRefusal,
-  SettleResult,
-} from "../../billing/key-meter/index.ts";
+import type { KeyMeter, SettleInput, SettleResult } from "../../billing/key-meter/index.ts";
 import { ApiError, problemResponse } from "../../errors.ts";
-import { refused } from "../api-key/index.ts";
-import { precheckFor } from "./billable-routes.ts";
+import { billedRoute, precheckFor } from "./billable-routes.ts";
 import { captureResponse, readIdempotencyKey, replayResponse } from "./idempotency-key.ts";
+import { refusal, setLimitHeaders } from "./refusals.ts";
+import type { MeteringState } from "./usage.ts";
 
 const SETTLE_ATTEMPTS = 3;
 
@@ -26,10 +15,13 @@ const SETTLE_ATTEMPTS = 3;
  *
  * Before the route: takes a token from the plan's bucket (429 `rate_limited`), refuses a route the month's quota
  * cannot serve (429 `quota_exceeded`), and handles `Idempotency-Key` (replay of a completed request, 409 while it
- * runs, 422 for another request under the same key). After the route: when it answered 2xx and recorded its usage
- * (`billUsage`), commits the usage record — with the quota counters and the stored response, in one transaction —
- * before the response leaves. A request whose units would exceed the quota is answered 429 and not billed, so no
- * key ever goes over its plan, however many requests race. Every response carries `RateLimit-Policy`/`RateLimit`.
+ * runs, 422 for another request under the same key). During it, a route that writes state reserves its units first
+ * (`reserveUnits`). After the route: when it answered 2xx and recorded its usage (`billUsage`), commits the usage
+ * record — with the quota counters, its reservation consumed and the stored response, in one transaction — before the
+ * response leaves; otherwise lets the Idempotency-Key claim and the reservation go. A request whose units would
+ * exceed the quota is answered 429 and not billed, so no key ever goes over its plan, however many requests race.
+ * Records name the route template (`/v1/collections/{name}/items`), never a path holding a customer's names. Every
+ * response carries `RateLimit-Policy`/`RateLimit`.
  *
  * @example app.use("/v1/*", apiKeyAuth()); app.use("/v1/*", metering())
  */
@@ -42,7 +34,6 @@ export function metering(log: (line: string) => void = console.error): Middlewar
       log(`key ${key.id} is on plan "${key.plan}", which BILLING_PLANS does not define`);
       throw new ApiError("internal_error", "this key's plan is not configured; the operators have been told");
     }
-    const path = new URL(c.req.url).pathname;
     const idem = await readIdempotencyKey(c);
     const owner = idem ? `att_${crypto.randomUUID()}` : "";
     const meter = billing.meter(key.id);
@@ -50,7 +41,7 @@ export function metering(log: (line: string) => void = console.error): Middlewar
       .admit({
         keyId: key.id,
         plan,
-        precheck: precheckFor(c.req.method, path),
+        precheck: precheckFor(c.req.method, billedRoute(c)),
         idempotency: idem && { ...idem, owner },
       })
       .catch((error: unknown) => {
@@ -67,12 +58,25 @@ export function metering(log: (line: string) => void = console.error): Middlewar
       return response;
     }
 
-    await next();
+    const state: MeteringState = { keyId: key.id, plan, meter, snapshot: admission.snapshot, log };
+    c.set("metering", state);
+    // Nothing to bill: the claim and the units go now (else their leases run out).
+    const endUnbilled = () =>
+      Promise.all([
+        idem && meter.releaseClaim({ key: idem.key, owner }).catch(() => {}),
+        state.reservation && meter.release(state.reservation.id).catch(() => {}),
+      ]);
+    try {
+      await next();
+    } catch (error) {
+      await endUnbilled();
+      throw error;
+    }
 
     const usage = c.get("usage");
     if (!usage || c.res.status < 200 || c.res.status >= 300) {
-      if (idem) await meter.release({ key: idem.key, owner }).catch(() => {}); // else its lease runs out
-      setLimitHeaders(c, plan, admission.snapshot);
+      await endUnbilled();
+      setLimitHeaders(c, plan, state.snapshot);
       return;
     }
     const stored = idem ? await captureResponse(c.res) : undefined;
@@ -84,16 +88,18 @@ export function metering(log: (line: string) => void = console.error): Middlewar
         account: key.account,
         planName: key.plan,
         plan,
-        route: path,
-        units: {
-          requests: 1,
+        route: billedRoute(c),
+        units: unitsOf({
           images: usage.images,
           texts_computed: usage.texts_computed,
           texts_cached: usage.texts_cached,
-        },
+          item_writes: usage.item_writes ?? 0,
+          queries: usage.queries ?? 0,
+        }),
       },
       plan,
       idempotency: idem && stored && { key: idem.key, owner, response: stored },
+      reservationId: state.reservation?.id,
     }).catch((error: unknown) => {
       log(`[${c.get("requestId")}] key meter unavailable at settlement: ${(error as Error).message}`);
       return undefined;
@@ -136,33 +142,8 @@ async function settle(meter: DurableObjectStub<KeyMeter>, input: SettleInput): P
   throw lastError;
 }
 
-function setLimitHeaders(c: Context, plan: Plan, snapshot: LimitsSnapshot): void {
-  for (const [name, value] of Object.entries(rateLimitHeaders(plan, snapshot))) c.header(name, value);
-}
-
 // Hono merges the old response's headers into a new one; a replaced answer must not keep the route's headers.
 function replaceResponse(c: Context, response: Response): void {
   c.res = undefined;
   c.res = response;
-}
-
-const DETAILS: Record<Exclude<AdmitRefusal | SettleRefusal, "revoked_api_key">, (plan: Plan) => string> = {
-  rate_limited: (plan) =>
-    `this key's plan allows ${plan.requests_per_second} requests per second in bursts of up to ${plan.burst}`,
-  quota_exceeded: (plan) =>
-    `this request would exceed the key's monthly quota (${plan.monthly_quota.images} images, ${plan.monthly_quota.texts} texts); it resets at the start of the next month (UTC) and nothing was billed`,
-  idempotency_in_progress: () => "a request with this Idempotency-Key is still running; retry it shortly",
-  idempotency_key_reused: () =>
-    "this Idempotency-Key was used in the last 24 hours for a different request (method, path or body)",
-};
-
-function refusal(
-  code: AdmitRefusal | SettleRefusal,
-  plan: Plan,
-  snapshot: LimitsSnapshot | undefined,
-  retryAfterSeconds: number | undefined,
-): ApiError {
-  if (code === "revoked_api_key") return refused(code, "this API key was revoked");
-  const headers = snapshot ? rateLimitHeaders(plan, snapshot) : {};
-  return new ApiError(code satisfies ErrorCode, DETAILS[code](plan), { headers, retryAfterSeconds });
 }
