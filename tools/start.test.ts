@@ -223,7 +223,7 @@ describe.skipIf(!modelPresent())("npm start when its GPU service dies", () => {
     ]);
     expect(exit).toEqual({ code: 0, signal: null });
     const after = output.slice(before);
-    expect(after).toContain("[start] SIGINT: stopping gpu and edge");
+    expect(after).toContain("[start] SIGINT: stopping postgres, gpu and edge");
     expect(after).toContain("[start] stopped");
     expect(after).not.toContain("restarting");
     // Each child led its own process group (wrangler's workerd included); orphans are gone once init reaped them.

@@ -20,6 +20,7 @@ const ConfigSchema = z.object({
   KEY_CACHE: binding<KVNamespace>("KEY_CACHE", "KV"),
   KEY_METER: binding<DurableObjectNamespace>("KEY_METER", "Durable Object"),
   USAGE_EXPORT: binding<Queue>("USAGE_EXPORT", "Queue"),
+  COLLECTION_PURGE: binding<Queue>("COLLECTION_PURGE", "Queue"),
   /** Postgres with pgvector for collections (migrations/postgres/); its connection string is per isolate. */
   HYPERDRIVE: binding<Hyperdrive>("HYPERDRIVE", "Hyperdrive"),
   /**

@@ -1,7 +1,8 @@
 import { createApp } from "./app.ts";
 import { exportUsage } from "./billing/export-consumer.ts";
+import { purgeCollections } from "./services/collections/purge.ts";
 
-// The Worker's entry: the app, the billing export's queue consumer, and the Durable Object class. Everything the
+// The Worker's entry: the app, the queue consumers (billing export, collection purge), and the Durable Object class. Everything the
 // Workers runtime alone can load (`cloudflare:workers`) is reached from here only, so app.ts — and with it every
 // route definition — loads in Node too (`npm run openapi`).
 export { KeyMeter } from "./billing/key-meter/index.ts";
@@ -10,5 +11,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => exportUsage(batch, env),
+  // One consumer per queue, told apart by the queue's name (wrangler.toml).
+  queue: (batch, env) =>
+    batch.queue === "clip-edge-collection-purge" ? purgeCollections(batch, env) : exportUsage(batch, env),
 } satisfies ExportedHandler<Env>;

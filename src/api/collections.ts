@@ -51,7 +51,9 @@ export const ItemId = z
     example: "IMG_0042.jpg",
   });
 
-const scalar = z.union([z.string().max(1024), z.number(), z.boolean()]);
+const scalar = z
+  .union([z.string().max(1024), z.number(), z.boolean()])
+  .meta({ id: "MetadataValue", description: "A string (≤ 1,024 characters), a number or a boolean." });
 
 export const Metadata = z
   .record(

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   // Routing
   not_found: { status: 404, title: "No such route" },
   key_not_found: { status: 404, title: "No such API key" },
+  // Collections
+  collection_not_found: { status: 404, title: "No such collection for this account" },
+  item_not_found: { status: 404, title: "No such item in the collection" },
+  model_mismatch: { status: 409, title: "The collection belongs to another model than the one served here" },
+  storage_limit_reached: { status: 409, title: "The account's plan holds no more collections or items" },
   method_not_allowed: { status: 405, title: "Method not allowed on this route" },
   // Keys, limits, billing
   missing_api_key: { status: 401, title: "Send Authorization: Bearer <key>" },

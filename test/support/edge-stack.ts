@@ -3,6 +3,7 @@ import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { createApiKey } from "../../tools/keys/admin-client.ts";
 import { applyMigrations } from "../../tools/local-stack/bootstrap.ts";
+import { type LocalPostgres, startLocalPostgres } from "../../tools/local-stack/postgres.ts";
 import { type GpuProcess, startGpuProcess } from "./gpu-process.ts";
 import { TEST_SECRET } from "./gpu-service.ts";
 
@@ -18,6 +19,8 @@ export interface EdgeStack {
   logs: string[];
   /** Headers that authenticate a /v1 request (an API key created through the admin API). */
   apiHeaders: Record<string, string>;
+  /** The stack's own Postgres (PGlite + pgvector, migrated) behind HYPERDRIVE, when asked for (`postgres: true`). */
+  postgres?: LocalPostgres;
   /** Headers that authenticate an /admin request (the stack's ADMIN_TOKEN). */
   adminHeaders: Record<string, string>;
   stop(): Promise<void>;
@@ -44,11 +47,13 @@ async function bundleWorker(): Promise<string> {
 /** The local stack for end-to-end tests: a real GPU service process and the real Worker in workerd, over loopback. */
 export async function startEdgeStack(
   bindings: Record<string, string> = {},
-  options: { gpuBackends?: number } = {},
+  options: { gpuBackends?: number; postgres?: boolean } = {},
 ): Promise<EdgeStack> {
-  const [script, gpus] = await Promise.all([
+  // Collections need a Postgres: the stack's own, in memory on a free port, never a developer's npm start one.
+  const [script, gpus, postgres] = await Promise.all([
     bundleWorker(),
     Promise.all(Array.from({ length: options.gpuBackends ?? 1 }, () => startGpuProcess())),
+    options.postgres ? startLocalPostgres() : Promise.resolve(undefined),
   ]);
   const gpu = gpus[0] as GpuProcess;
   const logs: string[] = [];
@@ -72,6 +77,7 @@ export async function startEdgeStack(
       EDGE_SATURATED_LAG_MS: "0",
       ...bindings,
     },
+    ...(postgres ? { hyperdrives: { HYPERDRIVE: postgres.url } } : {}),
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
@@ -89,12 +95,14 @@ export async function startEdgeStack(
     gpus,
     miniflare,
     logs,
+    postgres,
     apiHeaders: { authorization: `Bearer ${key.key}` },
     adminHeaders: { authorization: `Bearer ${adminToken}` },
     // A test may replace `gpu` (a restart after a kill); stop whichever runs now.
     stop: async () => {
       await miniflare.dispose();
       await Promise.all([stack.gpu, ...stack.gpus.slice(1)].map((g) => g.stop()));
+      await postgres?.stop();
     },
   };
   return stack;

@@ -132,3 +132,59 @@ function closeObjects(node: unknown): unknown {
   if (copy.properties && copy.additionalProperties === undefined) copy.additionalProperties = false;
   return copy;
 }
+
+export interface ExampleCall {
+  method: string;
+  /** The operation's path template, e.g. /v1/collections/{name}/items/{id}. */
+  template: string;
+  /** A concrete path: {name} is the collection the calls create, {id} the key or the item the examples make. */
+  path: string;
+  /** The operation's documented JSON request example, if it has one. */
+  example: unknown;
+  /** Whether the operation requires a body. */
+  bodyRequired: boolean;
+  auth: "api" | "admin" | "none";
+}
+
+/** The collection the example calls create and use. */
+export const EXAMPLE_COLLECTION = "contract";
+
+/**
+ * Every operation of a document as a call with its own request example, in an order where each finds what it needs:
+ * the collection created before its items, items upserted before they are read, deletes and revokes last.
+ */
+export function exampleCalls(document: unknown, ids: { keyId: string; itemId: string }): ExampleCall[] {
+  const doc = document as OpenApiDocument;
+  const rank = (method: string, template: string) =>
+    method === "PUT"
+      ? 0
+      : template.endsWith("/items") && method === "POST"
+        ? 1
+        : method === "DELETE"
+          ? 3
+          : template.endsWith("/revoke")
+            ? 4
+            : 2;
+  return Object.entries(doc.paths)
+    .flatMap(([template, item]) =>
+      Object.entries(item).map(([method, op]) => {
+        const body = (op as Json).requestBody as
+          | { required?: boolean; content: Record<string, { example?: unknown }> }
+          | undefined;
+        const auth = template.startsWith("/v1/") ? "api" : template.startsWith("/admin/") ? "admin" : "none";
+        const id = template.startsWith("/admin/") ? ids.keyId : ids.itemId;
+        return {
+          method: method.toUpperCase(),
+          template,
+          path: template.replace("{name}", EXAMPLE_COLLECTION).replace("{id}", encodeURIComponent(id)),
+          example: body?.content["application/json"]?.example,
+          bodyRequired: body?.required === true,
+          auth,
+        } satisfies ExampleCall;
+      }),
+    )
+    .sort(
+      (a, b) =>
+        rank(a.method, a.template) - rank(b.method, b.template) || b.template.length - a.template.length,
+    );
+}

@@ -1,70 +1,52 @@
 import { describe, expect, it } from "vitest";
 import { IMAGE_FETCH_USER_AGENT } from "../../src/net/index.ts";
+import { type ExampleCall, exampleCalls } from "../../test/support/openapi-contract.ts";
 import { admin, createKey, edge } from "../../test/support/workers/billing.ts";
 import { DOCUMENT } from "../../test/support/workers/contract.ts";
-
-type Json = Record<string, unknown>;
-const METHODS = ["get", "post", "put", "patch", "delete"];
-const operations = Object.entries(DOCUMENT.paths).flatMap(([path, item]) =>
-  METHODS.filter((m) => item[m]).map((method) => ({ method, path, op: item[method] as Json })),
-);
 
 /** Each operation called with its own documented example, then with something it must refuse. */
 describe("live answers match the document (every answer of every Worker test is also checked)", async () => {
   const created = await createKey({ plan: "wide" });
-  const { key } = created;
-  const pathFor = (path: string) => path.replace("{id}", created.id);
-  const call = (
-    o: { method: string; path: string; op: Json },
-    example: unknown,
-    auth: "key" | "admin" | "none",
-  ) => {
-    const init: RequestInit = { method: o.method.toUpperCase() };
-    if (example !== undefined) {
-      init.body = JSON.stringify(example);
+  const all = exampleCalls(DOCUMENT, { keyId: created.id, itemId: "red-circle.png" });
+  // The key's revocation comes last, on its own: every other call uses the key.
+  const calls = all.filter((o) => !o.template.endsWith("/revoke"));
+  const call = (o: ExampleCall, body: unknown, auth: ExampleCall["auth"] = o.auth) => {
+    const init: RequestInit = { method: o.method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
       init.headers = { "content-type": "application/json" };
     }
-    if (auth === "admin") return admin(pathFor(o.path), init);
-    return edge(pathFor(o.path), { key: auth === "key" ? key : null, init });
+    if (auth === "admin") return admin(o.path, init);
+    return edge(o.path, { key: auth === "api" ? created.key : null, init });
   };
-  const exampleOf = (op: Json) =>
-    (op.requestBody as { content: Record<string, { example?: unknown }> } | undefined)?.content[
-      "application/json"
-    ]?.example;
-  const authOf = (path: string) =>
-    path.startsWith("/v1/") ? "key" : path.startsWith("/admin/") ? "admin" : "none";
 
-  it.each(operations.filter((o) => !o.path.endsWith("/revoke")))(
-    "$method $path answers its request example",
-    async (o) => {
-      const response = await call(o, exampleOf(o.op), authOf(o.path));
-      expect(response.status, await response.clone().text()).toBeLessThan(300);
-    },
-  );
-
-  it.each(operations.filter((o) => o.op.requestBody))("$method $path refuses an empty object", async (o) => {
-    const response = await call(o, {}, authOf(o.path));
-    expect(response.status).toBe(400);
+  it.each(calls)("$method $template answers its request example", async (o) => {
+    const response = await call(o, o.example);
+    expect(response.status, await response.clone().text()).toBeLessThan(300);
   });
 
-  it.each(operations.filter((o) => o.path.startsWith("/v1/") || o.path.startsWith("/admin/")))(
-    "$method $path refuses a request without credentials",
+  it.each(calls.filter((o) => o.bodyRequired))("$method $template refuses an empty object", async (o) => {
+    expect((await call(o, {})).status).toBe(400);
+  });
+
+  it.each(calls.filter((o) => o.auth !== "none"))(
+    "$method $template refuses a request without credentials",
     async (o) => {
-      const response = await call(o, exampleOf(o.op), "none");
-      expect(response.status).toBe(401);
+      expect((await call(o, o.example, "none")).status).toBe(401);
     },
   );
 
-  it.each(operations)("$method $path refuses clip-edge's own image fetcher", async (o) => {
-    const response = await edge(pathFor(o.path), {
-      key,
-      init: { method: o.method.toUpperCase(), headers: { "user-agent": IMAGE_FETCH_USER_AGENT } },
+  it.each(calls)("$method $template refuses clip-edge's own image fetcher", async (o) => {
+    const response = await edge(o.path, {
+      key: created.key,
+      init: { method: o.method, headers: { "user-agent": IMAGE_FETCH_USER_AGENT } },
     });
     expect(response.status).toBe(403);
   });
 
-  it("revokes with its example, after every other call", async () => {
-    const response = await admin(`/admin/keys/${created.id}/revoke`, { method: "POST" });
+  it("revokes the key with its example, after every other call", async () => {
+    const revoke = all.find((o) => o.template.endsWith("/revoke")) as ExampleCall;
+    const response = await call(revoke, revoke.example);
     expect(response.status).toBe(200);
     expect(((await response.json()) as { status: string }).status).toBe("revoked");
   });

@@ -1,0 +1,134 @@
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { COLLECTION_LIMITS, type UpsertItemError } from "../../../src/api/collections.ts";
+import type { ImageInput } from "../../../src/api/index.ts";
+import { imageItemError } from "../../../src/api/index.ts";
+import { ApiError } from "../../errors.ts";
+import { imageSources } from "../../request/images-from-request.ts";
+import { imageUrlsOf } from "../images/image-urls.ts";
+import { type ImageSource, resolveImages } from "../images/resolve-images.ts";
+import type { EmbeddedItem } from "../inference.ts";
+import { textRequest } from "../text-embeddings/text-request.ts";
+import { servedOrThrow, succeeded } from "../upstream.ts";
+
+type ItemFailure = z.infer<typeof UpsertItemError>;
+
+/** What an item (or a query) gives to embed: a text, an image, or its own vector. */
+export type VectorSource =
+  | { kind: "text"; text: string }
+  | { kind: "image"; image: ImageInput; pointer: string }
+  | { kind: "vector"; vector: number[] };
+
+export interface Embedded {
+  vectors: (Float32Array | ItemFailure)[];
+  images: number;
+  texts: { computed: number; cached: number };
+}
+
+/**
+ * Embeds a batch of sources with the served model, each failing alone: texts through the cache, images resolved and
+ * embedded in one GPU batch (a bad image is that item's error), given vectors checked for dimension and unit length
+ * and normalised. A GPU tier that cannot answer fails the whole request (retryable), as elsewhere.
+ */
+export async function embedSources(c: Context, sources: readonly VectorSource[]): Promise<Embedded> {
+  const services = c.get("services");
+  const dim = services.model.embeddingDim;
+  const vectors: (Float32Array | ItemFailure)[] = new Array(sources.length);
+  const texts: { index: number; text: string }[] = [];
+  const images: { index: number; source: ImageSource }[] = [];
+  for (const [index, source] of sources.entries()) {
+    if (source.kind === "text") texts.push({ index, text: source.text });
+    else if (source.kind === "image")
+      images.push({ index, source: imageSources([source.image], () => source.pointer)[0] as ImageSource });
+    else vectors[index] = checkedVector(source.vector, dim);
+  }
+  const resolved = await resolveEach(
+    c,
+    images.map((i) => i.source),
+  );
+  const toEmbed: { index: number; bytes: Uint8Array }[] = [];
+  for (const [k, image] of images.entries()) {
+    const outcome = resolved[k];
+    if (outcome instanceof Uint8Array) toEmbed.push({ index: image.index, bytes: outcome });
+    else vectors[image.index] = outcome as ItemFailure;
+  }
+  const scope = c.get("scope");
+  const [embeddedTexts, embeddedImages] = servedOrThrow(
+    await scope.all([
+      (budget) =>
+        texts.length
+          ? services.texts.embedTexts(
+              texts.map((t) => t.text),
+              textRequest(c, budget),
+            )
+          : Promise.resolve(succeeded({ embeddings: [], truncated: [], computed: 0, cached: 0 })),
+      (budget) =>
+        toEmbed.length
+          ? services.inference.embedImages(
+              toEmbed.map((i) => i.bytes),
+              budget,
+            )
+          : Promise.resolve(succeeded<EmbeddedItem[]>([])),
+    ]),
+  );
+  for (const [k, { index }] of texts.entries()) vectors[index] = embeddedTexts.embeddings[k] as Float32Array;
+  let okImages = 0;
+  for (const [k, { index }] of toEmbed.entries()) {
+    const item = embeddedImages[k];
+    if (item?.ok) {
+      vectors[index] = item.embedding;
+      okImages++;
+    } else
+      vectors[index] = { code: imageItemError(item?.code ?? "internal_error"), message: item?.message ?? "" };
+  }
+  return {
+    vectors,
+    images: okImages,
+    texts: { computed: embeddedTexts.computed, cached: embeddedTexts.cached },
+  };
+}
+
+function checkedVector(vector: readonly number[], dim: number): Float32Array | ItemFailure {
+  if (vector.length !== dim)
+    return {
+      code: "dimension_mismatch",
+      message: `the collection's vectors have ${dim} dimensions, not ${vector.length}`,
+    };
+  const norm = Math.hypot(...vector);
+  if (!Number.isFinite(norm) || Math.abs(norm - 1) > COLLECTION_LIMITS.unitTolerance)
+    return { code: "not_unit_length", message: `the embedding's length is ${norm.toFixed(4)}, not 1` };
+  return Float32Array.from(vector, (x) => x / norm);
+}
+
+/**
+ * Resolves images one problem at a time: an image with its own problem (bad base64, not an image, a URL we may not
+ * fetch) is that item's failure and the rest are resolved again without it, so the request's byte limits still hold
+ * for the images together.
+ */
+async function resolveEach(
+  c: Context,
+  sources: readonly ImageSource[],
+): Promise<(Uint8Array | ItemFailure)[]> {
+  const out: (Uint8Array | ItemFailure)[] = new Array(sources.length);
+  let pending = sources.map((source, index) => ({ source, index }));
+  while (pending.length > 0) {
+    try {
+      const bytes = servedOrThrow(
+        await resolveImages(
+          pending.map((p) => p.source),
+          imageUrlsOf(c),
+          c.get("scope"),
+        ),
+      );
+      for (const [k, p] of pending.entries()) out[p.index] = bytes[k] as Uint8Array;
+      break;
+    } catch (error) {
+      const pointer = error instanceof ApiError ? error.options.errors?.[0]?.pointer : undefined;
+      const failed = pending.find((p) => p.source.pointer === pointer);
+      if (!failed || !(error instanceof ApiError)) throw error;
+      out[failed.index] = { code: error.code as ItemFailure["code"], message: error.message };
+      pending = pending.filter((p) => p !== failed);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+import type { Context } from "hono";
+import { CollectionStore } from "./collection-store.ts";
+import { openSqlClient } from "./sql-client.ts";
+
+/** Items deleted per statement, and statements per queue message: bounded work, so no call ever runs long. */
+export const PURGE_BATCH = 1000;
+export const PURGE_STEPS_PER_MESSAGE = 20;
+
+/** Wakes the purge after a collection was deleted (the message carries nothing: the purge finds what is deleted). */
+export async function purgeDeletedCollections(c: Context): Promise<void> {
+  await c.env.COLLECTION_PURGE.send({ woken: Date.now() });
+}
+
+/**
+ * The purge queue's consumer: deletes deleted collections' items, PURGE_BATCH at a time, at most
+ * PURGE_STEPS_PER_MESSAGE statements per message, and sends itself another message while anything is left. A
+ * failure retries the message; a purge that was interrupted just goes on from where the rows are.
+ *
+ * @example export default { queue: (batch, env) => purgeCollections(batch, env) }
+ */
+export async function purgeCollections(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  log: (line: string) => void = console.error,
+): Promise<void> {
+  const client = openSqlClient(env.HYPERDRIVE);
+  try {
+    const store = new CollectionStore(client.sql);
+    let more = false;
+    for (let step = 0; step < PURGE_STEPS_PER_MESSAGE; step++) {
+      ({ more } = await store.purge(PURGE_BATCH));
+      if (!more) break;
+    }
+    if (more) await env.COLLECTION_PURGE.send({ woken: Date.now() });
+    batch.ackAll();
+  } catch (error) {
+    log(`collection purge failed, retried: ${(error as Error).message}`);
+    batch.retryAll({ delaySeconds: 10 });
+  } finally {
+    await client.close();
+  }
+}
