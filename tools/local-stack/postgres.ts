@@ -60,6 +60,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     const result = await applyMigrations(pgliteDatabase(db), migrations);
     if (!result.ok) throw new Error(`Postgres migration ${result.failed} failed: ${result.message}`);
     if (result.applied.length > 0) options.log?.(`Postgres migrations applied: ${result.applied.join(", ")}`);
+    keepSequencesTogether(db);
     server = new PGLiteSocketServer({
       db,
       host,
@@ -83,6 +84,33 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     await db.close();
     throw error;
   }
+}
+
+/**
+ * pglite-socket runs every connection's messages on PGlite's one session, one message at a time, keeping one
+ * connection's turn only while a transaction is open. An extended-protocol exchange (Parse, Bind, Describe, Execute,
+ * Sync) is several messages, so two connections' exchanges interleave and one's Bind replaces the other's unnamed
+ * portal (`portal "" does not exist`) — concurrent requests broke on the local stack, never on a real Postgres. Until
+ * the library keeps an exchange together itself, PGlite reports "in a transaction" from the first message of an
+ * exchange to its Sync, which makes the socket server keep that connection's turn for exactly that long.
+ */
+function keepSequencesTogether(db: PGlite): void {
+  const execProtocolRawStream = db.execProtocolRawStream.bind(db);
+  const isInTransaction = db.isInTransaction.bind(db);
+  const exec = db.exec.bind(db);
+  let midExchange = false;
+  // Message types that end an exchange: Sync, a simple Query, Terminate; 0 is a startup message (no type byte).
+  const ENDS = new Set([0x53, 0x51, 0x58, 0]);
+  db.execProtocolRawStream = (message, options) => {
+    midExchange = !ENDS.has(message[0] ?? 0);
+    return execProtocolRawStream(message, options);
+  };
+  db.isInTransaction = () => midExchange || isInTransaction();
+  // The server rolls back a connection that went away mid-transaction with exec("ROLLBACK"): its exchange is over.
+  db.exec = (query, options) => {
+    if (/^\s*rollback\b/i.test(query)) midExchange = false;
+    return exec(query, options);
+  };
 }
 
 function assertPortFree(host: string, port: number): Promise<void> {

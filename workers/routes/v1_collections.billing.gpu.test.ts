@@ -1,0 +1,138 @@
+// Collections and the bill: exact units under concurrency, quota refusals that leave nothing behind, idempotent
+// retries, the background purge, and a collection made by another model.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { billingEnv, committed, createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
+import worker from "../index.ts";
+import { openSqlClient } from "../services/collections/sql-client.ts";
+
+type Json = Record<string, unknown>;
+const DIM = 128;
+const unit = (axis: number) => Array.from({ length: DIM }, (_, i) => (i === axis ? 1 : 0));
+
+function call(
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return edge(path, {
+    key,
+    init: {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    },
+  });
+}
+
+async function ok<T = Json>(response: Response, status = 200): Promise<T> {
+  expect(response.status, await response.clone().text()).toBe(status);
+  return (await response.json()) as T;
+}
+
+describe("collections and billing", () => {
+  it("bills exactly the units the answers show, under concurrent upserts and queries", async () => {
+    const { key, id } = await createKey({ plan: "wide" });
+    await ok(await call(key, "PUT", "/v1/collections/c"), 201);
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) =>
+        call(key, "POST", "/v1/collections/c/items", {
+          items: [0, 1, 2].map((j) => ({ id: `i${i}-${j}`, embedding: unit(i * 3 + j) })),
+        }),
+      ),
+      ...Array.from({ length: 6 }, (_, i) =>
+        call(key, "POST", "/v1/collections/c/query", { embedding: unit(i), top_k: 3 }),
+      ),
+    ]);
+    const usages = await Promise.all(answers.map(async (a) => (await ok<{ usage: Json }>(a)).usage));
+    const sum = (unitName: string) => usages.reduce((total, u) => total + Number(u[unitName] ?? 0), 0);
+    expect(sum("item_writes")).toBe(18);
+    expect(sum("queries")).toBe(6);
+    const { records, month } = await committed(id);
+    const billed = records.filter((r) => r.route.startsWith("/v1/collections/{name}/"));
+    expect(billed).toHaveLength(12);
+    expect(billed.reduce((t, r) => t + r.item_writes, 0)).toBe(18);
+    expect(billed.reduce((t, r) => t + r.queries, 0)).toBe(6);
+    expect(month).toMatchObject({ item_writes: 18, queries: 6 });
+    expect(await ok(await call(key, "GET", "/v1/collections/c"))).toMatchObject({ count: 18 });
+  });
+
+  it("refuses an upsert past the month's item writes with nothing written, nothing billed", async () => {
+    const { key, id } = await createKey({ plan: "tiny" });
+    await ok(await call(key, "PUT", "/v1/collections/c"), 201);
+    const items = Array.from({ length: 6 }, (_, i) => ({ id: `i${i}`, embedding: unit(i) }));
+    await expectProblem(await call(key, "POST", "/v1/collections/c/items", { items }), 429, "quota_exceeded");
+    expect(await ok(await call(key, "GET", "/v1/collections/c"))).toMatchObject({ count: 0 });
+    expect((await committed(id)).month).toMatchObject({ item_writes: 0 });
+    await ok(await call(key, "POST", "/v1/collections/c/items", { items: items.slice(0, 5) }));
+    expect((await committed(id)).month).toMatchObject({ item_writes: 5 });
+  });
+
+  it("refuses a collection past the plan's storage limit, and an item past it, writing nothing", async () => {
+    const { key } = await createKey({ plan: "tiny" });
+    await ok(await call(key, "PUT", "/v1/collections/a"), 201);
+    await ok(await call(key, "PUT", "/v1/collections/b"), 201);
+    await expectProblem(await call(key, "PUT", "/v1/collections/c"), 409, "storage_limit_reached");
+    expect((await ok<{ data: Json[] }>(await call(key, "GET", "/v1/collections"))).data).toHaveLength(2);
+  });
+
+  it("answers a retried upsert with the same Idempotency-Key from the first, billed once", async () => {
+    const { key, id } = await createKey({ plan: "wide" });
+    await ok(await call(key, "PUT", "/v1/collections/c"), 201);
+    const body = { items: [{ id: "x", embedding: unit(3) }] };
+    const first = await call(key, "POST", "/v1/collections/c/items", body, { "idempotency-key": "upsert-1" });
+    const again = await call(key, "POST", "/v1/collections/c/items", body, { "idempotency-key": "upsert-1" });
+    expect(await again.text()).toBe(await first.text());
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect((await committed(id)).month).toMatchObject({ item_writes: 1 });
+  });
+
+  it("purges a deleted collection's items in the background, through its queue", async () => {
+    const { key } = await createKey({ plan: "wide" });
+    await ok(await call(key, "PUT", "/v1/collections/gone"), 201);
+    await ok(
+      await call(key, "POST", "/v1/collections/gone/items", {
+        items: Array.from({ length: 5 }, (_, i) => ({ id: `i${i}`, embedding: unit(i) })),
+      }),
+    );
+    await ok(await call(key, "DELETE", "/v1/collections/gone"));
+    const batch = createMessageBatch("clip-edge-collection-purge", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { woken: 1 } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue?.(batch, billingEnv);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    const client = openSqlClient(env.HYPERDRIVE);
+    try {
+      const [left] = await client.sql.unsafe(
+        "SELECT count(*)::int AS n FROM collections WHERE name = 'gone' AND deleted_at IS NOT NULL",
+      );
+      expect(left?.n).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("answers 409 model_mismatch for a collection another model made", async () => {
+    const { key, account } = await createKey({ plan: "wide" });
+    const client = openSqlClient(env.HYPERDRIVE);
+    try {
+      await client.sql.unsafe(
+        "INSERT INTO collections (account, name, model, dim) VALUES ($1, 'other', 'openai/clip-vit-base-patch32', 512)",
+        [account],
+      );
+    } finally {
+      await client.close();
+    }
+    await expectProblem(await call(key, "GET", "/v1/collections/other"), 409, "model_mismatch");
+    await expectProblem(
+      await call(key, "POST", "/v1/collections/other/query", { text: "x" }),
+      409,
+      "model_mismatch",
+    );
+    await expectProblem(await call(key, "PUT", "/v1/collections/other"), 409, "model_mismatch");
+  });
+});
