@@ -71,11 +71,14 @@ describe("collections and billing", () => {
     expect((await committed(id)).month).toMatchObject({ item_writes: 5 });
   });
 
-  it("refuses a collection past the plan's storage limit, and an item past it, writing nothing", async () => {
-    const { key } = await createKey({ plan: "tiny" });
-    await ok(await call(key, "PUT", "/v1/collections/a"), 201);
-    await ok(await call(key, "PUT", "/v1/collections/b"), 201);
-    await expectProblem(await call(key, "PUT", "/v1/collections/c"), 409, "storage_limit_reached");
+  it("never lets racing creates pass the plan's collection limit, and refuses the rest with storage_limit_reached", async () => {
+    const { key } = await createKey({ plan: "tiny" }); // 2 collections
+    const answers = await Promise.all(
+      ["a", "b", "c", "d", "e"].map((name) => call(key, "PUT", `/v1/collections/${name}`)),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(2);
+    for (const refused of answers.filter((a) => a.status !== 201))
+      await expectProblem(refused, 409, "storage_limit_reached");
     expect((await ok<{ data: Json[] }>(await call(key, "GET", "/v1/collections"))).data).toHaveLength(2);
   });
 
