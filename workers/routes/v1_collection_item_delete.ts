@@ -5,7 +5,7 @@ import { ApiError } from "../errors.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
-import { collectionOf, storesOf } from "../services/collections/request-stores.ts";
+import { collectionOf, storesOf, whileLive } from "../services/collections/request-stores.ts";
 import { ItemParams } from "./v1_collection_item_get.ts";
 
 export const deleteItemRoute = createRoute({
@@ -30,9 +30,8 @@ export function registerV1CollectionItemDelete(app: App): void {
   ]);
   addRoute(app, deleteItemRoute, errors, async (c) => {
     const { name, id } = validate(ItemParams, c.req.param());
-    const deleted = await storesOf(c)
-      .items(await collectionOf(c, name))
-      .delete([id]);
+    const items = storesOf(c).items(await collectionOf(c, name));
+    const deleted = await whileLive(name, () => items.delete([id]));
     if (deleted === 0) throw new ApiError("item_not_found", `no item "${id}" in collection "${name}"`);
     return c.json({ deleted }, 200);
   });

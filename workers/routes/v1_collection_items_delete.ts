@@ -5,7 +5,7 @@ import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
-import { collectionOf, storesOf } from "../services/collections/request-stores.ts";
+import { collectionOf, storesOf, whileLive } from "../services/collections/request-stores.ts";
 import { NameParams } from "./v1_collections_put.ts";
 
 export const deleteItemsRoute = createRoute({
@@ -37,9 +37,8 @@ export function registerV1CollectionItemsDelete(app: App): void {
     const { name } = validate(NameParams, c.req.param());
     bodyKind(c, false);
     const { ids } = validate(DeleteItemsRequest, parseJson(await readBodyBytes(c, 256 * 1024)));
-    const deleted = await storesOf(c)
-      .items(await collectionOf(c, name))
-      .delete(ids);
+    const items = storesOf(c).items(await collectionOf(c, name));
+    const deleted = await whileLive(name, () => items.delete(ids));
     return c.json({ deleted }, 200);
   });
 }

@@ -182,6 +182,12 @@ export class ItemStore {
   async delete(ids: readonly string[]): Promise<number> {
     const { account, id: collectionId } = this.collection;
     return this.sql.begin(async (tx) => {
+      // As for upserts: a collection deleted meanwhile already gave its items back to the account's count.
+      const [live] = await tx.unsafe(
+        "SELECT 1 FROM collections WHERE account = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
+        [account, collectionId],
+      );
+      if (!live) throw new Refusal("gone");
       const deleted = await tx.unsafe(
         `DELETE FROM ${this.table} WHERE account = $1 AND collection_id = $2
            AND id IN (SELECT value FROM jsonb_array_elements_text($3::jsonb))
@@ -194,7 +200,7 @@ export class ItemStore {
           deleted.length,
         ]);
         await tx.unsafe(
-          "UPDATE collections SET item_count = item_count - $3 WHERE account = $1 AND id = $2 AND deleted_at IS NULL",
+          "UPDATE collections SET item_count = item_count - $3 WHERE account = $1 AND id = $2",
           [account, collectionId, deleted.length],
         );
       }

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { waitUntilOf } from "../../context.ts";
 import { ApiError } from "../../errors.ts";
-import { type CollectionRow, CollectionStore, SUPPORTED_DIMS } from "./collection-store.ts";
+import { type CollectionRow, CollectionStore, Refusal, SUPPORTED_DIMS } from "./collection-store.ts";
 import { ItemStore } from "./item-store.ts";
 import { openSqlClient } from "./sql-client.ts";
 
@@ -54,4 +54,15 @@ export async function collectionOf(c: Context, name: string): Promise<Collection
 /** Whether the served model's embeddings have a table to live in. */
 export function modelCanStore(dim: number): boolean {
   return (SUPPORTED_DIMS as readonly number[]).includes(dim);
+}
+
+/** Runs a write on a collection; one deleted meanwhile (the store's "gone" refusal) is the API's 404. */
+export async function whileLive<T>(name: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof Refusal && error.reason === "gone")
+      throw new ApiError("collection_not_found", `collection "${name}" was deleted`);
+    throw error;
+  }
 }
