@@ -31,7 +31,11 @@ const L = COLLECTION_LIMITS;
 
 export const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Metadata keys: a letter or _ first (never `$`, which filters use for operators). */
-export const METADATA_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+export const METADATA_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Text Postgres can store: no lone UTF-16 surrogates (jsonb refuses them, and the whole batch with them). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (text: string) => !LONE_SURROGATE.test(text);
 
 export const CollectionName = z
   .string()
@@ -41,7 +45,8 @@ export const CollectionName = z
 export const ItemId = z
   .string()
   .min(1)
-  .max(L.maxItemIdChars)
+  .refine((id) => [...id].length <= L.maxItemIdChars, `at most ${L.maxItemIdChars} characters`)
+  .refine(storable, "an id is well-formed Unicode")
   .refine(
     (id) => ![...id].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f"),
     "an id has no control characters",
@@ -52,7 +57,7 @@ export const ItemId = z
   });
 
 const scalar = z
-  .union([z.string().max(1024), z.number(), z.boolean()])
+  .union([z.string().max(1024).refine(storable, "well-formed Unicode"), z.number(), z.boolean()])
   .meta({ id: "MetadataValue", description: "A string (≤ 1,024 characters), a number or a boolean." });
 
 export const Metadata = z
@@ -182,7 +187,9 @@ export function parseFilter(filter: Record<string, unknown>): FilterCondition[] 
   const keys = Object.keys(filter);
   if (keys.length > L.maxFilterKeys) throw new Error(`a filter has at most ${L.maxFilterKeys} keys`);
   const isScalar = (v: unknown): v is FilterValue =>
-    typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+    (typeof v === "string" && storable(v)) ||
+    typeof v === "boolean" ||
+    (typeof v === "number" && Number.isFinite(v));
   const conditions: FilterCondition[] = [];
   for (const key of keys) {
     if (!METADATA_KEY.test(key)) throw new Error(`"${key}" is not a metadata key`);
@@ -219,7 +226,7 @@ export function parseFilter(filter: Record<string, unknown>): FilterCondition[] 
 }
 
 export const Filter = z
-  .record(z.string(), z.unknown())
+  .record(z.string().regex(METADATA_KEY, "a filter's keys are metadata keys"), z.unknown())
   .superRefine((filter, ctx) => {
     try {
       parseFilter(filter);
@@ -230,7 +237,7 @@ export const Filter = z
   .meta({
     id: "Filter",
     description:
-      'Conditions on metadata, ANDed, applied before top-k: `{"colour": "red"}` (equality) or `{"count": {"$gte": 2}}` with `$eq $ne $in $nin $lt $lte $gt $gte` (range operators on numbers).',
+      'Conditions on metadata, ANDed, applied before top-k: `{"colour": "red"}` (equality) or `{"count": {"$gte": 2}}` with `$eq $ne $in $nin $lt $lte $gt $gte` (range operators on numbers; `$ne` and `$nin` also match items without the key).',
     example: { shape: "circle", count: { $gte: 2 } },
   });
 

@@ -53,11 +53,18 @@ export function bodyKind(c: Context, allowMultipart: boolean): BodyKind {
   );
 }
 
-/** Parses JSON bytes, with the parser's message on failure. */
+/**
+ * Parses JSON bytes, with the parser's message on failure. A `__proto__` key is refused wherever it is: JavaScript
+ * objects (and zod's records) would quietly turn it into a prototype instead of data.
+ */
 export function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(new TextDecoder().decode(bytes), (key, value) => {
+      if (key === "__proto__") throw new ApiError("invalid_request", 'a key may not be "__proto__"');
+      return value;
+    });
   } catch (error) {
+    if (error instanceof ApiError) throw error;
     throw new ApiError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
   }
 }

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { Deleted, DeleteItemsRequest } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
+import { billUsage } from "../middleware/metering/usage.ts";
 import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
@@ -39,6 +40,8 @@ export function registerV1CollectionItemsDelete(app: App): void {
     const { ids } = validate(DeleteItemsRequest, parseJson(await readBodyBytes(c, 256 * 1024)));
     const items = storesOf(c).items(await collectionOf(c, name));
     const deleted = await whileLive(name, () => items.delete(ids));
+    // Billed as a request (no units), so the metering middleware keeps the answer for an Idempotency-Key retry.
+    billUsage(c, { images: 0, texts_computed: 0, texts_cached: 0, item_writes: 0, queries: 0 });
     return c.json({ deleted }, 200);
   });
 }

@@ -110,6 +110,13 @@ export function registerV1CollectionItemsUpsert(app: App): void {
           errors: [{ pointer: "/items", detail: `${imageCount} images` }],
         },
       );
+    // The most this request can use is the meter's before any work: a request refused for quota leaves nothing
+    // behind, not even GPU work or cache entries. It is billed what it used, which may be less.
+    await reserveUnits(c, {
+      item_writes: valid.length,
+      images: imageCount,
+      texts: valid.filter((v) => v.source.kind === "text").length,
+    });
     const embedded = await embedSources(
       c,
       valid.map((v) => v.source),
@@ -120,12 +127,6 @@ export function registerV1CollectionItemsUpsert(app: App): void {
         return [{ slot: v.slot, id: v.item.id, vector, metadata: v.item.metadata ?? {} }];
       results[v.slot] = { id: v.item.id, error: vector as { code: "invalid_item"; message: string } };
       return [];
-    });
-    // The units are the meter's before anything is written: a request refused for quota leaves nothing behind.
-    await reserveUnits(c, {
-      item_writes: toWrite.length,
-      images: embedded.images,
-      texts: embedded.texts.computed + embedded.texts.cached,
     });
     // The last of an id in the request wins, as if they had come one after another.
     const byId = new Map(toWrite.map((w) => [w.id, w]));

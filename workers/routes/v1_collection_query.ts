@@ -75,14 +75,15 @@ export function registerV1CollectionQuery(app: App): void {
     } else if (query.image) source = { kind: "image", image: query.image, pointer: "/image" };
     else if (query.text !== undefined) source = { kind: "text", text: query.text };
     else source = { kind: "vector", vector: query.embedding as number[] };
+    // Reserved before any work, as for upserts: a query refused for quota embeds nothing.
+    await reserveUnits(c, {
+      queries: 1,
+      images: source.kind === "image" ? 1 : 0,
+      texts: source.kind === "text" ? 1 : 0,
+    });
     const embedded = await embedSources(c, [source]);
     const vector = embedded.vectors[0];
     if (!(vector instanceof Float32Array)) throw refusedQuery(vector, query.image ? "/image" : "/embedding");
-    await reserveUnits(c, {
-      queries: 1,
-      images: embedded.images,
-      texts: embedded.texts.computed + embedded.texts.cached,
-    });
     const matches = await items.search(vector, {
       k: query.top_k ?? COLLECTION_LIMITS.defaultTopK,
       conditions: parseFilter(query.filter ?? {}),

@@ -94,7 +94,7 @@ describe("collections and billing", () => {
   });
 
   it("purges a deleted collection's items in the background, through its queue", async () => {
-    const { key } = await createKey({ plan: "wide" });
+    const { key, account } = await createKey({ plan: "wide" });
     await ok(await call(key, "PUT", "/v1/collections/gone"), 201);
     await ok(
       await call(key, "POST", "/v1/collections/gone/items", {
@@ -111,7 +111,8 @@ describe("collections and billing", () => {
     const client = openSqlClient(env.HYPERDRIVE);
     try {
       const [left] = await client.sql.unsafe(
-        "SELECT count(*)::int AS n FROM collections WHERE name = 'gone' AND deleted_at IS NOT NULL",
+        "SELECT count(*)::int AS n FROM collections WHERE account = $1 AND name = 'gone'",
+        [account],
       );
       expect(left?.n).toBe(0);
     } finally {

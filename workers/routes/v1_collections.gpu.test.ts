@@ -228,10 +228,81 @@ describe("collections", () => {
       "invalid_request",
     ],
     ["a bad cursor", "GET", "/v1/collections?cursor=@@", undefined, 400, "invalid_request"],
+    ["a 65-character name", "PUT", `/v1/collections/${"x".repeat(65)}`, undefined, 400, "invalid_request"],
+    [
+      "upserting to an unknown collection",
+      "POST",
+      "/v1/collections/nope/items",
+      { items: [{ id: "a", text: "x" }] },
+      404,
+      "collection_not_found",
+    ],
+    [
+      "exclude_self without id",
+      "POST",
+      "/v1/collections/q/query",
+      { text: "x", exclude_self: true },
+      400,
+      "invalid_request",
+    ],
+    [
+      "min_score out of range",
+      "POST",
+      "/v1/collections/q/query",
+      { text: "x", min_score: 2 },
+      400,
+      "invalid_request",
+    ],
+    [
+      "a filter on __proto__",
+      "POST",
+      "/v1/collections/q/query",
+      { text: "x", filter: JSON.parse('{"__proto__": {"$eq": 1}}') },
+      400,
+      "invalid_request",
+    ],
+    [
+      "17 images",
+      "POST",
+      "/v1/collections/q/items",
+      {
+        items: Array.from({ length: 17 }, (_, i) => ({
+          id: `${i}`,
+          image: { url: "https://example.com/a.jpg" },
+        })),
+      },
+      400,
+      "invalid_request",
+    ],
   ])("refuses %s with its documented problem", async (_name, method, path, body, status, code) => {
     const key = await newAccountKey();
     await ok(await call(key, "PUT", "/v1/collections/q"), 201);
     await expectProblem(await call(key, method, path, body), status, code);
+  });
+
+  it("refuses bad ids and metadata on the item alone", async () => {
+    const key = await newAccountKey();
+    await ok(await call(key, "PUT", "/v1/collections/m"), 201);
+    const result = await ok<{ results: Json[] }>(
+      await call(key, "POST", "/v1/collections/m/items", {
+        items: [
+          { id: "x".repeat(129), text: "x" },
+          { id: "tab\there", text: "x" },
+          { id: "nested", text: "x", metadata: { a: { b: 1 } } },
+          { id: "dollar", text: "x", metadata: { $a: 1 } },
+          { id: "lone", text: "x", metadata: { a: "\ud800" } },
+          { id: "ok", text: "x", metadata: { a: 1 } },
+        ],
+      }),
+    );
+    expect(result.results.map((r) => (r.error as Json | undefined)?.code ?? r.status)).toEqual([
+      "invalid_item",
+      "invalid_item",
+      "invalid_item",
+      "invalid_item",
+      "invalid_item",
+      "upserted",
+    ]);
   });
 
   it("refuses oversized metadata on the item alone", async () => {

@@ -33,7 +33,7 @@ export function registerV1CollectionsDelete(app: App): void {
       const { name } = validate(NameParams, c.req.param());
       if (!(await storesOf(c).collections.remove(c.get("apiKey").account, name)))
         throw new ApiError("collection_not_found", `no collection "${name}" in this account`);
-      await purgeDeletedCollections(c);
+      purgeDeletedCollections(c);
       return c.json({ deleted: 1 }, 200);
     },
   );

@@ -162,10 +162,12 @@ export class CollectionStore {
       [target.account, target.id, batch],
     );
     if (deleted.length === batch) return { items: deleted.length, collections: 0, more: true };
-    await this.sql.unsafe("DELETE FROM collections WHERE account = $1 AND id = $2", [
-      target.account,
-      target.id,
-    ]);
+    // Only once it has no items left (a second purge running beside this one may still be deleting them).
+    await this.sql.unsafe(
+      `DELETE FROM collections WHERE account = $1 AND id = $2
+         AND NOT EXISTS (SELECT 1 FROM ${table} WHERE account = $1 AND collection_id = $2)`,
+      [target.account, target.id],
+    );
     const [left] = await this.sql.unsafe("SELECT 1 FROM collections WHERE deleted_at IS NOT NULL LIMIT 1");
     return { items: deleted.length, collections: 1, more: Boolean(left) };
   }

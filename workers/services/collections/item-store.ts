@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { Sql, TransactionSql } from "postgres";
 import type { FilterCondition, Metadata } from "../../../src/api/collections.ts";
 import { type CollectionRow, ISO, itemsTable, Refusal } from "./collection-store.ts";
 import { filterSql } from "./filter-sql.ts";
@@ -61,13 +61,9 @@ export class ItemStore {
       embedding: vectorText(item.vector),
       metadata: item.metadata,
     }));
+    // Locks in one order everywhere — the items, then the collection's row, then the account's — so concurrent
+    // writes queue instead of deadlocking; the collection's row also tells whether it was deleted meanwhile.
     return this.sql.begin(async (tx) => {
-      // Shared lock: upserts run side by side; a delete (which updates the row) waits for them, and they for it.
-      const [live] = await tx.unsafe(
-        "SELECT 1 FROM collections WHERE account = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
-        [account, collectionId],
-      );
-      if (!live) throw new Refusal("gone");
       const written = await tx.unsafe(
         `INSERT INTO ${this.table} (account, collection_id, id, embedding, metadata)
          SELECT $1, $2, item.id, item.embedding::vector, item.metadata
@@ -78,19 +74,26 @@ export class ItemStore {
         [account, collectionId, this.sql.json(batch)],
       );
       const added = written.filter((row) => row.inserted === true || row.inserted === "t").length;
+      await this.countItems(tx, added);
       if (added > 0) {
         const [counted] = await tx.unsafe(
           "UPDATE account_storage SET items = items + $2 WHERE account = $1 AND items + $2 <= $3 RETURNING 1",
           [account, added, maxItems],
         );
         if (!counted) throw new Refusal("item_limit", maxItems);
-        await tx.unsafe(
-          "UPDATE collections SET item_count = item_count + $3 WHERE account = $1 AND id = $2",
-          [account, collectionId, added],
-        );
       }
       return added;
     });
+  }
+
+  /** Adds to the live collection's count (locking its row), or refuses: a deleted one gave its items back. */
+  private async countItems(tx: TransactionSql, change: number): Promise<void> {
+    const [live] = await tx.unsafe(
+      `UPDATE collections SET item_count = item_count + $3
+       WHERE account = $1 AND id = $2 AND deleted_at IS NULL RETURNING 1`,
+      [this.collection.account, this.collection.id, change],
+    );
+    if (!live) throw new Refusal("gone");
   }
 
   /**
@@ -99,14 +102,16 @@ export class ItemStore {
    * k, an exact scan of the filtered rows, so a filtered query returns k matches whenever k exist.
    */
   async search(vector: ArrayLike<number>, options: SearchOptions): Promise<SearchMatch[]> {
-    const approximate = await this.nearest(vector, options, "approximate");
-    if (approximate.length >= options.k) return approximate;
-    return this.nearest(vector, options, "exact");
+    let matches = await this.nearest(vector, options, "approximate");
+    // Whether the index found k is decided before min_score: the k nearest passing it or not is the answer itself.
+    if (matches.length < options.k) matches = await this.nearest(vector, options, "exact");
+    const floor = options.minScore;
+    return floor === undefined ? matches : matches.filter((m) => m.score >= floor);
   }
 
   private async nearest(
     vector: ArrayLike<number>,
-    { k, conditions, minScore, excludeId }: SearchOptions,
+    { k, conditions, excludeId }: SearchOptions,
     mode: "approximate" | "exact",
   ): Promise<SearchMatch[]> {
     const { account, id: collectionId } = this.collection;
@@ -121,9 +126,7 @@ export class ItemStore {
         ORDER BY ${distance}
         LIMIT $5
       )
-      SELECT id, metadata, 1 - distance AS score FROM nearest
-      WHERE 1 - distance >= ${minScore === undefined ? "-2" : Number(minScore)}
-      ORDER BY distance, id`;
+      SELECT id, metadata, 1 - distance AS score FROM nearest ORDER BY distance, id`;
     const params = [vectorText(vector), account, collectionId, excludeId ?? "", k, ...filter.params];
     const rows = await this.sql.begin(async (tx) => {
       await tx.unsafe("SET LOCAL hnsw.iterative_scan = relaxed_order");
@@ -182,28 +185,19 @@ export class ItemStore {
   async delete(ids: readonly string[]): Promise<number> {
     const { account, id: collectionId } = this.collection;
     return this.sql.begin(async (tx) => {
-      // As for upserts: a collection deleted meanwhile already gave its items back to the account's count.
-      const [live] = await tx.unsafe(
-        "SELECT 1 FROM collections WHERE account = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
-        [account, collectionId],
-      );
-      if (!live) throw new Refusal("gone");
       const deleted = await tx.unsafe(
         `DELETE FROM ${this.table} WHERE account = $1 AND collection_id = $2
            AND id IN (SELECT value FROM jsonb_array_elements_text($3::jsonb))
          RETURNING 1`,
         [account, collectionId, this.sql.json([...ids])],
       );
-      if (deleted.length > 0) {
+      // Same lock order as upserts; a collection deleted meanwhile already gave these items back.
+      await this.countItems(tx, -deleted.length);
+      if (deleted.length > 0)
         await tx.unsafe("UPDATE account_storage SET items = items - $2 WHERE account = $1", [
           account,
           deleted.length,
         ]);
-        await tx.unsafe(
-          "UPDATE collections SET item_count = item_count - $3 WHERE account = $1 AND id = $2",
-          [account, collectionId, deleted.length],
-        );
-      }
       return deleted.length;
     });
   }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { waitUntilOf } from "../../context.ts";
 import { CollectionStore } from "./collection-store.ts";
 import { openSqlClient } from "./sql-client.ts";
 
@@ -7,8 +8,13 @@ export const PURGE_BATCH = 1000;
 export const PURGE_STEPS_PER_MESSAGE = 20;
 
 /** Wakes the purge after a collection was deleted (the message carries nothing: the purge finds what is deleted). */
-export async function purgeDeletedCollections(c: Context): Promise<void> {
-  await c.env.COLLECTION_PURGE.send({ woken: Date.now() });
+export function purgeDeletedCollections(c: Context): void {
+  // After the answer: the delete is done whatever happens to this wake-up, and the next delete's wakes the purge too.
+  waitUntilOf(c)(
+    c.env.COLLECTION_PURGE.send({ woken: Date.now() }).catch((error: unknown) =>
+      console.error(`collection purge could not be woken: ${(error as Error).message}`),
+    ),
+  );
 }
 
 /**
