@@ -61,13 +61,14 @@ export class ItemStore {
       embedding: vectorText(item.vector),
       metadata: item.metadata,
     }));
-    // Locks in one order everywhere — the items, then the collection's row, then the account's — so concurrent
+    // Locks in one order everywhere — the items (in id order), then the collection's row, then the account's — so concurrent
     // writes queue instead of deadlocking; the collection's row also tells whether it was deleted meanwhile.
     return this.sql.begin(async (tx) => {
       const written = await tx.unsafe(
         `INSERT INTO ${this.table} (account, collection_id, id, embedding, metadata)
          SELECT $1, $2, item.id, item.embedding::vector, item.metadata
          FROM jsonb_to_recordset($3::jsonb) AS item (id text, embedding text, metadata jsonb)
+         ORDER BY item.id
          ON CONFLICT (account, collection_id, id)
          DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, updated_at = now()
          RETURNING (xmax = 0) AS inserted`,
@@ -186,8 +187,11 @@ export class ItemStore {
     const { account, id: collectionId } = this.collection;
     return this.sql.begin(async (tx) => {
       const deleted = await tx.unsafe(
-        `DELETE FROM ${this.table} WHERE account = $1 AND collection_id = $2
-           AND id IN (SELECT value FROM jsonb_array_elements_text($3::jsonb))
+        // Rows locked in id order, as upserts write them, so the two never wait on each other in a cycle.
+        `DELETE FROM ${this.table} WHERE account = $1 AND collection_id = $2 AND id IN (
+           SELECT id FROM ${this.table} WHERE account = $1 AND collection_id = $2
+             AND id IN (SELECT value FROM jsonb_array_elements_text($3::jsonb))
+           ORDER BY id FOR UPDATE)
          RETURNING 1`,
         [account, collectionId, this.sql.json([...ids])],
       );
