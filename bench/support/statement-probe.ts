@@ -42,12 +42,15 @@ export function statementProbe(url: string, options: Options<Record<string, neve
   async function rerun(call: () => Promise<unknown>, settings: string[], prefix: string) {
     sent = [];
     await call();
-    const own = sent.filter((s) => /^\s*SET LOCAL/i.test(s.text)).map((s) => s.text);
-    const last = sent.filter((s) => !/^\s*(SET|BEGIN|COMMIT)\b/i.test(s.text)).at(-1);
+    // The call's own settings: SET LOCAL statements, or a `SELECT set_config(…, true)` with its parameters.
+    const isSetting = (text: string) => /^\s*(SET LOCAL|SELECT set_config\()/i.test(text);
+    const own = sent.filter((s) => isSetting(s.text));
+    const last = sent.filter((s) => !isSetting(s.text) && !/^\s*(SET|BEGIN|COMMIT)\b/i.test(s.text)).at(-1);
     if (!last) throw new Error("the call sent no query");
     const started = performance.now();
     const rows = await plain.begin(async (tx) => {
-      for (const setting of [...own, ...settings]) await tx.unsafe(setting);
+      for (const setting of own) await tx.unsafe(setting.text, setting.params as never[]);
+      for (const setting of settings) await tx.unsafe(setting);
       return tx.unsafe(`${prefix}${last.text}`, last.params as never[]);
     });
     return { rows: [...rows] as Record<string, unknown>[], ms: performance.now() - started };
