@@ -69,6 +69,21 @@ export function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * A JSON-only request body: 415 for another Content-Type (before reading), read within `maxBytes`, parsed and
+ * validated against the schema.
+ *
+ * @example const request = await readJsonBody(c, EmbeddingsRequest)
+ */
+export async function readJsonBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number = API_LIMITS.maxBodyBytes,
+): Promise<z.infer<S>> {
+  bodyKind(c, false);
+  return validate(schema, parseJson(await readBodyBytes(c, maxBytes)));
+}
+
 /** Validates against a schema; every issue becomes an entry with a JSON pointer to the offending field. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);

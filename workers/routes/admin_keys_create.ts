@@ -6,7 +6,7 @@ import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse } from "../openapi/route.ts";
-import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { readJsonBody } from "../request/read-body.ts";
 import { KEY_EXAMPLE } from "./admin_keys_get.ts";
 
 export const CreateKeyRequest = z
@@ -62,8 +62,7 @@ database keeps its SHA-256.`,
 /** `POST /admin/keys` (see `description`). */
 export function registerAdminKeysCreate(app: App): void {
   addRoute(app, createKeyRoute, errorsOf(E.any, E.admin, E.body), async (c) => {
-    bodyKind(c, false);
-    const request = validate(CreateKeyRequest, parseJson(await readBodyBytes(c, 16 * 1024)));
+    const request = await readJsonBody(c, CreateKeyRequest, 16 * 1024);
     const billing = c.get("services").billing;
     const plan = request.plan ?? DEFAULT_PLAN;
     if (!planNamed(billing.config, plan)) {

@@ -5,7 +5,7 @@ import { billUsage } from "../middleware/metering/usage.ts";
 import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
-import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { readJsonBody, validate } from "../request/read-body.ts";
 import { collectionOf, storesOf, whileLive } from "../services/collections/request-stores.ts";
 import { NameParams } from "./v1_collections_put.ts";
 
@@ -36,8 +36,7 @@ export function registerV1CollectionItemsDelete(app: App): void {
   const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, ["collection_not_found", "model_mismatch"]);
   addRoute(app, deleteItemsRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
-    bodyKind(c, false);
-    const { ids } = validate(DeleteItemsRequest, parseJson(await readBodyBytes(c, 256 * 1024)));
+    const { ids } = await readJsonBody(c, DeleteItemsRequest, 256 * 1024);
     const items = storesOf(c).items(await collectionOf(c, name));
     const deleted = await whileLive(name, () => items.delete(ids));
     // Billed as a request (no units), so the metering middleware keeps the answer for an Idempotency-Key retry.

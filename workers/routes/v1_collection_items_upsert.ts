@@ -13,7 +13,7 @@ import { billUsage, reserveUnits, storageLimits } from "../middleware/metering/u
 import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
-import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { readJsonBody, validate } from "../request/read-body.ts";
 import { Refusal } from "../services/collections/collection-store.ts";
 import { embedSources, type VectorSource } from "../services/collections/item-vectors.ts";
 import { collectionOf, storesOf } from "../services/collections/request-stores.ts";
@@ -77,8 +77,7 @@ export function registerV1CollectionItemsUpsert(app: App): void {
   ]);
   addRoute(app, upsertItemsRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
-    bodyKind(c, false);
-    const request = validate(UpsertItemsRequest, parseJson(await readBodyBytes(c)));
+    const request = await readJsonBody(c, UpsertItemsRequest);
     const collection = await collectionOf(c, name);
     const results: (z.infer<typeof UpsertItemsResponse>["results"][number] | undefined)[] = [];
     const valid: { slot: number; item: UpsertItem; source: VectorSource }[] = [];

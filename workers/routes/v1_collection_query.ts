@@ -12,7 +12,7 @@ import { billUsage, reserveUnits } from "../middleware/metering/usage.ts";
 import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
-import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { readJsonBody, validate } from "../request/read-body.ts";
 import { embedSources, type VectorSource } from "../services/collections/item-vectors.ts";
 import { collectionOf, storesOf } from "../services/collections/request-stores.ts";
 import { NameParams } from "./v1_collections_put.ts";
@@ -63,8 +63,7 @@ export function registerV1CollectionQuery(app: App): void {
   ]);
   addRoute(app, queryRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
-    bodyKind(c, false);
-    const query = validate(QueryRequest, parseJson(await readBodyBytes(c)));
+    const query = await readJsonBody(c, QueryRequest);
     const collection = await collectionOf(c, name);
     const items = storesOf(c).items(collection);
     let source: VectorSource;

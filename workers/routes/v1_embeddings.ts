@@ -14,7 +14,7 @@ import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { imageSources } from "../request/images-from-request.ts";
-import { bodyKind, parseJson, readBodyBytes, validate } from "../request/read-body.ts";
+import { readJsonBody } from "../request/read-body.ts";
 import { modelHeaders, truncationWarnings } from "../responses.ts";
 import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { resolveImages } from "../services/images/resolve-images.ts";
@@ -57,8 +57,7 @@ export function registerV1Embeddings(app: App): void {
   ]);
   addRoute(app, embeddingsRoute, errors, async (c) => {
     const services = c.get("services");
-    bodyKind(c, false);
-    const request = validate(EmbeddingsRequest, parseJson(await readBodyBytes(c)));
+    const request = await readJsonBody(c, EmbeddingsRequest);
     if (request.model !== undefined && request.model !== services.model.id) {
       throw new ApiError(
         "model_not_found",
