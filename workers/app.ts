@@ -34,6 +34,7 @@ import { registerV1CollectionsPut } from "./routes/v1_collections_put.ts";
 import { registerV1Embeddings } from "./routes/v1_embeddings.ts";
 import { registerV1Models } from "./routes/v1_models.ts";
 import { registerV1Usage } from "./routes/v1_usage.ts";
+import { databaseFault } from "./services/collections/sql-client.ts";
 import { provideServices } from "./services/index.ts";
 
 /** The edge API: middleware in the order every request meets it, then one registration per route file. */
@@ -77,6 +78,6 @@ export function createApp(): App {
   registerAdminUsage(app);
   registerOpenApiJson(app);
   app.notFound(notFound(() => app.routes));
-  app.onError(handleError());
+  app.onError(handleError(console.error, console.info, [databaseFault]));
   return app;
 }

@@ -33,9 +33,13 @@ export const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Metadata keys: a letter or _ first (never `$`, which filters use for operators). */
 export const METADATA_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-/** Text Postgres can store: no lone UTF-16 surrogates (jsonb refuses them, and the whole batch with them). */
+/**
+ * Text Postgres can store: no lone UTF-16 surrogates and no NUL (jsonb and text refuse both, and a statement with one
+ * fails whole — an upsert's every item with it).
+ */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const storable = (text: string) => !LONE_SURROGATE.test(text);
+const storable = (text: string) => !text.includes("\u0000") && !LONE_SURROGATE.test(text);
+const STORABLE_MESSAGE = "well-formed Unicode without NUL characters";
 
 export const CollectionName = z
   .string()
@@ -46,7 +50,7 @@ export const ItemId = z
   .string()
   .min(1)
   .refine((id) => [...id].length <= L.maxItemIdChars, `at most ${L.maxItemIdChars} characters`)
-  .refine(storable, "an id is well-formed Unicode")
+  .refine(storable, `an id is ${STORABLE_MESSAGE}`)
   .refine(
     (id) => ![...id].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f"),
     "an id has no control characters",
@@ -57,7 +61,7 @@ export const ItemId = z
   });
 
 const scalar = z
-  .union([z.string().max(1024).refine(storable, "well-formed Unicode"), z.number(), z.boolean()])
+  .union([z.string().max(1024).refine(storable, STORABLE_MESSAGE), z.number(), z.boolean()])
   .meta({ id: "MetadataValue", description: "A string (≤ 1,024 characters), a number or a boolean." });
 
 export const Metadata = z
@@ -80,8 +84,27 @@ export type Metadata = z.infer<typeof Metadata>;
 const vector = z.array(z.number()).min(1).max(4096);
 
 export const CreateCollectionRequest = z
-  .strictObject({ description: z.string().max(1000).optional() })
+  .strictObject({ description: z.string().max(1000).refine(storable, STORABLE_MESSAGE).optional() })
   .meta({ id: "CreateCollectionRequest" });
+
+/** Units of a collections request: the usual ones plus item writes and queries. */
+export const CollectionUsage = Usage.extend({
+  item_writes: z.int().min(0).meta({ description: "Items upserted (billed per item)." }),
+  queries: z.int().min(0).meta({ description: "Searches run (billed per query)." }),
+}).meta({ id: "CollectionUsage" });
+export type CollectionUsage = z.infer<typeof CollectionUsage>;
+
+/**
+ * The usage of a request that embeds, computes and searches nothing: managing collections and items costs no units,
+ * and its answer still says so. Only the bulk delete (a POST) leaves a usage record, for its Idempotency-Key replay.
+ */
+export const NO_COLLECTION_UNITS: CollectionUsage = Object.freeze({
+  images: 0,
+  texts_computed: 0,
+  texts_cached: 0,
+  item_writes: 0,
+  queries: 0,
+});
 
 export const Collection = z
   .object({
@@ -98,8 +121,18 @@ export const Collection = z
   .meta({ id: "Collection" });
 export type Collection = z.infer<typeof Collection>;
 
+/** One collection, as `GET` and `PUT /v1/collections/{name}` answer it. */
+export const CollectionResponse = Collection.extend({ usage: CollectionUsage }).meta({
+  id: "CollectionResponse",
+});
+
 export const CollectionList = z
-  .object({ object: z.literal("list"), data: z.array(Collection), next_cursor: z.string().nullable() })
+  .object({
+    object: z.literal("list"),
+    data: z.array(Collection),
+    next_cursor: z.string().nullable(),
+    usage: CollectionUsage,
+  })
   .meta({ id: "CollectionList" });
 
 export const UpsertItem = z
@@ -131,13 +164,6 @@ export const UpsertItemsRequest = z
       }),
   })
   .meta({ id: "UpsertItemsRequest" });
-
-/** Units of a collections request: the usual ones plus item writes and queries. */
-export const CollectionUsage = Usage.extend({
-  item_writes: z.int().min(0).meta({ description: "Items upserted (billed per item)." }),
-  queries: z.int().min(0).meta({ description: "Searches run (billed per query)." }),
-}).meta({ id: "CollectionUsage" });
-export type CollectionUsage = z.infer<typeof CollectionUsage>;
 
 export const ItemUpserted = z
   .object({ id: z.string(), status: z.literal("upserted") })
@@ -296,7 +322,12 @@ export const ItemSummary = z
   .object({ id: z.string(), metadata: Metadata, ...timestamps })
   .meta({ id: "ItemSummary" });
 export const ItemList = z
-  .object({ object: z.literal("list"), data: z.array(ItemSummary), next_cursor: z.string().nullable() })
+  .object({
+    object: z.literal("list"),
+    data: z.array(ItemSummary),
+    next_cursor: z.string().nullable(),
+    usage: CollectionUsage,
+  })
   .meta({ id: "ItemList" });
 export const StoredItem = z
   .object({
@@ -305,6 +336,7 @@ export const StoredItem = z
     metadata: Metadata,
     ...timestamps,
     embedding: z.array(z.number()).optional().meta({ description: "With `?include=embedding`." }),
+    usage: CollectionUsage,
   })
   .meta({ id: "StoredItem" });
 
@@ -312,5 +344,8 @@ export const DeleteItemsRequest = z
   .strictObject({ ids: z.array(ItemId).min(1).max(L.maxDeleteIds) })
   .meta({ id: "DeleteItemsRequest" });
 export const Deleted = z
-  .object({ deleted: z.int().min(0).meta({ description: "How many existed and are gone." }) })
+  .object({
+    deleted: z.int().min(0).meta({ description: "How many existed and are gone." }),
+    usage: CollectionUsage,
+  })
   .meta({ id: "Deleted" });

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   gpu_unavailable: { status: 503, title: "No inference backend can take the request right now" },
   upstream_error: { status: 502, title: "The inference backend answered with an error" },
   upstream_timeout: { status: 504, title: "The inference backend did not answer in time" },
+  database_unavailable: { status: 503, title: "The collections database could not answer right now" },
   internal_error: { status: 500, title: "Something failed on our side" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

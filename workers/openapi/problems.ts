@@ -30,6 +30,8 @@ export const ROUTE_ERRORS = {
   images: ["invalid_base64", "not_an_image", "image_too_large", "invalid_image_url"],
   /** A route that calls the GPU tier. */
   gpu: ["gpu_unavailable", "upstream_error", "upstream_timeout"],
+  /** A route that reads or writes the collections database. */
+  database: ["database_unavailable"],
   /** Every /admin route. */
   admin: ["missing_api_key", "forbidden"],
 } as const satisfies Record<string, readonly ErrorCode[]>;

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ItemId, StoredItem } from "../../src/api/collections.ts";
+import { ItemId, NO_COLLECTION_UNITS, StoredItem } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
@@ -32,6 +32,7 @@ export const getItemRoute = createRoute({
         metadata: { colour: "red" },
         created: "2026-12-01T09:00:00.000Z",
         updated: "2026-12-01T09:00:00.000Z",
+        usage: NO_COLLECTION_UNITS,
       },
       v1Headers(),
     ),
@@ -40,7 +41,7 @@ export const getItemRoute = createRoute({
 
 /** `GET /v1/collections/{name}/items/{id}` (see `description`). */
 export function registerV1CollectionItemGet(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.query, [
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.query, [
     "collection_not_found",
     "item_not_found",
     "model_mismatch",
@@ -52,6 +53,6 @@ export function registerV1CollectionItemGet(app: App): void {
       .items(await collectionOf(c, name))
       .get(id, include === "embedding");
     if (!item) throw new ApiError("item_not_found", `no item "${id}" in collection "${name}"`);
-    return c.json({ object: "item" as const, ...item }, 200);
+    return c.json({ object: "item" as const, ...item, usage: NO_COLLECTION_UNITS }, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { Deleted, DeleteItemsRequest } from "../../src/api/collections.ts";
+import { Deleted, DeleteItemsRequest, NO_COLLECTION_UNITS } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { billUsage } from "../middleware/metering/usage.ts";
 import { parameterRef } from "../openapi/components.ts";
@@ -27,20 +27,27 @@ export const deleteItemsRoute = createRoute({
     },
   },
   responses: {
-    200: jsonResponse(Deleted, "How many were deleted.", { deleted: 2 }, v1Headers({ post: true })),
+    200: jsonResponse(
+      Deleted,
+      "How many were deleted.",
+      { deleted: 2, usage: NO_COLLECTION_UNITS },
+      v1Headers({ post: true }),
+    ),
   },
 });
 
 /** `POST /v1/collections/{name}/items/delete` (see `description`). */
 export function registerV1CollectionItemsDelete(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.idempotent, E.body, ["collection_not_found", "model_mismatch"]);
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.idempotent, E.body, [
+    "collection_not_found",
+    "model_mismatch",
+  ]);
   addRoute(app, deleteItemsRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
     const { ids } = await readJsonBody(c, DeleteItemsRequest, 256 * 1024);
     const items = storesOf(c).items(await collectionOf(c, name));
     const deleted = await whileLive(name, () => items.delete(ids));
-    // Billed as a request (no units), so the metering middleware keeps the answer for an Idempotency-Key retry.
-    billUsage(c, { images: 0, texts_computed: 0, texts_cached: 0, item_writes: 0, queries: 0 });
-    return c.json({ deleted }, 200);
+    // Recorded as a request (no units), so the metering middleware keeps the answer for an Idempotency-Key retry.
+    return c.json({ deleted, usage: billUsage(c, NO_COLLECTION_UNITS) }, 200);
   });
 }

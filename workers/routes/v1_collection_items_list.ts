@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { COLLECTION_LIMITS, ItemList } from "../../src/api/collections.ts";
+import { COLLECTION_LIMITS, ItemId, ItemList, NO_COLLECTION_UNITS } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
@@ -33,6 +33,7 @@ export const listItemsRoute = createRoute({
           },
         ],
         next_cursor: null,
+        usage: NO_COLLECTION_UNITS,
       },
       v1Headers(),
     ),
@@ -41,19 +42,20 @@ export const listItemsRoute = createRoute({
 
 /** `GET /v1/collections/{name}/items` (see `description`). */
 export function registerV1CollectionItemsList(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.query, ["collection_not_found", "model_mismatch"]);
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.query, ["collection_not_found", "model_mismatch"]);
   addRoute(app, listItemsRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
     const query = validate(PageQuery, c.req.query());
     const limit = query.limit ?? COLLECTION_LIMITS.defaultPageSize;
     const collection = await collectionOf(c, name);
-    const rows = await storesOf(c).items(collection).list(cursorOf(query), limit);
+    const rows = await storesOf(c).items(collection).list(cursorOf(query, ItemId), limit);
     const last = rows.at(-1);
     return c.json(
       {
         object: "list" as const,
         data: rows,
         next_cursor: last && rows.length === limit ? encodeCursor(last.id) : null,
+        usage: NO_COLLECTION_UNITS,
       },
       200,
     );

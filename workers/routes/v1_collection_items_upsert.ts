@@ -27,8 +27,10 @@ export const upsertItemsRoute = createRoute({
   summary: "Add or replace items",
   description: `Upserts 1–${COLLECTION_LIMITS.maxItemsPerUpsert} items (at most ${COLLECTION_LIMITS.maxImagesPerUpsert} images), each with its id, exactly one of an
 image, a text or a unit vector of the collection's dimension, and flat metadata. An item with an id already in the
-collection is replaced. A bad item fails alone (\`results[i].error\`, not written, not billed); the request fails as
-a whole only for its own shape, a GPU tier that cannot answer (retryable) or the plan's item limit (nothing written).`,
+collection is replaced; an id given twice in one request fails from its second time on. A bad item fails alone
+(\`results[i].error\`, not written, not billed); the request fails as a whole only for its own shape, images together
+over the request's byte limit (413 \`image_too_large\`), a GPU tier that cannot answer (retryable) or the plan's item
+limit (nothing written).`,
   security: [{ ApiKey: [] }],
   parameters: [parameterRef("IdempotencyKey"), parameterRef("RequestId")],
   request: {
@@ -70,10 +72,13 @@ a whole only for its own shape, a GPU tier that cannot answer (retryable) or the
 
 /** `POST /v1/collections/{name}/items` (see `description`). */
 export function registerV1CollectionItemsUpsert(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.gpu, [
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.billed, E.idempotent, E.body, E.gpu, [
     "collection_not_found",
     "model_mismatch",
     "storage_limit_reached",
+    // An image's own problem is its item's error; the images together over the request's byte limit (reachable only
+    // through URLs, as base64 within the body cap cannot reach it) fail the request.
+    "image_too_large",
   ]);
   addRoute(app, upsertItemsRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
@@ -81,6 +86,8 @@ export function registerV1CollectionItemsUpsert(app: App): void {
     const collection = await collectionOf(c, name);
     const results: (z.infer<typeof UpsertItemsResponse>["results"][number] | undefined)[] = [];
     const valid: { slot: number; item: UpsertItem; source: VectorSource }[] = [];
+    // An id given twice is refused from its second time on, before any work: one request writes an id once.
+    const firstSlot = new Map<string, number>();
     for (const [slot, raw] of request.items.entries()) {
       const parsed = UpsertItem.safeParse(raw);
       if (!parsed.success) {
@@ -93,6 +100,15 @@ export function registerV1CollectionItemsUpsert(app: App): void {
         continue;
       }
       const item = parsed.data;
+      const earlier = firstSlot.get(item.id);
+      if (earlier !== undefined) {
+        results[slot] = {
+          id: item.id,
+          error: { code: "invalid_item", message: `id: given already at /items/${earlier}` },
+        };
+        continue;
+      }
+      firstSlot.set(item.id, slot);
       const source: VectorSource = item.image
         ? { kind: "image", image: item.image, pointer: `/items/${slot}/image` }
         : item.text !== undefined
@@ -127,12 +143,8 @@ export function registerV1CollectionItemsUpsert(app: App): void {
       results[v.slot] = { id: v.item.id, error: vector as { code: "invalid_item"; message: string } };
       return [];
     });
-    // The last of an id in the request wins, as if they had come one after another.
-    const byId = new Map(toWrite.map((w) => [w.id, w]));
     try {
-      await storesOf(c)
-        .items(collection)
-        .upsert([...byId.values()], storageLimits(c).items);
+      await storesOf(c).items(collection).upsert(toWrite, storageLimits(c).items);
     } catch (error) {
       if (error instanceof Refusal && error.reason === "item_limit")
         throw new ApiError(

@@ -55,7 +55,7 @@ a filtered query returns \`top_k\` matches whenever that many pass it. A query s
 
 /** `POST /v1/collections/{name}/query` (see `description`). */
 export function registerV1CollectionQuery(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.images, E.gpu, [
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.billed, E.idempotent, E.body, E.images, E.gpu, [
     "collection_not_found",
     "item_not_found",
     "model_mismatch",
@@ -88,6 +88,7 @@ export function registerV1CollectionQuery(app: App): void {
       conditions: parseFilter(query.filter ?? {}),
       minScore: query.min_score,
       excludeId: query.exclude_self ? query.id : undefined,
+      firstId: query.exclude_self ? undefined : query.id,
     });
     const withMetadata = query.include_metadata ?? true;
     const usage: CollectionUsage = {

@@ -1,8 +1,14 @@
 // Collections and the bill: exact units under concurrency, quota refusals that leave nothing behind, idempotent
 // retries, the background purge, and a collection made by another model.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { billingEnv, committed, createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
 import worker from "../index.ts";
 import { openSqlClient } from "../services/collections/sql-client.ts";
@@ -60,6 +66,34 @@ describe("collections and billing", () => {
     expect(await ok(await call(key, "GET", "/v1/collections/c"))).toMatchObject({ count: 18 });
   });
 
+  it("puts usage in every answer: only the bulk delete of the management calls leaves a record, with no units", async () => {
+    const { key, id } = await createKey({ plan: "wide" });
+    const none = { images: 0, texts_computed: 0, texts_cached: 0, item_writes: 0, queries: 0 };
+    const usageOf = async (response: Response, status = 200) =>
+      (await ok<{ usage: Json }>(response, status)).usage;
+    expect(await usageOf(await call(key, "PUT", "/v1/collections/m"), 201)).toEqual(none);
+    expect(await usageOf(await call(key, "PUT", "/v1/collections/m"))).toEqual(none);
+    const items = ["a", "b", "c"].map((itemId, i) => ({ id: itemId, embedding: unit(i) }));
+    expect(await usageOf(await call(key, "POST", "/v1/collections/m/items", { items }))).toMatchObject({
+      item_writes: 3,
+    });
+    for (const path of [
+      "/v1/collections",
+      "/v1/collections/m",
+      "/v1/collections/m/items",
+      "/v1/collections/m/items/a",
+    ])
+      expect(await usageOf(await call(key, "GET", path)), path).toEqual(none);
+    expect(await usageOf(await call(key, "DELETE", "/v1/collections/m/items/a"))).toEqual(none);
+    expect(
+      await usageOf(await call(key, "POST", "/v1/collections/m/items/delete", { ids: ["b", "zz"] })),
+    ).toEqual(none);
+    expect(await usageOf(await call(key, "DELETE", "/v1/collections/m"))).toEqual(none);
+    const { records } = await committed(id);
+    const routes = records.map((r) => `${r.route} ${r.item_writes + r.queries + r.images}`).sort();
+    expect(routes).toEqual(["/v1/collections/{name}/items 3", "/v1/collections/{name}/items/delete 0"]);
+  });
+
   it("refuses an upsert past the month's item writes with nothing written, nothing billed", async () => {
     const { key, id } = await createKey({ plan: "tiny" });
     await ok(await call(key, "PUT", "/v1/collections/c"), 201);
@@ -115,6 +149,29 @@ describe("collections and billing", () => {
         [account],
       );
       expect(left?.n).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("wakes the purge from its cron trigger too, so a lost wake-up still gets a deleted collection purged", async () => {
+    const { account } = await createKey({ plan: "wide" });
+    const client = openSqlClient(env.HYPERDRIVE);
+    const left = async () =>
+      (await client.sql.unsafe("SELECT count(*)::int AS n FROM collections WHERE account = $1", [account]))[0]
+        ?.n as number;
+    try {
+      // Deleted without a wake-up, as if the delete's message had been lost.
+      await client.sql.unsafe(
+        "INSERT INTO collections (account, name, model, dim, deleted_at) VALUES ($1, 'lost', 'm', 128, now())",
+        [account],
+      );
+      expect(await left()).toBe(1);
+      const ctx = createExecutionContext();
+      await worker.scheduled?.(createScheduledController({ cron: "*/30 * * * *" }), billingEnv, ctx);
+      await waitOnExecutionContext(ctx);
+      // The queue delivers the wake-up to the real consumer; wait for its work, not for a time.
+      await vi.waitFor(async () => expect(await left()).toBe(0), { timeout: 30_000, interval: 200 });
     } finally {
       await client.close();
     }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { Deleted } from "../../src/api/collections.ts";
+import { Deleted, NO_COLLECTION_UNITS } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
@@ -20,7 +20,7 @@ is released); its items are purged in bounded batches in the background, so dele
 out. Idempotent: deleting it again is a 404.`,
   security: [{ ApiKey: [] }],
   request: { params: NameParams },
-  responses: { 200: jsonResponse(Deleted, "Gone.", { deleted: 1 }, v1Headers()) },
+  responses: { 200: jsonResponse(Deleted, "Gone.", { deleted: 1, usage: NO_COLLECTION_UNITS }, v1Headers()) },
 });
 
 /** `DELETE /v1/collections/{name}` (see `description`). */
@@ -28,13 +28,13 @@ export function registerV1CollectionsDelete(app: App): void {
   addRoute(
     app,
     deleteCollectionRoute,
-    errorsOf(E.any, E.apiKey, E.query, ["collection_not_found"]),
+    errorsOf(E.any, E.apiKey, E.database, E.query, ["collection_not_found"]),
     async (c) => {
       const { name } = validate(NameParams, c.req.param());
       if (!(await storesOf(c).collections.remove(c.get("apiKey").account, name)))
         throw new ApiError("collection_not_found", `no collection "${name}" in this account`);
       purgeDeletedCollections(c);
-      return c.json({ deleted: 1 }, 200);
+      return c.json({ deleted: 1, usage: NO_COLLECTION_UNITS }, 200); // not recorded, as for PUT
     },
   );
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { Collection } from "../../src/api/collections.ts";
+import { CollectionResponse, NO_COLLECTION_UNITS } from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
@@ -18,15 +18,21 @@ export const getCollectionRoute = createRoute({
   security: [{ ApiKey: [] }],
   request: { params: NameParams },
   responses: {
-    200: jsonResponse(Collection, "The collection.", { ...COLLECTION_EXAMPLE, count: 240 }, v1Headers()),
+    200: jsonResponse(
+      CollectionResponse,
+      "The collection.",
+      { ...COLLECTION_EXAMPLE, count: 240, usage: NO_COLLECTION_UNITS },
+      v1Headers(),
+    ),
   },
 });
 
 /** `GET /v1/collections/{name}` (see `description`). */
 export function registerV1CollectionsGet(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.query, ["collection_not_found", "model_mismatch"]);
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.query, ["collection_not_found", "model_mismatch"]);
   addRoute(app, getCollectionRoute, errors, async (c) => {
     const { name } = validate(NameParams, c.req.param());
-    return c.json(collectionView(await collectionOf(c, name)), 200);
+    // A read: nothing billed, nothing recorded.
+    return c.json({ ...collectionView(await collectionOf(c, name)), usage: NO_COLLECTION_UNITS }, 200);
   });
 }

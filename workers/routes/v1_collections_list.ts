@@ -1,5 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { COLLECTION_LIMITS, CollectionList } from "../../src/api/collections.ts";
+import {
+  COLLECTION_LIMITS,
+  CollectionList,
+  CollectionName,
+  NO_COLLECTION_UNITS,
+} from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
@@ -14,7 +19,7 @@ import {
 } from "../services/collections/views.ts";
 
 export const PageQuery = z.strictObject({
-  cursor: z.string().max(400).optional().meta({ description: "`next_cursor` of the previous page." }),
+  cursor: z.string().max(1024).optional().meta({ description: "`next_cursor` of the previous page." }),
   limit: z.coerce
     .number()
     .int()
@@ -24,10 +29,11 @@ export const PageQuery = z.strictObject({
     .meta({ description: `Page size; default ${COLLECTION_LIMITS.defaultPageSize}.` }),
 });
 
-/** The page's cursor, or a 400 for one this API did not return. */
-export function cursorOf(query: z.infer<typeof PageQuery>): string | undefined {
-  const after = decodeCursor(query.cursor);
-  if (query.cursor !== undefined && after === undefined)
+/** The page's cursor — a name or an id, as `of` accepts — or a 400 for one this API did not return. */
+export function cursorOf(query: z.infer<typeof PageQuery>, of: z.ZodType<string>): string | undefined {
+  if (query.cursor === undefined) return undefined;
+  const after = decodeCursor(query.cursor, (last) => of.safeParse(last).success);
+  if (after === undefined)
     throw new ApiError("invalid_request", "cursor is not one this API returned", {
       errors: [{ pointer: "/cursor", detail: "unknown cursor" }],
     });
@@ -47,7 +53,7 @@ export const listCollectionsRoute = createRoute({
     200: jsonResponse(
       CollectionList,
       "A page of collections.",
-      { object: "list", data: [COLLECTION_EXAMPLE], next_cursor: null },
+      { object: "list", data: [COLLECTION_EXAMPLE], next_cursor: null, usage: NO_COLLECTION_UNITS },
       v1Headers(),
     ),
   },
@@ -55,16 +61,21 @@ export const listCollectionsRoute = createRoute({
 
 /** `GET /v1/collections` (see `description`). */
 export function registerV1CollectionsList(app: App): void {
-  addRoute(app, listCollectionsRoute, errorsOf(E.any, E.apiKey, E.query), async (c) => {
+  addRoute(app, listCollectionsRoute, errorsOf(E.any, E.apiKey, E.database, E.query), async (c) => {
     const query = validate(PageQuery, c.req.query());
     const limit = query.limit ?? COLLECTION_LIMITS.defaultPageSize;
-    const rows = await storesOf(c).collections.list(c.get("apiKey").account, cursorOf(query), limit);
+    const rows = await storesOf(c).collections.list(
+      c.get("apiKey").account,
+      cursorOf(query, CollectionName),
+      limit,
+    );
     const last = rows.at(-1);
     return c.json(
       {
         object: "list" as const,
         data: rows.map(collectionView),
         next_cursor: last && rows.length === limit ? encodeCursor(last.name) : null,
+        usage: NO_COLLECTION_UNITS,
       },
       200,
     );

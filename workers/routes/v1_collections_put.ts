@@ -1,5 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Collection, CollectionName, CreateCollectionRequest } from "../../src/api/collections.ts";
+import {
+  CollectionName,
+  CollectionResponse,
+  CreateCollectionRequest,
+  NO_COLLECTION_UNITS,
+} from "../../src/api/collections.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { storageLimits } from "../middleware/metering/usage.ts";
@@ -12,6 +17,8 @@ import { COLLECTION_EXAMPLE, collectionView } from "../services/collections/view
 export const NameParams = z.object({
   name: CollectionName.meta({ param: { name: "name", in: "path" } }),
 });
+
+const EXAMPLE = { ...COLLECTION_EXAMPLE, usage: NO_COLLECTION_UNITS };
 
 export const putCollectionRoute = createRoute({
   method: "put",
@@ -33,14 +40,14 @@ idempotent. A collection is bound to the model that created it (id and dimension
     },
   },
   responses: {
-    200: jsonResponse(Collection, "It existed already.", COLLECTION_EXAMPLE, v1Headers()),
-    201: jsonResponse(Collection, "Created.", COLLECTION_EXAMPLE, v1Headers()),
+    200: jsonResponse(CollectionResponse, "It existed already.", EXAMPLE, v1Headers()),
+    201: jsonResponse(CollectionResponse, "Created.", EXAMPLE, v1Headers()),
   },
 });
 
 /** `PUT /v1/collections/{name}` (see `description`). */
 export function registerV1CollectionsPut(app: App): void {
-  const errors = errorsOf(E.any, E.apiKey, E.body, ["model_mismatch", "storage_limit_reached"]);
+  const errors = errorsOf(E.any, E.apiKey, E.database, E.body, ["model_mismatch", "storage_limit_reached"]);
   addRoute(app, putCollectionRoute, errors, async (c) => {
     const name = validate(NameParams, c.req.param()).name;
     const bytes = await readBodyBytes(c, 16 * 1024);
@@ -67,10 +74,9 @@ export function registerV1CollectionsPut(app: App): void {
         "storage_limit_reached",
         `this account holds at most ${outcome.limit} collections on the ${key.plan} plan; delete one or upgrade`,
       );
-    if (outcome.kind === "exists") {
-      await collectionOf(c, name); // 409 when another model made it
-      return c.json(collectionView(outcome.collection), 200);
-    }
-    return c.json(collectionView(outcome.collection), 201);
+    if (outcome.kind === "exists") await collectionOf(c, name); // 409 when another model made it
+    // No units, and no usage record: a record settled after the write could only turn a done create into an error.
+    const body = { ...collectionView(outcome.collection), usage: NO_COLLECTION_UNITS };
+    return outcome.kind === "exists" ? c.json(body, 200) : c.json(body, 201);
   });
 }

@@ -4,15 +4,19 @@ import type { ErrorCode } from "../../../src/api/index.ts";
 import { ApiError, problemResponse } from "../../errors.ts";
 
 /**
- * The one error handler, in three tiers: our ApiErrors keep their code (and their info-level note, if any, is logged);
+ * The one error handler, in four tiers: our ApiErrors keep their code (and their info-level note, if any, is logged);
+ * a known fault of a dependency becomes the ApiError one of `faults` makes of it (a database that is down: 503);
  * Hono's HTTP exceptions map to the nearest code; anything else is logged (message only — never request bodies or
  * secrets) and answered with a plain 500.
  */
 export function handleError(
   log: (line: string) => void = console.error,
   info: (line: string) => void = console.info,
+  faults: readonly ((error: unknown) => ApiError | undefined)[] = [],
 ): ErrorHandler {
-  return function problemErrorHandler(error, c) {
+  return function problemErrorHandler(thrown, c) {
+    let error = thrown;
+    for (const fault of faults) error = fault(error) ?? error;
     if (error instanceof ApiError) {
       if (error.options.log) info(`[${c.get("requestId") ?? "?"}] ${error.options.log}`);
       return problemResponse(c, error.code, error.message, error.options);

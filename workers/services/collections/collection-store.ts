@@ -72,6 +72,7 @@ export class CollectionStore {
     name: string,
     fields: { description: string | null; model: string; dim: number },
     maxCollections: number,
+    attempt = 1,
   ): Promise<CreateOutcome> {
     itemsTable(fields.dim);
     try {
@@ -99,6 +100,9 @@ export class CollectionStore {
     } catch (error) {
       if (error instanceof Refusal && error.reason === "collection_limit")
         return { kind: "limit", limit: error.limit };
+      // The live one of that name was deleted between our insert and our read: the name is free now, so try again.
+      if (error instanceof Refusal && error.reason === "gone" && attempt < 3)
+        return this.create(account, name, fields, maxCollections, attempt + 1);
       throw error;
     }
   }

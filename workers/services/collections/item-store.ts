@@ -15,6 +15,8 @@ export interface SearchOptions {
   conditions: readonly FilterCondition[];
   minScore?: number;
   excludeId?: string;
+  /** "More like this": the query's own item, first among items exactly as near (a duplicate image, say). */
+  firstId?: string;
 }
 
 export interface SearchMatch {
@@ -37,16 +39,34 @@ const parseVector = (text: string) => JSON.parse(text) as number[];
 
 const ITEM_COLUMNS = `id, metadata, ${ISO("created_at")} AS created, ${ISO("updated_at")} AS updated`;
 
+/** How far an HNSW search may go before the exact scan takes over. */
+export interface SearchTuning {
+  /**
+   * pgvector's `hnsw.max_scan_tuples`: how many rows an iterative scan may visit past its first `ef_search`
+   * candidates while a filter keeps rejecting them. 20,000 is pgvector's default; lower bounds the worst case of a
+   * selective filter, where the exact scan of the filtered rows answers anyway.
+   */
+  maxScanTuples: number;
+  /**
+   * More planner settings for the search's transaction, e.g. `{ enable_sort: "off" }`, which makes the planner
+   * take HNSW even for a collection it would sort exactly (a test of the fallback needs that on a small table).
+   */
+  settings?: Readonly<Record<string, string>>;
+}
+export const DEFAULT_SEARCH_TUNING: SearchTuning = Object.freeze({ maxScanTuples: 20_000 });
+
 /** The items of one collection, in the items table of its dimension. */
 export class ItemStore {
   private readonly sql: Sql;
   private readonly collection: CollectionRow;
   private readonly table: string;
+  private readonly tuning: SearchTuning;
 
-  constructor(sql: Sql, collection: CollectionRow) {
+  constructor(sql: Sql, collection: CollectionRow, tuning: SearchTuning = DEFAULT_SEARCH_TUNING) {
     this.sql = sql;
     this.collection = collection;
     this.table = itemsTable(collection.dim);
+    this.tuning = tuning;
   }
 
   /**
@@ -110,13 +130,17 @@ export class ItemStore {
     return floor === undefined ? matches : matches.filter((m) => m.score >= floor);
   }
 
-  private async nearest(
+  /**
+   * One search mode alone: HNSW with iterative scans, or the exact scan of the filtered rows. `search` is both; this
+   * is what benchmarks and tests compare.
+   */
+  async nearest(
     vector: ArrayLike<number>,
-    { k, conditions, excludeId }: SearchOptions,
+    { k, conditions, excludeId, firstId }: SearchOptions,
     mode: "approximate" | "exact",
   ): Promise<SearchMatch[]> {
     const { account, id: collectionId } = this.collection;
-    const filter = filterSql(conditions, 6, (value) => this.sql.json(value as never));
+    const filter = filterSql(conditions, 7, (value) => this.sql.json(value as never));
     // `+ 0` hides the distance from the HNSW index, which makes the planner scan the filtered rows exactly.
     const distance = mode === "exact" ? "(embedding <=> $1::vector) + 0" : "embedding <=> $1::vector";
     const query = `
@@ -127,15 +151,32 @@ export class ItemStore {
         ORDER BY ${distance}
         LIMIT $5
       )
-      SELECT id, metadata, 1 - distance AS score FROM nearest ORDER BY distance, id`;
-    const params = [vectorText(vector), account, collectionId, excludeId ?? "", k, ...filter.params];
+      SELECT id, metadata, 1 - distance AS score FROM nearest ORDER BY distance, id <> $6, id`;
+    const params = [
+      vectorText(vector),
+      account,
+      collectionId,
+      excludeId ?? "",
+      k,
+      firstId ?? "",
+      ...filter.params,
+    ];
     const rows = await this.sql.begin(async (tx) => {
       // One round trip for the search's settings, local to this transaction. ef_search 200 (pgvector's default is
       // 40): at 100,000 × 512-d, 40 gave recall@10 0.90–0.96 across index builds, 200 gave 0.96–0.98 for ≤ 4.5 ms more
       // (npm run bench:collections, docs/benchmarks.md). Statements are unnamed, so no plan is ever cached generic.
+      // statement_timeout bounds the worst search (an exact scan of a huge collection for a filter no index helps):
+      // past it the request is a 503 database_unavailable, and the connection is free again.
+      const settings = [
+        ["hnsw.iterative_scan", "relaxed_order"],
+        ["hnsw.ef_search", String(searchBreadth(k))],
+        ["hnsw.max_scan_tuples", String(this.tuning.maxScanTuples)],
+        ["statement_timeout", String(SEARCH_TIMEOUT_MS)],
+        ...Object.entries(this.tuning.settings ?? {}),
+      ];
       await tx.unsafe(
-        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)",
-        [String(searchBreadth(k))],
+        `SELECT ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`,
+        settings.flat(),
       );
       return tx.unsafe(query, params as never[]);
     });
@@ -215,6 +256,9 @@ export class ItemStore {
 function metadataOf(value: unknown): Metadata {
   return (typeof value === "string" ? JSON.parse(value) : (value ?? {})) as Metadata;
 }
+
+/** The longest one search statement may run; docs/errors.md `database_unavailable` says it. */
+export const SEARCH_TIMEOUT_MS = 10_000;
 
 /** HNSW's candidate list for a top-k search: wide enough for recall ≥ 0.95 at 100k items, within pgvector's 1,000. */
 export function searchBreadth(k: number): number {

@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { COLLECTION_LIMITS, type UpsertItemError } from "../../../src/api/collections.ts";
 import type { ImageInput } from "../../../src/api/index.ts";
-import { imageItemError } from "../../../src/api/index.ts";
+import { API_LIMITS, imageItemError } from "../../../src/api/index.ts";
 import { ApiError } from "../../errors.ts";
 import { imageSources } from "../../request/images-from-request.ts";
 import { imageUrlsOf } from "../images/image-urls.ts";
@@ -101,34 +101,31 @@ function checkedVector(vector: readonly number[], dim: number): Float32Array | I
 }
 
 /**
- * Resolves images one problem at a time: an image with its own problem (bad base64, not an image, a URL we may not
- * fetch) is that item's failure and the rest are resolved again without it, so the request's byte limits still hold
- * for the images together.
+ * Resolves each image alone, all at once: an image with its own problem (bad base64, not an image, a URL we may not
+ * fetch) is that item's failure and costs the others nothing — no image is fetched twice. The request's byte limit
+ * then holds for the images together (413 for the request), and a GPU tier that cannot download fails it (retryable).
  */
 async function resolveEach(
   c: Context,
   sources: readonly ImageSource[],
 ): Promise<(Uint8Array | ItemFailure)[]> {
-  const out: (Uint8Array | ItemFailure)[] = new Array(sources.length);
-  let pending = sources.map((source, index) => ({ source, index }));
-  while (pending.length > 0) {
-    try {
-      const bytes = servedOrThrow(
-        await resolveImages(
-          pending.map((p) => p.source),
-          imageUrlsOf(c),
-          c.get("scope"),
-        ),
-      );
-      for (const [k, p] of pending.entries()) out[p.index] = bytes[k] as Uint8Array;
-      break;
-    } catch (error) {
-      const pointer = error instanceof ApiError ? error.options.errors?.[0]?.pointer : undefined;
-      const failed = pending.find((p) => p.source.pointer === pointer);
-      if (!failed || !(error instanceof ApiError)) throw error;
-      out[failed.index] = { code: error.code as ItemFailure["code"], message: error.message };
-      pending = pending.filter((p) => p !== failed);
-    }
-  }
+  const urls = imageUrlsOf(c);
+  const scope = c.get("scope");
+  const settled = await Promise.allSettled(
+    sources.map(async (source) => servedOrThrow(await resolveImages([source], urls, scope))[0] as Uint8Array),
+  );
+  const out = settled.map((s, index): Uint8Array | ItemFailure => {
+    if (s.status === "fulfilled") return s.value;
+    const error = s.reason;
+    const own = error instanceof ApiError && error.options.errors?.[0]?.pointer === sources[index]?.pointer;
+    if (!own) throw error;
+    return { code: error.code as ItemFailure["code"], message: error.message };
+  });
+  const total = out.reduce((sum, bytes) => sum + (bytes instanceof Uint8Array ? bytes.length : 0), 0);
+  if (total > API_LIMITS.maxTotalImageBytes)
+    throw new ApiError(
+      "image_too_large",
+      `the images total ${total} bytes; the limit per request is ${API_LIMITS.maxTotalImageBytes}`,
+    );
   return out;
 }

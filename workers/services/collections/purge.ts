@@ -7,14 +7,20 @@ import { openSqlClient } from "./sql-client.ts";
 export const PURGE_BATCH = 1000;
 export const PURGE_STEPS_PER_MESSAGE = 20;
 
-/** Wakes the purge after a collection was deleted (the message carries nothing: the purge finds what is deleted). */
-export function purgeDeletedCollections(c: Context): void {
-  // After the answer: the delete is done whatever happens to this wake-up, and the next delete's wakes the purge too.
-  waitUntilOf(c)(
-    c.env.COLLECTION_PURGE.send({ woken: Date.now() }).catch((error: unknown) =>
-      console.error(`collection purge could not be woken: ${(error as Error).message}`),
-    ),
+/**
+ * Wakes the purge: a message on its queue, whose one consumer at a time purges whatever is deleted (the message
+ * carries nothing). Never throws: a lost wake-up is made good by the next one — another delete, or the cron trigger.
+ */
+export function wakePurge(env: Env, log: (line: string) => void = console.error): Promise<void> {
+  return env.COLLECTION_PURGE.send({ woken: Date.now() }).then(
+    () => undefined,
+    (error: unknown) => log(`collection purge could not be woken: ${(error as Error).message}`),
   );
+}
+
+/** Wakes the purge after a collection was deleted, once the answer is on its way (the delete is done either way). */
+export function purgeDeletedCollections(c: Context): void {
+  waitUntilOf(c)(wakePurge(c.env));
 }
 
 /**

@@ -3,6 +3,7 @@
 // itself, so a client per request is both required and cheap (Cloudflare's Hyperdrive + postgres.js guide says the
 // same). Schema: migrations/postgres/.
 import postgres, { type Sql } from "postgres";
+import { ApiError } from "../../errors.ts";
 
 /**
  * How every client of ours talks to Postgres, behind Hyperdrive and on local PGlite alike:
@@ -50,6 +51,51 @@ export function openSqlClient(hyperdrive: Pick<Hyperdrive, "connectionString">):
       await sql.end({ timeout: 5 }).catch(() => {});
     },
   };
+}
+
+/** postgres.js's own codes for a connection that could not be made or went away. */
+const CONNECTION_CODES = new Set([
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+/**
+ * SQLSTATEs a retry can cure: connection exceptions (08…), insufficient resources (53…), a server shutting down or
+ * starting (57P01–57P03), a statement timeout (57014), and the transactions Postgres gives up to order others
+ * (serialisation failure 40001, deadlock 40P01) — none of them wrote anything.
+ */
+const RETRYABLE_STATE = /^(08...|53...|57P0[1-3]|57014|40001|40P01)$/;
+
+/**
+ * The API's answer to a database that failed us — unreachable, gone mid-request, out of time or out of resources:
+ * a 503 `database_unavailable` with `Retry-After`, never a bare 500. Anything else (a bug in our SQL) is not one.
+ *
+ * @example app.onError(handleError(console.error, console.info, [databaseFault]))
+ */
+export function databaseFault(error: unknown): ApiError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const fault =
+    (typeof code === "string" &&
+      (CONNECTION_CODES.has(code) || (error.name === "PostgresError" && RETRYABLE_STATE.test(code)))) ||
+    isUnreachable(error);
+  if (!fault) return undefined;
+  return new ApiError("database_unavailable", "the collections database could not answer; retry shortly", {
+    retryAfterSeconds: 2,
+    log: `database fault: ${typeof code === "string" ? `${code} ` : ""}${error.message}`,
+  });
+}
+
+/**
+ * A socket that could not reach the database or lost it: workerd's words for a refused or broken connection (a local
+ * Postgres that is down; in production Hyperdrive answers the socket itself and reports the origin's failure as a
+ * Postgres error, which the SQLSTATEs above cover).
+ */
+function isUnreachable(error: Error): boolean {
+  return /cannot connect to the specified address|network connection lost|connection (was )?(refused|reset)/i.test(
+    error.message,
+  );
 }
 
 /**

@@ -38,7 +38,7 @@ async function collectionWith(
     items.map((i) => ({ id: i.id, vector: unit(i.degrees), metadata: i.metadata ?? {} })),
     1000,
   );
-  return { account, items: items$ };
+  return { account, collection: created.collection, items: items$ };
 }
 
 describe("CollectionStore", () => {
@@ -163,6 +163,31 @@ describe("ItemStore", () => {
     expect(scored[1]?.score).toBeCloseTo(Math.cos((20 * Math.PI) / 180), 5);
   });
 
+  it("falls back to an exact scan when HNSW finds fewer than k, so a filtered query gets k whenever k exist", async () => {
+    // 600 items near the query and 12 far ones, which only the filter lets through: HNSW's first 200 candidates
+    // (ef_search) are all near ones, and an iterative scan allowed to visit a single row more stops short of the far
+    // ones. On a table this small the planner would sort the collection exactly; enable_sort = off makes it take HNSW.
+    const near = Array.from({ length: 600 }, (_, i) => ({ id: `near-${i}`, degrees: i / 100 }));
+    const far = Array.from({ length: 12 }, (_, i) => ({
+      id: `far-${i}`,
+      degrees: 100 + i,
+      metadata: { far: true },
+    }));
+    const { collection } = await collectionWith([...near, ...far]);
+    const cramped = new ItemStore(client.sql, collection, {
+      maxScanTuples: 1,
+      settings: { enable_sort: "off" },
+    });
+    const options = { k: 10, conditions: parseFilter({ far: true }) };
+    const ids = (matches: { id: string }[]) => matches.map((m) => m.id);
+    // The case is real: HNSW alone comes back short.
+    const approximate = await cramped.nearest(unit(0), options, "approximate");
+    expect(approximate.length).toBeLessThan(10);
+    const expected = far.slice(0, 10).map((f) => f.id);
+    expect(ids(await cramped.search(unit(0), options))).toEqual(expected);
+    expect(ids(await cramped.nearest(unit(0), options, "exact"))).toEqual(expected);
+  });
+
   it("leaves out the query's own item and anything under min_score", async () => {
     const { items } = await collectionWith([
       { id: "a", degrees: 0 },
@@ -180,5 +205,18 @@ describe("ItemStore", () => {
       "b",
     ]);
     expect(await items.vectorOf("missing")).toBeUndefined();
+  });
+
+  it("puts the query's own item first among items exactly as near (more like this)", async () => {
+    const { items } = await collectionWith([
+      { id: "copy", degrees: 10 },
+      { id: "self", degrees: 10 },
+      { id: "other", degrees: 40 },
+    ]);
+    const self = (await items.vectorOf("self")) as number[];
+    const ids = async (firstId?: string) =>
+      (await items.search(self, { k: 3, conditions: [], firstId })).map((m) => m.id);
+    expect(await ids()).toEqual(["copy", "self", "other"]);
+    expect(await ids("self")).toEqual(["self", "copy", "other"]);
   });
 });
