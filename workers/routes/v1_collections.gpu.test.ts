@@ -324,7 +324,7 @@ describe("collections", () => {
       "upserted",
       "invalid_item",
     ]);
-    expect((result.results[7]?.error as Json).message).toContain("/items/6");
+    expect(result.results[7]).toMatchObject({ error: { message: expect.stringContaining("/items/6") } });
     expect(result).toMatchObject({ usage: { item_writes: 1, texts_computed: 1 } });
     const stored = await ok<Json>(await call(key, "GET", "/v1/collections/m/items/ok"));
     expect(stored.metadata).toEqual({ a: 1 });
