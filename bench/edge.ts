@@ -27,12 +27,21 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 
-/** KV's text interface over a Map: the bench measures our CPU, not KV's latency. */
-function memoryKv(): TextCacheStore {
+/** KV's text interface over a Map, counting its operations: the bench measures our CPU, not KV's latency. */
+function memoryKv(): TextCacheStore & { counts: { reads: number; keysRead: number; writes: number } } {
   const store = new Map<string, string>();
+  const counts = { reads: 0, keysRead: 0, writes: 0 };
   return {
-    get: async (keys: string[]) => new Map(keys.map((k) => [k, store.get(k) ?? null])),
-    put: async (key: string, value: string) => void store.set(key, value),
+    counts,
+    get: async (keys: string[]) => {
+      counts.reads++;
+      counts.keysRead += keys.length;
+      return new Map(keys.map((k) => [k, store.get(k) ?? null]));
+    },
+    put: async (key: string, value: string) => {
+      counts.writes++;
+      store.set(key, value);
+    },
   };
 }
 
@@ -108,6 +117,97 @@ for (const n of [10, 100, 1000])
   console.log(
     `| ${n} | ${(await edgeCpuMs(n, false)).toFixed(2)} | ${(await edgeCpuMs(n, true)).toFixed(3)} |`,
   );
+
+/**
+ * KV operations of one /v1/classify request with `labelCount` new labels and the default templates: in a cold
+ * deployment (nothing cached anywhere), then the same request in another isolate (KV has it, the isolate's LRU does
+ * not), then again in that isolate (the LRU answers). Bulk reads are counted as calls and as keys.
+ */
+async function kvOperations(labelCount: number) {
+  const kv = memoryKv();
+  const labels = Array.from({ length: labelCount }, (_, i) => `kv label ${i}`);
+  const isolate = () =>
+    new TextEmbeddingService({
+      encoder: precomputed,
+      computeDeadlineMs: 30_000,
+      tokenizer,
+      modelId: EDGE_MODEL.id,
+      vocabularyHash: "bench",
+      embeddingDim: dim,
+      contextLength: 77,
+      kv,
+      kvTtlSeconds: 60,
+      lruSize: 100_000,
+    });
+  const request = async (texts: TextEmbeddingService) => {
+    const before = { ...kv.counts };
+    const cacheWrites = new CacheWrites(KV_WRITES_PER_REQUEST, () => {});
+    const embedded = await texts.embedLabels(labels, DEFAULT_TEMPLATES, {
+      budget: { deadline: Date.now() + 30_000 },
+      waitUntil: () => {},
+      cacheWrites,
+    });
+    if (!embedded.ok) throw new Error(embedded.failure.message);
+    await cacheWrites.start();
+    return {
+      reads: kv.counts.reads - before.reads,
+      keys: kv.counts.keysRead - before.keysRead,
+      writes: kv.counts.writes - before.writes,
+    };
+  };
+  const cold = await request(isolate());
+  const other = isolate();
+  const kvWarm = await request(other);
+  const lruWarm = await request(other);
+  return { cold, kvWarm, lruWarm };
+}
+
+console.log(
+  `\nKV operations per /v1/classify request with N new labels × ${DEFAULT_TEMPLATES.length} templates (bulk reads: calls / keys):\n`,
+);
+console.log("| labels | cold: reads / keys / writes | KV warm, new isolate | isolate warm |");
+console.log("|---|---|---|---|");
+for (const n of [10, 100, 1000]) {
+  const { cold, kvWarm, lruWarm } = await kvOperations(n);
+  const cell = (o: { reads: number; keys: number; writes: number }) => `${o.reads} / ${o.keys} / ${o.writes}`;
+  console.log(`| ${n} | ${cell(cold)} | ${cell(kvWarm)} | ${cell(lruWarm)} |`);
+}
+
+/**
+ * Classify with a saved label set: the edge scores every image against every label itself (rankLabels, as for
+ * inline labels), so its CPU grows with images × labels × dimension. Measured at the real model's 512-d.
+ */
+function labelSetScoringMs(images: number, labelCount: number, d: number): number {
+  const unit = (n: number) => {
+    const v = Float32Array.from({ length: n }, () => Math.random() - 0.5);
+    normalizeInPlace(v);
+    return v;
+  };
+  const rows = Array.from({ length: labelCount }, () => unit(d));
+  const names = rows.map((_, i) => `label ${i}`);
+  const items = Array.from({ length: images }, () => ({ ok: true as const, embedding: unit(d) }));
+  for (const item of items) rankLabels(item, names, 5, rows, EDGE_MODEL.logitScale); // warm the JIT
+  const runs = 5;
+  const start = process.cpuUsage();
+  for (let r = 0; r < runs; r++)
+    for (const item of items) rankLabels(item, names, 5, rows, EDGE_MODEL.logitScale);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / runs;
+}
+
+console.log("\nEdge CPU to score a classify request against a saved label set (rankLabels, 512-d):\n");
+console.log("| images × labels | multiply-adds | ms | ns per image × label |");
+console.log("|---|---|---|---|");
+for (const [images, labelCount] of [
+  [1, 300],
+  [16, 300],
+  [16, 2000],
+] as const) {
+  const ms = labelSetScoringMs(images, labelCount, 512);
+  console.log(
+    `| ${images} × ${labelCount} | ${(images * labelCount * 512).toLocaleString("en")} | ${ms.toFixed(2)} | ${((ms * 1e6) / (images * labelCount)).toFixed(0)} |`,
+  );
+}
 
 if (!values.skipStack) {
   // A plan without practical limits: the bench measures throughput, not the pro plan's 50 requests/s.

@@ -29,8 +29,16 @@ export const ERROR_CODES = {
   // Collections
   collection_not_found: { status: 404, title: "No such collection for this account" },
   item_not_found: { status: 404, title: "No such item in the collection" },
-  model_mismatch: { status: 409, title: "The collection belongs to another model than the one served here" },
-  storage_limit_reached: { status: 409, title: "The account's plan holds no more collections or items" },
+  model_mismatch: {
+    status: 409,
+    title: "The collection or label set belongs to another model than the one served here",
+  },
+  storage_limit_reached: {
+    status: 409,
+    title: "The account's plan holds no more collections, items, label sets or labels per set",
+  },
+  label_set_not_found: { status: 404, title: "No such label set for this account" },
+  label_set_not_ready: { status: 409, title: "The label set is still being built, or its build failed" },
   method_not_allowed: { status: 405, title: "Method not allowed on this route" },
   // Keys, limits, billing
   missing_api_key: { status: 401, title: "Send Authorization: Bearer <key>" },

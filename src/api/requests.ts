@@ -39,29 +39,57 @@ const template = z
   .max(L.maxTemplateChars)
   .refine((t) => t.includes("{}"), 'a template must contain "{}" where the label goes');
 
-const labels = z
-  .array(
-    z
-      .string()
-      .trim()
-      .min(1, "labels must not be empty")
-      .max(L.maxLabelChars, `a label has at most ${L.maxLabelChars} characters`),
-  )
-  .min(1, "send at least one label")
-  .max(L.maxLabels, `at most ${L.maxLabels} labels`);
-const templates = z.array(template).min(1).max(L.maxTemplates).optional().meta({
+/** 1–`max` labels, each trimmed and non-empty. */
+export const labelList = (max: number) =>
+  z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1, "labels must not be empty")
+        .max(L.maxLabelChars, `a label has at most ${L.maxLabelChars} characters`),
+    )
+    .min(1, "send at least one label")
+    .max(max, `at most ${max} labels`);
+export const templateList = z.array(template).min(1).max(L.maxTemplates).optional().meta({
   description: 'Prompt templates, each with "{}" where the label goes; default: the project\'s seven.',
 });
+const labelSetRef = z
+  .string()
+  .regex(/^ls_[0-9a-f]{24}$/, "a label set id looks like ls_ and 24 hex digits")
+  .optional()
+  .meta({
+    description: "A saved label set's id, instead of `labels` and `templates` (`POST /v1/label-sets`).",
+  });
 const topK = (max: number, what: string) => z.int().min(1).max(max).optional().meta({ description: what });
 
-export const ClassifyRequest = z
-  .strictObject({
-    images,
-    labels,
-    templates,
-    top_k: topK(L.maxTopK, "Labels per image in the answer, best first; default: all."),
-  })
-  .meta({ id: "ClassifyRequest" });
+const classifyFields = {
+  labels: labelList(L.maxLabels).optional(),
+  templates: templateList,
+  label_set: labelSetRef,
+  top_k: topK(L.maxTopK, "Labels per image in the answer, best first; default: all."),
+};
+/** The labels of a classify request: inline, or a saved set's. */
+function oneLabelSource<T extends { labels?: unknown; templates?: unknown; label_set?: unknown }>(
+  schema: z.ZodType<T>,
+) {
+  return schema
+    .refine((r) => (r.labels === undefined) !== (r.label_set === undefined), {
+      message: "give exactly one of labels or label_set",
+      path: ["labels"],
+    })
+    .refine((r) => r.label_set === undefined || r.templates === undefined, {
+      message: "a label set brings its own templates",
+      path: ["templates"],
+    });
+}
+
+export const ClassifyRequest = oneLabelSource(z.strictObject({ images, ...classifyFields })).meta({
+  id: "ClassifyRequest",
+  description: "**Exactly one of** `labels` (with optional `templates`) or `label_set`.",
+});
+/** The fields of a multipart classify request other than its files, checked as JSON would be. */
+export const ClassifyFields = oneLabelSource(z.strictObject(classifyFields));
 export type ClassifyRequest = z.infer<typeof ClassifyRequest>;
 
 /** A file part of a multipart body, for the document only (the edge reads multipart itself). */
@@ -78,11 +106,12 @@ const imageParts = z
 export const ClassifyMultipart = z
   .strictObject({
     image: imageParts,
-    labels: z.array(z.string()).min(1).max(L.maxLabels),
+    labels: z.array(z.string()).min(1).max(L.maxLabels).optional(),
     templates: z.array(z.string()).max(L.maxTemplates).optional(),
+    label_set: z.string().optional().meta({ description: "A saved label set's id, instead of `labels`." }),
     top_k: z.int().min(1).max(L.maxTopK).optional(),
   })
-  .meta({ id: "ClassifyMultipart" });
+  .meta({ id: "ClassifyMultipart", description: "**Exactly one of** `labels` or `label_set`." });
 
 export const TextEmbeddingInput = z.strictObject({ text: z.string().max(L.maxTextChars) }).meta({
   id: "TextEmbeddingInput",

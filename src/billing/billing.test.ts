@@ -66,7 +66,7 @@ describe("plans and prices", () => {
       ...old,
       monthly_quota: { ...old.monthly_quota, item_writes: 0, queries: 0 },
       prices_micros: { ...old.prices_micros, item_write: 0, query: 0 },
-      storage_limits: { collections: 0, items: 0 },
+      storage_limits: { collections: 0, items: 0, label_sets: 0, labels_per_set: 0 },
     });
     const partial = parsePlans(
       JSON.stringify({
@@ -74,7 +74,7 @@ describe("plans and prices", () => {
       }),
     );
     expect(partial.p?.monthly_quota).toEqual({ images: 100, texts: 1_000, item_writes: 0, queries: 7 });
-    expect(partial.p?.storage_limits).toEqual({ collections: 0, items: 9 });
+    expect(partial.p?.storage_limits).toEqual({ collections: 0, items: 9, label_sets: 0, labels_per_set: 0 });
     expect(() => parsePlans(JSON.stringify({ x: { ...old, storage_limits: { collections: -1 } } }))).toThrow(
       /storage_limits\.collections/,
     );
@@ -84,7 +84,12 @@ describe("plans and prices", () => {
   });
 
   it("default to free and pro, with room for collections, and can be replaced by BILLING_PLANS", () => {
-    expect(DEFAULT_PLANS.free?.storage_limits).toEqual({ collections: 5, items: 10_000 });
+    expect(DEFAULT_PLANS.free?.storage_limits).toEqual({
+      collections: 5,
+      items: 10_000,
+      label_sets: 5,
+      labels_per_set: 500,
+    });
     // The defaults are what the schema would read from their own JSON.
     expect(parsePlans(JSON.stringify(DEFAULT_PLANS))).toEqual(DEFAULT_PLANS);
     expect(Object.keys(parsePlans(undefined))).toEqual(["free", "pro"]);

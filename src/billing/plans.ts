@@ -42,10 +42,18 @@ export const PlanSchema = z.strictObject({
     item_write: collectionsField,
     query: collectionsField,
   }),
-  /** What an account may keep stored at once (a limit, not billed): collections, and items across them. */
+  /**
+   * What an account may keep stored at once (a limit, not billed): collections, and items across them; saved label
+   * sets, and labels in one set. Like the collections' fields, a table written before a field gets 0 for it.
+   */
   storage_limits: z
-    .strictObject({ collections: collectionsField, items: collectionsField })
-    .default({ collections: 0, items: 0 }),
+    .strictObject({
+      collections: collectionsField,
+      items: collectionsField,
+      label_sets: collectionsField,
+      labels_per_set: collectionsField,
+    })
+    .default({ collections: 0, items: 0, label_sets: 0, labels_per_set: 0 }),
 });
 /** A plan as the Worker uses it: every field present (defaults applied). */
 export type Plan = z.infer<typeof PlanSchema>;
@@ -68,7 +76,7 @@ export const DEFAULT_PLANS: Plans = {
     burst: 10,
     monthly_quota: { images: 1_000, texts: 10_000, item_writes: 10_000, queries: 10_000 },
     prices_micros: { request: 0, image: 0, text_computed: 0, text_cached: 0, item_write: 0, query: 0 },
-    storage_limits: { collections: 5, items: 10_000 },
+    storage_limits: { collections: 5, items: 10_000, label_sets: 5, labels_per_set: 500 },
   },
   pro: {
     requests_per_second: 50,
@@ -77,7 +85,7 @@ export const DEFAULT_PLANS: Plans = {
     // $0.40 per 1,000 images, $0.02 per 1,000 texts computed, $0.005 per 1,000 texts from the cache, $0.01 per
     // 1,000 item writes, $0.02 per 1,000 queries (a query by text or image also pays for embedding it).
     prices_micros: { request: 0, image: 400, text_computed: 20, text_cached: 5, item_write: 10, query: 20 },
-    storage_limits: { collections: 1_000, items: 10_000_000 },
+    storage_limits: { collections: 1_000, items: 10_000_000, label_sets: 500, labels_per_set: 2_000 },
   },
 };
 

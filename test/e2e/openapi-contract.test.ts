@@ -30,7 +30,12 @@ describe.skipIf(!modelPresent())("end to end: the served OpenAPI document and li
       name: "contract",
     });
     const keyId = ((await key.json()) as { id: string }).id;
-    calls = exampleCalls(document, { keyId, itemId: "red-circle.png" });
+    const labelSet = await call({ method: "POST", path: "/v1/label-sets", auth: "api" } as ExampleCall, {
+      name: "contract",
+      labels: ["red circle"],
+    });
+    const labelSetId = ((await labelSet.json()) as { id: string }).id;
+    calls = exampleCalls(document, { keyId, itemId: "red-circle.png", labelSetId });
   }, 180_000);
   afterAll(() => stack?.stop());
 

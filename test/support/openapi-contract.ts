@@ -153,7 +153,10 @@ export const EXAMPLE_COLLECTION = "contract";
  * Every operation of a document as a call with its own request example, in an order where each finds what it needs:
  * the collection created before its items, items upserted before they are read, deletes and revokes last.
  */
-export function exampleCalls(document: unknown, ids: { keyId: string; itemId: string }): ExampleCall[] {
+export function exampleCalls(
+  document: unknown,
+  ids: { keyId: string; itemId: string; labelSetId: string },
+): ExampleCall[] {
   const doc = document as OpenApiDocument;
   const rank = (method: string, template: string) =>
     method === "PUT"
@@ -172,7 +175,11 @@ export function exampleCalls(document: unknown, ids: { keyId: string; itemId: st
           | { required?: boolean; content: Record<string, { example?: unknown }> }
           | undefined;
         const auth = template.startsWith("/v1/") ? "api" : template.startsWith("/admin/") ? "admin" : "none";
-        const id = template.startsWith("/admin/") ? ids.keyId : ids.itemId;
+        const id = template.startsWith("/admin/")
+          ? ids.keyId
+          : template.startsWith("/v1/label-sets/")
+            ? ids.labelSetId
+            : ids.itemId;
         return {
           method: method.toUpperCase(),
           template,

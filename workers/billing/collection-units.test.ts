@@ -16,7 +16,7 @@ async function deliver(bodies: unknown[]) {
     bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: Date.now(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue?.(batch, env);
+  await worker.queue?.(batch, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

@@ -25,7 +25,7 @@ async function deliver(bodies: unknown[], attempts = 1) {
     bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: Date.now(), attempts, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue?.(batch, env);
+  await worker.queue?.(batch, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

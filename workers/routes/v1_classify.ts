@@ -1,6 +1,7 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
+  ClassifyFields,
   ClassifyMultipart,
   ClassifyRequest,
   ClassifyResponse,
@@ -25,22 +26,28 @@ import { modelHeaders, truncationWarnings } from "../responses.ts";
 import { imageUrlsOf } from "../services/images/image-urls.ts";
 import { type ImageSource, resolveImages } from "../services/images/resolve-images.ts";
 import type { Services } from "../services/index.ts";
+import { usableLabelSet } from "../services/label-sets/usable-label-set.ts";
 import { rankLabels } from "../services/rank-labels.ts";
+import type { EmbeddedTexts } from "../services/text-embeddings/text-embedding-service.ts";
 import { textRequest } from "../services/text-embeddings/text-request.ts";
-import { failed, servedOrThrow, type UpstreamFailure } from "../services/upstream.ts";
+import { failed, servedOrThrow, succeeded, type UpstreamFailure } from "../services/upstream.ts";
 
 interface ClassifyInput {
   images: ImageSource[];
   labels: string[];
   templates: string[];
   topK: number;
+  /** With `label_set`: its stored embeddings, instead of embedding `labels` through `templates`. */
+  saved?: EmbeddedTexts;
 }
 
 const description = `Zero-shot labels for 1–16 images. Each label is embedded through prompt templates and the results
 are averaged (the CLIP paper's ensembling); each image is compared with every label: \`score\` is the softmax over the
 labels at the model's logit scale (sums to 1), \`similarity\` the raw cosine. Labels come back best first, cut at
 \`top_k\`. An image that fails is reported in its result and not billed; the request fails (422) only when all do.
-JSON or multipart/form-data (\`image\` file parts, \`labels\` and \`templates\` as repeated fields).`;
+JSON or multipart/form-data (\`image\` file parts, \`labels\` and \`templates\` as repeated fields). With
+\`label_set\` (a saved set's id) instead of \`labels\`, the set's stored embeddings answer the same scores, with no
+text computed or read from the cache.`;
 
 export const classifyRoute = createRoute({
   method: "post",
@@ -74,14 +81,21 @@ export const classifyRoute = createRoute({
 export function registerV1Classify(app: App): void {
   const errors = errorsOf(E.any, E.apiKey, E.billed, E.idempotent, E.body, E.multipart, E.images, E.gpu, [
     "all_inputs_failed",
+    "label_set_not_found",
+    "label_set_not_ready",
+    "model_mismatch",
   ]);
   addRoute(app, classifyRoute, errors, async (c) => {
     const services = c.get("services");
     const scope = c.get("scope");
     const input = await readClassifyInput(c);
     const images = servedOrThrow(await resolveImages(input.images, imageUrlsOf(c), scope));
+    const saved = input.saved;
     const answer = await scope.all([
-      (budget) => services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
+      (budget) =>
+        saved
+          ? Promise.resolve(succeeded(saved))
+          : services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
       (budget) => services.inference.embedImages(images, budget),
     ]);
     if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf) {
@@ -161,27 +175,29 @@ async function classifyOnHuggingFace(
 async function readClassifyInput(c: Context): Promise<ClassifyInput> {
   const kind = bodyKind(c, true);
   const bytes = await readBodyBytes(c);
+  let images: ImageSource[];
+  let request: z.infer<typeof ClassifyFields>;
   if (kind === "json") {
-    const request = validate(ClassifyRequest, parseJson(bytes));
-    return {
-      images: imageSources(request.images, (i) => `/images/${i}`),
-      labels: request.labels,
-      templates: request.templates ?? [...DEFAULT_TEMPLATES],
-      topK: request.top_k ?? request.labels.length,
-    };
+    const body = validate(ClassifyRequest, parseJson(bytes));
+    images = imageSources(body.images, (i) => `/images/${i}`);
+    request = body;
+  } else {
+    const multipart = await readMultipart(bytes, c.req.header("content-type") ?? "");
+    checkMultipart(multipart, ["labels", "templates", "label_set", "top_k"]);
+    images = multipart.images;
+    request = validate(ClassifyFields, {
+      labels: listField(multipart.fields, "labels"),
+      templates: listField(multipart.fields, "templates"),
+      label_set: multipart.fields.get("label_set")?.[0],
+      top_k: integerField(multipart.fields, "top_k"),
+    });
   }
-  const multipart = await readMultipart(bytes, c.req.header("content-type") ?? "");
-  checkMultipart(multipart, ["labels", "templates", "top_k"]);
-  const { images, fields } = multipart;
-  const request = validate(ClassifyRequest.omit({ images: true }), {
-    labels: listField(fields, "labels"),
-    templates: listField(fields, "templates"),
-    top_k: integerField(fields, "top_k"),
-  });
-  return {
-    images,
-    labels: request.labels,
-    templates: request.templates ?? [...DEFAULT_TEMPLATES],
-    topK: request.top_k ?? request.labels.length,
-  };
+  if (request.label_set !== undefined) {
+    const { set, embedded } = await usableLabelSet(c, request.label_set);
+    const topK = request.top_k ?? set.labels.length;
+    return { images, labels: set.labels, templates: set.templates, topK, saved: embedded };
+  }
+  const labels = request.labels as string[];
+  const templates = request.templates ?? [...DEFAULT_TEMPLATES];
+  return { images, labels, templates, topK: request.top_k ?? labels.length };
 }

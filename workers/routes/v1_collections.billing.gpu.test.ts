@@ -140,7 +140,7 @@ describe("collections and billing", () => {
       { id: "m1", timestamp: new Date(), attempts: 1, body: { woken: 1 } },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue?.(batch, billingEnv);
+    await worker.queue?.(batch, billingEnv, ctx);
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
     const client = openSqlClient(env.HYPERDRIVE);
     try {

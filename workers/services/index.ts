@@ -9,6 +9,8 @@ import { EventLoopLag } from "./event-loop-lag.ts";
 import { GpuClient } from "./gpu-client/gpu-client.ts";
 import { HfFallback } from "./hf-fallback.ts";
 import { Inference } from "./inference.ts";
+import { LabelMatrices } from "./label-sets/label-matrices.ts";
+import { LabelSetStore } from "./label-sets/label-set-store.ts";
 import { TextEmbeddingService } from "./text-embeddings/text-embedding-service.ts";
 
 export type EdgeModel = typeof EDGE_MODEL;
@@ -26,6 +28,8 @@ export interface Services {
   eventLoop: EventLoopLag;
   /** Keys, limits, metering and the billing export. */
   billing: Billing;
+  /** Saved label sets: metadata in D1, matrices in R2 behind an isolate cache. */
+  labelSets: { store: LabelSetStore; matrices: LabelMatrices };
 }
 
 let built: { env: unknown; services: Services } | undefined;
@@ -57,6 +61,7 @@ export function servicesFor(env: Env): Services {
     inference,
     eventLoop: new EventLoopLag(),
     billing: createBilling(env, config),
+    labelSets: { store: new LabelSetStore(env.DB), matrices: new LabelMatrices(env.LABEL_SETS) },
     texts: new TextEmbeddingService({
       encoder: inference,
       computeDeadlineMs: config.REQUEST_DEADLINE_MS,

@@ -14,18 +14,21 @@ import { checkContract } from "./contract.ts";
 
 const prices = DEFAULT_PLANS.pro?.prices_micros as Plan["prices_micros"];
 const roomy = { images: 1_000_000, texts: 1_000_000, item_writes: 1_000_000, queries: 1_000_000 };
-const roomyStorage = { collections: 1_000, items: 1_000_000 };
+const roomyStorage = { collections: 1_000, items: 1_000_000, label_sets: 1_000, labels_per_set: 2_000 };
 
 /** Plans for the billing tests, next to the default ones. */
 export const TEST_PLANS: Record<string, Plan> = {
   ...DEFAULT_PLANS,
-  /** Small monthly quotas: 3 images, 10 texts, 5 item writes, 5 queries; 2 collections of 10 items in all. */
+  /**
+   * Small monthly quotas: 3 images, 10 texts, 5 item writes, 5 queries; 2 collections of 10 items in all; 2 label
+   * sets of at most 4 labels.
+   */
   tiny: {
     requests_per_second: 1000,
     burst: 1000,
     monthly_quota: { images: 3, texts: 10, item_writes: 5, queries: 5 },
     prices_micros: prices,
-    storage_limits: { collections: 2, items: 10 },
+    storage_limits: { collections: 2, items: 10, label_sets: 2, labels_per_set: 4 },
   },
   /** A burst of 3, then one request per 100 s. */
   slow: {

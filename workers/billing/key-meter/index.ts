@@ -125,7 +125,7 @@ export class KeyMeter extends DurableObject<Env> {
           retryAfterSeconds: secondsUntilMonthEnds(now),
           snapshot: snapshot(this.sql, input.plan, now),
         };
-      const expiresAt = putReservation(this.sql, input.reservationId, units, now);
+      const expiresAt = putReservation(this.sql, input.reservationId, units, now, input.leaseMs);
       return { ok: true, expiresAt, snapshot: snapshot(this.sql, input.plan, now) };
     });
   }

@@ -8,6 +8,8 @@ import type { ReservedUnits } from "./types.ts";
  * like one that never reserved.
  */
 export const RESERVATION_LEASE_MS = 60_000;
+/** The longest a reservation may be held: a background build's whole life, retries included. */
+export const MAX_RESERVATION_LEASE_MS = 30 * 60_000;
 
 export const NO_UNITS: ReservedUnits = { images: 0, texts: 0, item_writes: 0, queries: 0 };
 
@@ -47,8 +49,14 @@ export function liveReservation(sql: SqlStorage, id: string, now: number): Reser
 }
 
 /** Holds `units` under `id` until `now` + the lease, replacing what `id` held. Returns when it expires. */
-export function putReservation(sql: SqlStorage, id: string, units: ReservedUnits, now: number): number {
-  const expiresAt = now + RESERVATION_LEASE_MS;
+export function putReservation(
+  sql: SqlStorage,
+  id: string,
+  units: ReservedUnits,
+  now: number,
+  leaseMs = RESERVATION_LEASE_MS,
+): number {
+  const expiresAt = now + Math.min(Math.max(1, leaseMs), MAX_RESERVATION_LEASE_MS);
   sql.exec(
     `INSERT INTO reservations (id, images, texts, item_writes, queries, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
      ON CONFLICT (id) DO UPDATE SET images = ?2, texts = ?3, item_writes = ?4, queries = ?5, expires_at = ?6`,

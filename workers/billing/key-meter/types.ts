@@ -54,6 +54,11 @@ export interface ReserveInput {
   /** One per request. Reserving again under the same id replaces its units (so a retried call holds them once). */
   reservationId: string;
   units: Partial<ReservedUnits>;
+  /**
+   * How long the units are held: a request's default minute, or longer (at most `MAX_RESERVATION_LEASE_MS`) for work
+   * that outlives its request, such as a label set built by a queue consumer, which settles or releases it.
+   */
+  leaseMs?: number;
 }
 
 export type ReserveRefusal = "revoked_api_key" | "quota_exceeded";

@@ -92,3 +92,52 @@ export function storageLimits(c: Context): StorageLimits {
   if (!state) throw new Error("storageLimits needs the metering middleware in front of the route");
   return state.plan.storage_limits;
 }
+
+/** Units held for work that outlives its request: whoever does the work settles them, or lets them go. */
+export interface LaterReservation {
+  id: string;
+  /** Lets the units go (when the work will not happen after all); never throws. */
+  release(): Promise<void>;
+}
+
+/**
+ * Like `reserveUnits`, for work a queue consumer will do after the request has answered (a label set too large to
+ * embed within it): the units are held under a reservation of their own for `leaseMs` (at most 30 minutes), which the
+ * metering middleware leaves alone; the consumer settles the work's usage against it, or releases it.
+ *
+ * @example const held = await reserveForLater(c, { texts: 14_000 }, 30 * 60_000); await queue.send({ reservationId: held.id })
+ */
+export async function reserveForLater(
+  c: Context,
+  units: Partial<Record<QuotaDimension, number>>,
+  leaseMs: number,
+): Promise<LaterReservation> {
+  const state = c.get("metering");
+  if (!state) throw new Error("reserveForLater needs the metering middleware in front of the route");
+  const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
+  const result = await state.meter
+    .reserve({
+      keyId: state.keyId,
+      plan: state.plan,
+      reservationId: id,
+      units: reservedUnits(units),
+      leaseMs,
+    })
+    .catch((error: unknown) => {
+      state.log(
+        `[${c.get("requestId")}] key meter unavailable for a reservation: ${(error as Error).message}`,
+      );
+      throw new ApiError("internal_error", "limits could not be checked; retry shortly", {
+        retryAfterSeconds: 1,
+      });
+    });
+  if (result.snapshot) state.snapshot = result.snapshot;
+  if (!result.ok) throw refusal(result.code, state.plan, result.snapshot, result.retryAfterSeconds);
+  const meter = state.meter;
+  return {
+    id,
+    release: async () => {
+      await meter.release(id).catch(() => {});
+    },
+  };
+}
