@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   },
   label_set_not_found: { status: 404, title: "No such label set for this account" },
   label_set_not_ready: { status: 409, title: "The label set is still being built, or its build failed" },
+  policy_not_found: { status: 404, title: "No such moderation policy for this account" },
+  not_enough_examples: { status: 409, title: "The policy has too few labelled examples to calibrate" },
   method_not_allowed: { status: 405, title: "Method not allowed on this route" },
   // Keys, limits, billing
   missing_api_key: { status: 401, title: "Send Authorization: Bearer <key>" },

@@ -121,7 +121,7 @@ export const ImageEmbeddingInput = z
   .strictObject({ image: ImageInput })
   .meta({ id: "ImageEmbeddingInput", description: "An image to embed." });
 
-const EmbeddingInputItem = z
+export const EmbeddingInputItem = z
   .union([z.string().max(L.maxTextChars), TextEmbeddingInput, ImageEmbeddingInput])
   .meta({
     id: "EmbeddingInputItem",

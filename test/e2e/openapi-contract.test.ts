@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
 import { modelPresent } from "../support/gpu-service.ts";
 import {
+  CONTRACT_EXAMPLES,
+  CONTRACT_POLICY,
   type ContractChecker,
   contractChecker,
   type ExampleCall,
@@ -35,7 +37,14 @@ describe.skipIf(!modelPresent())("end to end: the served OpenAPI document and li
       labels: ["red circle"],
     });
     const labelSetId = ((await labelSet.json()) as { id: string }).id;
-    calls = exampleCalls(document, { keyId, itemId: "red-circle.png", labelSetId });
+    const asApi = { method: "POST", auth: "api" } as const;
+    const policy = await call({ ...asApi, path: "/v1/moderation/policies" } as ExampleCall, CONTRACT_POLICY);
+    const policyId = ((await policy.json()) as { id: string }).id;
+    await call(
+      { ...asApi, path: `/v1/moderation/policies/${policyId}/examples` } as ExampleCall,
+      CONTRACT_EXAMPLES,
+    );
+    calls = exampleCalls(document, { keyId, itemId: "red-circle.png", labelSetId, policyId });
   }, 180_000);
   afterAll(() => stack?.stop());
 

@@ -150,12 +150,29 @@ export interface ExampleCall {
 export const EXAMPLE_COLLECTION = "contract";
 
 /**
+ * A policy whose category is the one the examples route's documented example names, and enough labelled examples
+ * (2 in it, 2 not) for the calibrate route's example to succeed, whatever order the operations run in.
+ */
+export const CONTRACT_POLICY = {
+  name: "contract",
+  categories: [{ name: "weapons", concepts: ["a photo of a gun", "a photo of a knife"] }],
+};
+export const CONTRACT_EXAMPLES = {
+  examples: [
+    { text: "a photo of a rifle", categories: ["weapons"] },
+    { text: "a photo of a pistol", categories: ["weapons"] },
+    { text: "a photo of a kitchen", categories: [] },
+    { text: "a photo of a garden", categories: [] },
+  ],
+};
+
+/**
  * Every operation of a document as a call with its own request example, in an order where each finds what it needs:
  * the collection created before its items, items upserted before they are read, deletes and revokes last.
  */
 export function exampleCalls(
   document: unknown,
-  ids: { keyId: string; itemId: string; labelSetId: string },
+  ids: { keyId: string; itemId: string; labelSetId: string; policyId: string },
 ): ExampleCall[] {
   const doc = document as OpenApiDocument;
   const rank = (method: string, template: string) =>
@@ -179,7 +196,9 @@ export function exampleCalls(
           ? ids.keyId
           : template.startsWith("/v1/label-sets/")
             ? ids.labelSetId
-            : ids.itemId;
+            : template.startsWith("/v1/moderation/policies/")
+              ? ids.policyId
+              : ids.itemId;
         return {
           method: method.toUpperCase(),
           template,

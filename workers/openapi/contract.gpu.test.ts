@@ -1,27 +1,34 @@
 import { describe, expect, it } from "vitest";
 import { IMAGE_FETCH_USER_AGENT } from "../../src/net/index.ts";
-import { type ExampleCall, exampleCalls } from "../../test/support/openapi-contract.ts";
+import {
+  CONTRACT_EXAMPLES,
+  CONTRACT_POLICY,
+  type ExampleCall,
+  exampleCalls,
+} from "../../test/support/openapi-contract.ts";
 import { admin, createKey, edge } from "../../test/support/workers/billing.ts";
 import { DOCUMENT } from "../../test/support/workers/contract.ts";
 
 /** Each operation called with its own documented example, then with something it must refuse. */
 describe("live answers match the document (every answer of every Worker test is also checked)", async () => {
   const created = await createKey({ plan: "wide" });
-  // A label set of the key's own for the operations on one (ids are the API's, so it is made first).
-  const labelSet = (await (
-    await edge("/v1/label-sets", {
-      key: created.key,
-      init: {
-        method: "POST",
-        body: JSON.stringify({ name: "contract", labels: ["red circle"] }),
-        headers: { "content-type": "application/json" },
-      },
-    })
-  ).json()) as { id: string };
+  const post = async (path: string, body: unknown) =>
+    (await (
+      await edge(path, {
+        key: created.key,
+        init: { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } },
+      })
+    ).json()) as { id: string };
+  // What the operations on one label set or policy need: ones of the key's own (ids are the API's, so made first),
+  // the policy with the category its examples' example names and enough examples to calibrate.
+  const labelSet = await post("/v1/label-sets", { name: "contract", labels: ["red circle"] });
+  const policy = await post("/v1/moderation/policies", CONTRACT_POLICY);
+  await post(`/v1/moderation/policies/${policy.id}/examples`, CONTRACT_EXAMPLES);
   const all = exampleCalls(DOCUMENT, {
     keyId: created.id,
     itemId: "red-circle.png",
     labelSetId: labelSet.id,
+    policyId: policy.id,
   });
   // The key's revocation comes last, on its own: every other call uses the key.
   const calls = all.filter((o) => !o.template.endsWith("/revoke"));

@@ -14,6 +14,7 @@ const TAGS = [
   { name: "Vision", description: "Labels, captions and embeddings of images and texts." },
   { name: "Collections", description: "An account's own images, texts and vectors, searched by similarity." },
   { name: "Label sets", description: "Label lists embedded once and saved, for classify without text work." },
+  { name: "Moderation", description: "Policies of concept texts, calibrated on your own labelled examples." },
   { name: "Account", description: "The calling key's model and usage." },
   { name: "Admin", description: "Keys and the billing export, with the deployment's admin token." },
   { name: "Meta", description: "Health and this document." },

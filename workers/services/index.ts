@@ -11,6 +11,7 @@ import { HfFallback } from "./hf-fallback.ts";
 import { Inference } from "./inference.ts";
 import { LabelMatrices } from "./label-sets/label-matrices.ts";
 import { LabelSetStore } from "./label-sets/label-set-store.ts";
+import { PolicyStore } from "./moderation/policy-store.ts";
 import { TextEmbeddingService } from "./text-embeddings/text-embedding-service.ts";
 
 export type EdgeModel = typeof EDGE_MODEL;
@@ -30,6 +31,8 @@ export interface Services {
   billing: Billing;
   /** Saved label sets: metadata in D1, matrices in R2 behind an isolate cache. */
   labelSets: { store: LabelSetStore; matrices: LabelMatrices };
+  /** Moderation policies and examples in D1; their concept embeddings in R2 behind an isolate cache. */
+  moderation: { store: PolicyStore; concepts: LabelMatrices };
 }
 
 let built: { env: unknown; services: Services } | undefined;
@@ -62,6 +65,7 @@ export function servicesFor(env: Env): Services {
     eventLoop: new EventLoopLag(),
     billing: createBilling(env, config),
     labelSets: { store: new LabelSetStore(env.DB), matrices: new LabelMatrices(env.LABEL_SETS) },
+    moderation: { store: new PolicyStore(env.DB), concepts: new LabelMatrices(env.LABEL_SETS, "policies") },
     texts: new TextEmbeddingService({
       encoder: inference,
       computeDeadlineMs: config.REQUEST_DEADLINE_MS,

@@ -7,9 +7,9 @@ import { Lru } from "../text-embeddings/lru.ts";
  */
 export const CACHED_MATRICES = 8;
 
-/** R2 key of a set's matrix for one model: another model's embeddings never answer for it. */
-export const matrixKey = (setId: string, model: string) =>
-  `label-sets/v1/${setId}/${encodeURIComponent(model)}`;
+/** R2 key of a set's (or a policy's) matrix for one model: another model's embeddings never answer for it. */
+export const matrixKey = (prefix: string, id: string, model: string) =>
+  `${prefix}/v1/${id}/${encodeURIComponent(model)}`;
 
 /**
  * Label sets' ensembled embeddings in R2 (read-after-write consistent everywhere, so a set is usable in every data
@@ -20,25 +20,28 @@ export const matrixKey = (setId: string, model: string) =>
  */
 export class LabelMatrices {
   private readonly bucket: R2Bucket;
+  private readonly prefix: string;
   private readonly cache = new Lru<string, Float32Array[]>(CACHED_MATRICES);
 
-  constructor(bucket: R2Bucket) {
+  /** `prefix`: the kind of matrix, `label-sets` or `policies` (a moderation policy's concepts). */
+  constructor(bucket: R2Bucket, prefix = "label-sets") {
     this.bucket = bucket;
+    this.prefix = prefix;
   }
 
   async put(setId: string, model: string, rows: readonly Float32Array[]): Promise<void> {
     const dim = rows[0]?.length ?? 0;
     const halves = new Uint16Array(rows.length * dim);
     for (const [r, row] of rows.entries()) halves.set(float32ToFloat16(row), r * dim);
-    await this.bucket.put(matrixKey(setId, model), halves, {
+    await this.bucket.put(matrixKey(this.prefix, setId, model), halves, {
       customMetadata: { rows: String(rows.length), dim: String(dim), format: "f16le" },
     });
-    this.cache.set(matrixKey(setId, model), [...rows]);
+    this.cache.set(matrixKey(this.prefix, setId, model), [...rows]);
   }
 
   /** The set's rows, or undefined when R2 has none of the expected shape (a set deleted, or never built). */
   async get(setId: string, model: string, rows: number, dim: number): Promise<Float32Array[] | undefined> {
-    const key = matrixKey(setId, model);
+    const key = matrixKey(this.prefix, setId, model);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const object = await this.bucket.get(key);
@@ -57,8 +60,15 @@ export class LabelMatrices {
     return matrix;
   }
 
+  /** Deletes the matrices of every model for this id. */
+  async deleteAll(id: string): Promise<void> {
+    const listed = await this.bucket.list({ prefix: `${this.prefix}/v1/${id}/` });
+    for (const object of listed.objects) this.cache.delete(object.key);
+    if (listed.objects.length > 0) await this.bucket.delete(listed.objects.map((o) => o.key));
+  }
+
   async delete(setId: string, model: string): Promise<void> {
-    this.cache.delete(matrixKey(setId, model));
-    await this.bucket.delete(matrixKey(setId, model));
+    this.cache.delete(matrixKey(this.prefix, setId, model));
+    await this.bucket.delete(matrixKey(this.prefix, setId, model));
   }
 }
