@@ -17,5 +17,5 @@ CREATE TABLE label_sets (
   created_at  INTEGER NOT NULL,                  -- ms since the epoch (UTC)
   updated_at  INTEGER NOT NULL
 );
--- A page of an account's sets, newest first, and the count the plan's limit is checked against.
+-- A page of an account's sets (by id), and the count the plan's limit is checked against.
 CREATE INDEX label_sets_by_account ON label_sets (account, created_at, id);

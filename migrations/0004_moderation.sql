@@ -7,7 +7,7 @@ CREATE TABLE moderation_policies (
   account     TEXT NOT NULL,
   name        TEXT NOT NULL,
   categories  TEXT NOT NULL,                     -- JSON [{name, concepts: [...], threshold}]
-  calibration TEXT,                              -- JSON {model, target_precision, examples, categories: {name: …}}
+  calibration TEXT,                              -- JSON {<model id>: {model, target_precision, examples, categories}}
   created_at  INTEGER NOT NULL,                  -- ms since the epoch (UTC)
   updated_at  INTEGER NOT NULL
 );

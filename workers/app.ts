@@ -44,6 +44,7 @@ import { registerV1ModerationExamplesDelete } from "./routes/v1_moderation_examp
 import { registerV1ModerationPoliciesCreate } from "./routes/v1_moderation_policies_create.ts";
 import { registerV1ModerationPoliciesDelete } from "./routes/v1_moderation_policies_delete.ts";
 import { registerV1ModerationPoliciesGet } from "./routes/v1_moderation_policies_get.ts";
+import { registerV1ModerationPoliciesList } from "./routes/v1_moderation_policies_list.ts";
 import { registerV1Moderations } from "./routes/v1_moderations.ts";
 import { registerV1Usage } from "./routes/v1_usage.ts";
 import { databaseFault } from "./services/collections/sql-client.ts";
@@ -89,6 +90,7 @@ export function createApp(): App {
   registerV1LabelSetsDelete(app);
   registerV1Moderations(app);
   registerV1ModerationPoliciesCreate(app);
+  registerV1ModerationPoliciesList(app);
   registerV1ModerationPoliciesGet(app);
   registerV1ModerationPoliciesDelete(app);
   registerV1ModerationExamplesAdd(app);

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { CollectionName, ItemId } from "./collections.ts";
 import { EmbeddingInputItem, ImageInput } from "./requests.ts";
 import { Usage } from "./responses.ts";
 
@@ -133,11 +134,10 @@ export const ModerationRequest = z
       .union([ModerationInputItem, z.array(ModerationInputItem).min(1).max(L.maxInputs)])
       .optional()
       .meta({ description: `One input or 1–${L.maxInputs} (at most ${L.maxImages} images).` }),
-    collection: z
-      .string()
-      .optional()
-      .meta({ description: "Score items already in this collection (with `ids`)." }),
-    ids: z.array(z.string()).min(1).max(L.maxInputs).optional(),
+    collection: CollectionName.optional().meta({
+      description: "Score items already in this collection (with `ids`).",
+    }),
+    ids: z.array(ItemId).min(1).max(L.maxInputs).optional(),
     policy: PolicyId.optional().meta({ description: "Default: the built-in `default` policy." }),
   })
   .refine((r) => (r.input === undefined) !== (r.collection === undefined), {
@@ -220,7 +220,7 @@ export const CalibrateRequest = z
     target_precision: z
       .number()
       .gt(0)
-      .lt(1)
+      .max(1)
       .optional()
       .meta({ description: `Default ${L.defaultTargetPrecision}.` }),
   })
@@ -263,3 +263,23 @@ export const ExamplesDeleted = z
 
 /** Policies an account may keep. */
 export const MAX_POLICIES_PER_ACCOUNT = 100;
+
+export const PolicySummary = z
+  .object({
+    object: z.literal("moderation_policy"),
+    id: z.string(),
+    name: z.string(),
+    created: z.iso.datetime(),
+  })
+  .meta({ id: "PolicySummary" });
+export const PolicyList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(PolicySummary),
+    next_cursor: z.string().nullable(),
+    usage: Usage,
+  })
+  .meta({
+    id: "PolicyList",
+    description: "The account's own policies (the built-in `default` is not listed).",
+  });

@@ -37,7 +37,11 @@ const images = z
 const template = z
   .string()
   .max(L.maxTemplateChars)
-  .refine((t) => t.includes("{}"), 'a template must contain "{}" where the label goes');
+  .refine((t) => t.includes("{}"), 'a template must contain "{}" where the label goes')
+  .refine(
+    (t) => !t.includes("\u0000") && !t.includes("\u0001"),
+    "a template has no U+0000 or U+0001 characters",
+  );
 
 /** 1–`max` labels, each trimmed and non-empty. */
 export const labelList = (max: number) =>
@@ -47,7 +51,12 @@ export const labelList = (max: number) =>
         .string()
         .trim()
         .min(1, "labels must not be empty")
-        .max(L.maxLabelChars, `a label has at most ${L.maxLabelChars} characters`),
+        .max(L.maxLabelChars, `a label has at most ${L.maxLabelChars} characters`)
+        // The text cache's keys use these two as separators.
+        .refine(
+          (t) => !t.includes("\u0000") && !t.includes("\u0001"),
+          "a label has no U+0000 or U+0001 characters",
+        ),
     )
     .min(1, "send at least one label")
     .max(max, `at most ${max} labels`);

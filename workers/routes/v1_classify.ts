@@ -98,7 +98,8 @@ export function registerV1Classify(app: App): void {
           : services.texts.embedLabels(input.labels, input.templates, textRequest(c, budget)),
       (budget) => services.inference.embedImages(images, budget),
     ]);
-    if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf) {
+    // A saved set's scores are the served model's: another model's answer would not be them, so no fallback for it.
+    if (!answer.ok && answer.failure.code === "gpu_unavailable" && services.hf && !saved) {
       const body = await classifyOnHuggingFace(c, services, input, images, answer.failure);
       return c.json(body, 200, { "x-clip-model": body.model, "x-clip-preprocessing": body.preprocessing });
     }

@@ -128,8 +128,7 @@ export function registerV1LabelSetsCreate(app: App): void {
     }
 
     // A cheap early look at the limit spares GPU work for a request that would be refused; the INSERT decides.
-    if ((await store.list(set.account, undefined, limits.label_sets)).length >= limits.label_sets)
-      throw refusedForLimit();
+    if ((await store.count(set.account)) >= limits.label_sets) throw refusedForLimit();
     await reserveUnits(c, { texts: prompts });
     const scope = c.get("scope");
     const embedded = servedOrThrow(
@@ -140,7 +139,13 @@ export function registerV1LabelSetsCreate(app: App): void {
     );
     // The matrix first: a row that says ready always has one. A refused insert leaves nothing behind.
     await matrices.put(set.id, set.model, embedded.rows);
-    if (!(await store.create(set, limits.label_sets, embedded.truncated))) {
+    const created = await store
+      .create(set, limits.label_sets, embedded.truncated)
+      .catch(async (error: unknown) => {
+        await matrices.delete(set.id, set.model);
+        throw error;
+      });
+    if (!created) {
       await matrices.delete(set.id, set.model);
       throw refusedForLimit();
     }

@@ -14,7 +14,7 @@ export const deleteLabelSetRoute = createRoute({
   tags: ["Label sets"],
   summary: "Delete a label set",
   description: `Deletes the set and its embeddings; classify with it is a 404 at once. A set still building is deleted
-too (its build stops and bills nothing). Deleting it again is a 404.`,
+too: its build stops and bills nothing (unless it was finishing at that moment). Deleting it again is a 404.`,
   security: [{ ApiKey: [] }],
   request: { params: LabelSetParams },
   responses: {

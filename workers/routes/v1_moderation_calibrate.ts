@@ -114,7 +114,8 @@ export function registerV1ModerationCalibrate(app: App): void {
               f1: m.f1,
               positives: m.positives,
               negatives: m.negatives,
-              target_met: m.target_met,
+              // The target is met only by a threshold chosen for it, and only where cross-validation confirms it.
+              target_met: m.target_met && m.threshold_rule === "target_precision",
               rule: m.threshold_rule,
             }
           : {

@@ -15,7 +15,8 @@ export const exampleCountsRoute = createRoute({
   operationId: "countModerationExamples",
   tags: ["Moderation"],
   summary: "Count labelled examples",
-  description: "How many examples the policy holds: in all, clean, and per category.",
+  description:
+    "How many examples the policy holds in all (`total`), and of those embedded by the served model, how many are clean and in each category.",
   security: [{ ApiKey: [] }],
   request: { params: PolicyParams },
   responses: {
@@ -32,21 +33,15 @@ export const exampleCountsRoute = createRoute({
 export function registerV1ModerationExamplesCount(app: App): void {
   addRoute(app, exampleCountsRoute, errorsOf(E.any, E.apiKey, E.query, ["policy_not_found"]), async (c) => {
     const policy = await ownPolicy(c);
+    // The served model's examples are the ones calibration uses; others are counted in `total` only.
     const model = c.get("services").model.id;
-    const { examples, otherModels } = await c
-      .get("services")
-      .moderation.store.examples(policy.account, policy.id, model);
+    const rows = await c.get("services").moderation.store.exampleCategories(policy.account, policy.id);
+    const mine = rows.filter((r) => r.model === model);
     const categories = Object.fromEntries(policy.categories.map((cat) => [cat.name, 0]));
-    for (const e of examples) for (const name of e.categories) categories[name] = (categories[name] ?? 0) + 1;
-    const clean = examples.filter((e) => e.categories.length === 0).length;
+    for (const e of mine) for (const name of e.categories) categories[name] = (categories[name] ?? 0) + 1;
+    const clean = mine.filter((e) => e.categories.length === 0).length;
     return c.json(
-      {
-        object: "example_counts" as const,
-        total: examples.length + otherModels,
-        clean,
-        categories,
-        usage: NO_UNITS,
-      },
+      { object: "example_counts" as const, total: rows.length, clean, categories, usage: NO_UNITS },
       200,
     );
   });

@@ -65,13 +65,19 @@ export function registerV1ModerationPoliciesCreate(app: App): void {
         concepts: cat.concepts,
         threshold: cat.threshold ?? MODERATION_LIMITS.defaultThreshold,
       })),
-      calibration: null,
+      calibrations: {},
       created: Date.now(),
     };
     await reserveUnits(c, { texts: row.categories.reduce((n, cat) => n + cat.concepts.length, 0) });
     // The concepts first (embedded and stored in R2), then the row: a refused or failed request leaves no policy.
-    const loaded = await loadPolicy(c, row);
-    if (!(await services.moderation.store.create(row, MAX_POLICIES_PER_ACCOUNT))) {
+    const loaded = await loadPolicy(c, row, { reserved: true });
+    const created = await services.moderation.store
+      .create(row, MAX_POLICIES_PER_ACCOUNT)
+      .catch(async (error: unknown) => {
+        await services.moderation.concepts.deleteAll(row.id);
+        throw error;
+      });
+    if (!created) {
       await services.moderation.concepts.deleteAll(row.id);
       throw new ApiError(
         "storage_limit_reached",

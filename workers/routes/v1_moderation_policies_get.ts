@@ -49,7 +49,7 @@ export function registerV1ModerationPoliciesGet(app: App): void {
       id === DEFAULT_POLICY_ID
         ? 0
         : await c.get("services").moderation.store.exampleCount(row.account, row.id);
-    const calibration = row.calibration?.model === model ? row.calibration : null;
+    const calibration = row.calibrations[model] ?? null;
     return c.json({ ...policyView({ row, calibration }, examples, model), usage: NO_UNITS }, 200);
   });
 }

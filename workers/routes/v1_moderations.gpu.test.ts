@@ -215,6 +215,12 @@ describe("moderation", () => {
       "policy_not_found",
     );
     await expectProblem(await call(theirs, "DELETE", path), 404, "policy_not_found");
+    expect((await ok<{ data: Json[] }>(await call(theirs, "GET", "/v1/moderation/policies"))).data).toEqual(
+      [],
+    );
+    expect((await ok<{ data: Json[] }>(await call(mine, "GET", "/v1/moderation/policies"))).data).toEqual([
+      expect.objectContaining({ id: policy.id, name: "p" }),
+    ]);
     expect(await ok(await call(mine, "DELETE", path))).toMatchObject({ deleted: 1 });
     await expectProblem(await call(mine, "GET", path), 404, "policy_not_found");
   });

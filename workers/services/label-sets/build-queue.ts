@@ -3,6 +3,7 @@ import { planNamed } from "../../billing/config.ts";
 import { MAX_RESERVATION_LEASE_MS } from "../../billing/key-meter/reservations.ts";
 import { servicesFor } from "../index.ts";
 import { embedLabelSet } from "./embed-label-set.ts";
+import { statusOf } from "./views.ts";
 
 /** What the creating request hands the consumer: the set, and whose units it holds for the build. */
 export interface LabelSetBuildMessage {
@@ -72,7 +73,13 @@ async function buildOne(job: LabelSetBuildMessage, env: Env, ctx: ExecutionConte
   const { store, matrices } = services.labelSets;
   const meter = services.billing.meter(job.keyId);
   const set = await store.get(job.account, job.id);
-  if (set?.status !== "building") {
+  // Deleted, finished already, or shown as failed since it stalled past its time: nothing to build, nothing to bill.
+  if (set?.status !== "building" || statusOf(set).status !== "building") {
+    if (set && statusOf(set).status === "failed" && set.status === "building")
+      await store.finish(job.account, job.id, {
+        status: "failed",
+        error: "the build did not finish in time",
+      });
     await meter.release(job.reservationId).catch(() => {});
     return;
   }
@@ -84,6 +91,12 @@ async function buildOne(job: LabelSetBuildMessage, env: Env, ctx: ExecutionConte
   });
   if (!embedded.ok) throw new Error(`${embedded.failure.code}: ${embedded.failure.message}`);
   await matrices.put(set.id, set.model, embedded.value.rows);
+  // Deleted while it was built: its matrix goes, and it bills nothing.
+  if ((await store.get(job.account, job.id))?.status !== "building") {
+    await matrices.delete(set.id, set.model);
+    await meter.release(job.reservationId).catch(() => {});
+    return;
+  }
   const settled = await meter.settle({
     record: {
       id: await usageRecordIdOf(set.id),
@@ -104,8 +117,9 @@ async function buildOne(job: LabelSetBuildMessage, env: Env, ctx: ExecutionConte
     reservationId: job.reservationId,
   });
   if (!settled.ok) throw new Error(`the build's usage was refused: ${settled.code}`);
+  // Deleted in the moment since the look above: the build was billed as it finished, and its matrix goes.
   if (!(await store.finish(job.account, job.id, { status: "ready", truncated: embedded.value.truncated })))
-    await matrices.delete(set.id, set.model); // deleted while it was built
+    await matrices.delete(set.id, set.model);
 }
 
 /** `usg_` + 32 hex digits of SHA-256 over the set's id: one record per set, whatever the retries. */

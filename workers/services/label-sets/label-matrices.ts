@@ -2,8 +2,9 @@ import { float16ToFloat32, float32ToFloat16, normalizeInPlace } from "../../../s
 import { Lru } from "../text-embeddings/lru.ts";
 
 /**
- * Matrices kept decoded in each isolate. At most 2,000 labels × 768-d × 4 bytes = 6 MiB each, so 8 bound the cache at
- * 48 MiB beside the text caches, within a Worker's 128 MB.
+ * Matrices kept decoded in each isolate, per cache (label sets, and policies' concepts). A label set is at most 2,000
+ * labels × 768-d × 4 bytes = 6 MiB and a policy's 1,024 concepts 3 MiB, so the two caches hold at most 72 MiB beside the
+ * text caches, within a Worker's 128 MB.
  */
 export const CACHED_MATRICES = 8;
 

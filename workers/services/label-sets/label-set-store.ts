@@ -90,7 +90,7 @@ export class LabelSetStore {
     return results.map(rowOf);
   }
 
-  /** Marks a built set ready (or failed); false when it was deleted meanwhile. */
+  /** Marks a set that is building ready (or failed); false when it was deleted or finished meanwhile. */
   async finish(
     account: string,
     id: string,
@@ -99,7 +99,7 @@ export class LabelSetStore {
     const result = await this.db
       .prepare(
         `UPDATE label_sets SET status = ?3, truncated = ?4, error = ?5, updated_at = ?6
-         WHERE account = ?1 AND id = ?2`,
+         WHERE account = ?1 AND id = ?2 AND status = 'building'`,
       )
       .bind(
         account,
@@ -111,6 +111,15 @@ export class LabelSetStore {
       )
       .run();
     return result.meta.changes === 1;
+  }
+
+  /** How many sets the account holds: a cheap early look at its limit (the INSERT decides). */
+  async count(account: string): Promise<number> {
+    const row = await this.db
+      .prepare("SELECT count(*) AS n FROM label_sets WHERE account = ?1")
+      .bind(account)
+      .first<{ n: number }>();
+    return Number(row?.n ?? 0);
   }
 
   async delete(account: string, id: string): Promise<boolean> {

@@ -7,6 +7,7 @@ export { DEFAULT_POLICY_ID };
 import { plattProbability } from "../../../src/calibration/index.ts";
 import { dot } from "../../../src/vector/index.ts";
 import { ApiError } from "../../errors.ts";
+import { reserveUnits } from "../../middleware/metering/usage.ts";
 import type { EmbeddedTexts } from "../text-embeddings/text-embedding-service.ts";
 import { textRequest } from "../text-embeddings/text-request.ts";
 import { servedOrThrow } from "../upstream.ts";
@@ -31,7 +32,7 @@ export async function policyOf(c: Context, id: string): Promise<PolicyRow> {
       account: "",
       name: DEFAULT_POLICY.name,
       categories: DEFAULT_POLICY.categories.map((cat) => ({ ...cat, concepts: [...cat.concepts] })),
-      calibration: null,
+      calibrations: {},
       created: Date.UTC(2026, 11, 1),
     };
   const row = await c.get("services").moderation.store.get(c.get("apiKey").account, id);
@@ -44,7 +45,11 @@ export async function policyOf(c: Context, id: string): Promise<PolicyRow> {
  * policy, embedded through the text cache otherwise — the built-in policy, or a policy first used with another
  * model, whose concepts are embedded again for this one and stored.
  */
-export async function loadPolicy(c: Context, row: PolicyRow): Promise<LoadedPolicy> {
+export async function loadPolicy(
+  c: Context,
+  row: PolicyRow,
+  options: { reserved?: boolean } = {},
+): Promise<LoadedPolicy> {
   const services = c.get("services");
   const model = services.model.id;
   const all = row.categories.flatMap((cat) => cat.concepts);
@@ -56,6 +61,8 @@ export async function loadPolicy(c: Context, row: PolicyRow): Promise<LoadedPoli
   let flat: Float32Array[];
   if (stored) flat = stored;
   else {
+    // An account's concepts embedded again are its texts: held with the meter before the work, as every write.
+    if (row.id !== DEFAULT_POLICY_ID && !options.reserved) await reserveUnits(c, { texts: all.length });
     const embedded: EmbeddedTexts = servedOrThrow(await services.texts.embedTexts(all, textRequest(c)));
     flat = embedded.embeddings;
     // The built-in policy's concepts are the service's own, never billed; an account's are its texts.
@@ -68,7 +75,7 @@ export async function loadPolicy(c: Context, row: PolicyRow): Promise<LoadedPoli
     concepts.push(flat.slice(at, at + cat.concepts.length));
     at += cat.concepts.length;
   }
-  const calibration = row.calibration?.model === model ? row.calibration : null;
+  const calibration = row.calibrations[model] ?? null;
   return { row, concepts, calibration, texts };
 }
 

@@ -33,7 +33,8 @@ export interface PolicyRow {
   account: string;
   name: string;
   categories: PolicyCategoryRow[];
-  calibration: StoredCalibration | null;
+  /** By model id: a calibration belongs to the model that embedded its examples, and each is kept. */
+  calibrations: Record<string, StoredCalibration>;
   created: number;
 }
 
@@ -61,7 +62,7 @@ export class PolicyStore {
   }
 
   /** Inserts the policy unless the account already holds `max`; false when refused. */
-  async create(policy: Omit<PolicyRow, "created" | "calibration">, max: number): Promise<boolean> {
+  async create(policy: Omit<PolicyRow, "created" | "calibrations">, max: number): Promise<boolean> {
     const now = Date.now();
     const result = await this.db
       .prepare(
@@ -86,7 +87,9 @@ export class PolicyStore {
       account: String(row.account),
       name: String(row.name),
       categories: JSON.parse(String(row.categories)) as PolicyCategoryRow[],
-      calibration: row.calibration ? (JSON.parse(String(row.calibration)) as StoredCalibration) : null,
+      calibrations: row.calibration
+        ? (JSON.parse(String(row.calibration)) as Record<string, StoredCalibration>)
+        : {},
       created: Number(row.created_at),
     };
   }
@@ -102,12 +105,14 @@ export class PolicyStore {
     return (deleted?.meta.changes ?? 0) === 1;
   }
 
+  /** Stores the calibration for its model, beside those for other models (one statement: no lost update). */
   async saveCalibration(account: string, id: string, calibration: StoredCalibration): Promise<boolean> {
     const result = await this.db
       .prepare(
-        "UPDATE moderation_policies SET calibration = ?3, updated_at = ?4 WHERE account = ?1 AND id = ?2",
+        `UPDATE moderation_policies SET calibration = json_set(COALESCE(calibration, '{}'), ?5, json(?3)), updated_at = ?4
+         WHERE account = ?1 AND id = ?2`,
       )
-      .bind(account, id, JSON.stringify(calibration), Date.now())
+      .bind(account, id, JSON.stringify(calibration), Date.now(), `$.${JSON.stringify(calibration.model)}`)
       .run();
     return result.meta.changes === 1;
   }
@@ -153,6 +158,33 @@ export class PolicyStore {
       })),
       otherModels: results.length - mine.length,
     };
+  }
+
+  /** Per model, the examples' categories (not their embeddings): what counting them needs. */
+  async exampleCategories(
+    account: string,
+    policyId: string,
+  ): Promise<{ model: string; categories: string[] }[]> {
+    const { results } = await this.db
+      .prepare("SELECT model, categories FROM moderation_examples WHERE account = ?1 AND policy_id = ?2")
+      .bind(account, policyId)
+      .all<{ model: string; categories: string }>();
+    return results.map((r) => ({ model: r.model, categories: JSON.parse(r.categories) as string[] }));
+  }
+
+  /** A page of the account's policies in id order, after the previous page's last id (without their concepts). */
+  async list(
+    account: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ id: string; name: string; created: number }[]> {
+    const { results } = await this.db
+      .prepare(
+        "SELECT id, name, created_at FROM moderation_policies WHERE account = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+      )
+      .bind(account, after ?? "", limit)
+      .all<{ id: string; name: string; created_at: number }>();
+    return results.map((r) => ({ id: r.id, name: r.name, created: Number(r.created_at) }));
   }
 
   async exampleCount(account: string, policyId: string): Promise<number> {
