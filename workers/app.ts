@@ -46,6 +46,7 @@ import { registerV1ModerationPoliciesDelete } from "./routes/v1_moderation_polic
 import { registerV1ModerationPoliciesGet } from "./routes/v1_moderation_policies_get.ts";
 import { registerV1ModerationPoliciesList } from "./routes/v1_moderation_policies_list.ts";
 import { registerV1Moderations } from "./routes/v1_moderations.ts";
+import { registerV1Rank } from "./routes/v1_rank.ts";
 import { registerV1Usage } from "./routes/v1_usage.ts";
 import { databaseFault } from "./services/collections/sql-client.ts";
 import { provideServices } from "./services/index.ts";
@@ -89,6 +90,7 @@ export function createApp(): App {
   registerV1LabelSetsGet(app);
   registerV1LabelSetsDelete(app);
   registerV1Moderations(app);
+  registerV1Rank(app);
   registerV1ModerationPoliciesCreate(app);
   registerV1ModerationPoliciesList(app);
   registerV1ModerationPoliciesGet(app);

@@ -13,7 +13,7 @@ import { parameterRef } from "../openapi/components.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { readJsonBody, validate } from "../request/read-body.ts";
-import { embedSources, type VectorSource } from "../services/collections/item-vectors.ts";
+import { embedSources, refusedQuery, type VectorSource } from "../services/collections/item-vectors.ts";
 import { collectionOf, storesOf } from "../services/collections/request-stores.ts";
 import { NameParams } from "./v1_collections_put.ts";
 
@@ -110,19 +110,5 @@ export function registerV1CollectionQuery(app: App): void {
       },
       200,
     );
-  });
-}
-
-const IMAGE_INPUT_CODES = new Set(["invalid_base64", "not_an_image", "image_too_large", "invalid_image_url"]);
-
-/** The query's own image or vector could not be used: the same problems as for images and bodies elsewhere. */
-function refusedQuery(failure: { code: string; message: string } | undefined, pointer: string): ApiError {
-  const code = IMAGE_INPUT_CODES.has(failure?.code ?? "")
-    ? (failure?.code as "invalid_base64")
-    : pointer === "/image"
-      ? "image_decode_failed"
-      : "invalid_request";
-  return new ApiError(code, `${pointer}: ${failure?.message}`, {
-    errors: [{ pointer, detail: `${failure?.code}: ${failure?.message}` }],
   });
 }

@@ -129,3 +129,23 @@ async function resolveEach(
     );
   return out;
 }
+
+const IMAGE_INPUT_CODES = new Set(["invalid_base64", "not_an_image", "image_too_large", "invalid_image_url"]);
+
+/**
+ * A request's one query input (an image or a vector) could not be used: the same problems as for images and bodies
+ * elsewhere — the request fails, as it has nothing to compare with.
+ */
+export function refusedQuery(
+  failure: { code: string; message: string } | undefined,
+  pointer: string,
+): ApiError {
+  const code = IMAGE_INPUT_CODES.has(failure?.code ?? "")
+    ? (failure?.code as "invalid_base64")
+    : pointer === "/image"
+      ? "image_decode_failed"
+      : "invalid_request";
+  return new ApiError(code, `${pointer}: ${failure?.message}`, {
+    errors: [{ pointer, detail: `${failure?.code}: ${failure?.message}` }],
+  });
+}
