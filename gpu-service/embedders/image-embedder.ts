@@ -5,8 +5,8 @@ import {
   type CompletionEstimate,
   type ItemOutcome,
 } from "../batching/index.ts";
-import type { ImageLimits } from "../image/errors.ts";
-import { type PreprocessIntoResult, preprocessImageInto } from "../image/pipeline.ts";
+import type { ImageError, ImageLimits } from "../image/errors.ts";
+import { preprocessImageInto } from "../image/pipeline.ts";
 import type { PreprocessPool } from "../image/pool.ts";
 import type { ClipModel } from "../model/index.ts";
 import { type EmbedOutcome, paddedSize } from "./types.ts";
@@ -26,10 +26,21 @@ export interface ImageEmbedderOptions {
   prepareConcurrency?: number;
 }
 
+/**
+ * An input already preprocessed (e.g. an occluded variant of one): it writes its CHW float32 pixels into its slot of
+ * the batch tensor, `out[offset .. offset + 3·H·W)`, when its batch is prepared.
+ */
+export interface PreparedImage {
+  write(out: Float32Array, offset: number): void;
+}
+
+/** Encoded bytes, or pixels ready for the model. */
+type ImageInput = Uint8Array | PreparedImage;
+
 interface PreparedImages {
   pixels: Float32Array;
   runSize: number;
-  results: PreprocessIntoResult[];
+  results: ({ ok: true } | ImageError)[];
 }
 
 /** `Promise.all(items.map(fn))` with at most `limit` calls running at once; results keep the items' order. */
@@ -52,7 +63,7 @@ async function mapWithConcurrency<T, R>(
  * overlaps inference of batch n. A corrupt image fails alone with its code.
  */
 export class ImageEmbedder {
-  private readonly batcher: Batcher<Uint8Array, EmbedOutcome, PreparedImages>;
+  private readonly batcher: Batcher<ImageInput, EmbedOutcome, PreparedImages>;
   private readonly model: ClipModel;
   private readonly pixelsPerImage: number;
 
@@ -60,7 +71,7 @@ export class ImageEmbedder {
     this.model = model;
     const { outputWidth, outputHeight } = model.folder.preprocess;
     this.pixelsPerImage = 3 * outputWidth * outputHeight;
-    this.batcher = new Batcher<Uint8Array, EmbedOutcome, PreparedImages>({
+    this.batcher = new Batcher<ImageInput, EmbedOutcome, PreparedImages>({
       maxBatchSize: options.maxBatchSize,
       maxWaitMs: options.maxWaitMs,
       maxQueue: options.maxQueue,
@@ -74,8 +85,17 @@ export class ImageEmbedder {
           : new Float32Array(floats);
         const preprocess = options.pool?.preprocessImageInto ?? preprocessImageInto;
         // A few images at a time: 64 phone photos decoded at once would hold gigabytes of pixels for no speed-up.
-        const results = await mapWithConcurrency(images, options.prepareConcurrency ?? 4, (bytes, i) =>
-          preprocess(bytes, model.folder.preprocess, pixels, i * this.pixelsPerImage, options.limits),
+        const results = await mapWithConcurrency(
+          images,
+          options.prepareConcurrency ?? 4,
+          async (input, i) => {
+            const offset = i * this.pixelsPerImage;
+            if (!(input instanceof Uint8Array)) {
+              input.write(pixels, offset);
+              return { ok: true as const };
+            }
+            return preprocess(input, model.folder.preprocess, pixels, offset, options.limits);
+          },
         );
         return { pixels, runSize, results };
       },
@@ -104,6 +124,14 @@ export class ImageEmbedder {
   /** Rejects with QueueFullError when the queue is full, or the abort reason when `signal` fires first. */
   embed(bytes: Uint8Array, signal?: AbortSignal): Promise<EmbedOutcome> {
     return this.batcher.submit(bytes, { signal });
+  }
+
+  /**
+   * Embeds pixels already preprocessed (`PreparedImage`), in the same batches as encoded images: explanations share
+   * the model's runs, queue limits, deadlines and drain with every other image.
+   */
+  embedPrepared(input: PreparedImage, signal?: AbortSignal): Promise<EmbedOutcome> {
+    return this.batcher.submit(input, { signal });
   }
 
   /** Runs one batch of every given size through the model, so the first real requests do not pay for it; stops

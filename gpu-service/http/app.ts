@@ -5,6 +5,8 @@ import { verifySignature } from "./middleware/verify-signature/index.ts";
 import { problem } from "./problem.ts";
 import { registerCaptionsRoute } from "./routes/captions.ts";
 import { registerEmbedRoutes } from "./routes/embed-batch.ts";
+import { registerExplainHeatmapRoute } from "./routes/explain-heatmap.ts";
+import { registerExplainOcclusionRoute } from "./routes/explain-occlusion.ts";
 import { registerFetchImageRoute } from "./routes/fetch-image.ts";
 import { registerHealthRoutes, registerMetricsRoute } from "./routes/health.ts";
 import { registerHfZeroShotRoute } from "./routes/hf-zero-shot.ts";
@@ -38,6 +40,8 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   registerMetricsRoute(app, deps);
   registerEmbedRoutes(app, deps);
   registerCaptionsRoute(app, deps);
+  registerExplainOcclusionRoute(app, deps);
+  registerExplainHeatmapRoute(app, deps);
   registerHfZeroShotRoute(app, deps);
   registerFetchImageRoute(app, deps);
 

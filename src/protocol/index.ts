@@ -19,6 +19,22 @@ export {
   type ItemStatus,
   ItemStatusCode,
 } from "./codes.ts";
+export {
+  type Box,
+  cellBounds,
+  EXPLAIN_GEOMETRY_HEADER,
+  HeatmapRequest,
+  MAX_EXPLAIN_GRID,
+  MAX_HEATMAP_SIDE,
+  MAX_OCCLUSION_ITEMS,
+  MIN_EXPLAIN_GRID,
+  OCCLUDER,
+  type OcclusionCell,
+  OcclusionGeometry,
+  occlusionCells,
+  parseExplainGrid,
+  parseOcclusionGeometry,
+} from "./explain.ts";
 export { CONTENT_TYPE, DEFAULT_LIMITS, type FrameLimits, PROTOCOL_VERSION } from "./frame.ts";
 export {
   DEFAULT_CAPTION_TOP_K,
