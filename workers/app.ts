@@ -32,6 +32,7 @@ import { registerV1CollectionsGet } from "./routes/v1_collections_get.ts";
 import { registerV1CollectionsList } from "./routes/v1_collections_list.ts";
 import { registerV1CollectionsPut } from "./routes/v1_collections_put.ts";
 import { registerV1Embeddings } from "./routes/v1_embeddings.ts";
+import { registerV1Explain } from "./routes/v1_explain.ts";
 import { registerV1LabelSetsCreate } from "./routes/v1_label_sets_create.ts";
 import { registerV1LabelSetsDelete } from "./routes/v1_label_sets_delete.ts";
 import { registerV1LabelSetsGet } from "./routes/v1_label_sets_get.ts";
@@ -91,6 +92,7 @@ export function createApp(): App {
   registerV1LabelSetsDelete(app);
   registerV1Moderations(app);
   registerV1Rank(app);
+  registerV1Explain(app);
   registerV1ModerationPoliciesCreate(app);
   registerV1ModerationPoliciesList(app);
   registerV1ModerationPoliciesGet(app);

@@ -67,6 +67,7 @@ describe("plans and prices", () => {
       monthly_quota: { ...old.monthly_quota, item_writes: 0, queries: 0 },
       prices_micros: { ...old.prices_micros, item_write: 0, query: 0 },
       storage_limits: { collections: 0, items: 0, label_sets: 0, labels_per_set: 0 },
+      explain_max_grid: 7,
     });
     const partial = parsePlans(
       JSON.stringify({

@@ -43,6 +43,11 @@ export const PlanSchema = z.strictObject({
     query: collectionsField,
   }),
   /**
+   * The finest `/v1/explain` grid the plan allows (its side: a grid of g × g costs g² + 1 image passes). A table
+   * written before the field gets 7, the default grid.
+   */
+  explain_max_grid: z.int().min(4).max(14).default(7),
+  /**
    * What an account may keep stored at once (a limit, not billed): collections, and items across them; saved label
    * sets, and labels in one set. Like the collections' fields, a table written before a field gets 0 for it.
    */
@@ -77,6 +82,7 @@ export const DEFAULT_PLANS: Plans = {
     monthly_quota: { images: 1_000, texts: 10_000, item_writes: 10_000, queries: 10_000 },
     prices_micros: { request: 0, image: 0, text_computed: 0, text_cached: 0, item_write: 0, query: 0 },
     storage_limits: { collections: 5, items: 10_000, label_sets: 5, labels_per_set: 500 },
+    explain_max_grid: 7,
   },
   pro: {
     requests_per_second: 50,
@@ -86,6 +92,7 @@ export const DEFAULT_PLANS: Plans = {
     // 1,000 item writes, $0.02 per 1,000 queries (a query by text or image also pays for embedding it).
     prices_micros: { request: 0, image: 400, text_computed: 20, text_cached: 5, item_write: 10, query: 20 },
     storage_limits: { collections: 1_000, items: 10_000_000, label_sets: 500, labels_per_set: 2_000 },
+    explain_max_grid: 14,
   },
 };
 

@@ -1,4 +1,11 @@
 import type { ItemErrorCode } from "../../src/api/index.ts";
+import {
+  EXPLAIN_GEOMETRY_HEADER,
+  type HeatmapRequest,
+  MAX_OCCLUSION_ITEMS,
+  type OcclusionGeometry,
+  parseOcclusionGeometry,
+} from "../../src/protocol/explain.ts";
 import type { ItemErrorStatus } from "../../src/protocol/index.ts";
 import {
   type BatchResponse,
@@ -102,6 +109,52 @@ export class Inference implements TextEmbeddingProvider {
     const mismatch = this.checkModel({ modelId: body.model, preprocessingVersion: body.preprocessing });
     if (mismatch) return failed("upstream_error", mismatch, 60);
     return succeeded(body.results);
+  }
+
+  /**
+   * Occlusion sensitivity's embeddings (`POST /v1/explain/occlusion`): the image unoccluded first, then with each cell
+   * of a grid × grid grid hidden, row-major; and the geometry of the crop the model saw. An image the GPU tier cannot
+   * read is that image's failure (a value), as for embeddings.
+   */
+  async explainOcclusion(
+    image: Uint8Array,
+    grid: number,
+    budget: CallBudget,
+  ): Promise<Outcome<{ items: EmbeddedItem[]; geometry: OcclusionGeometry | undefined }>> {
+    const sent = await this.send(
+      `/v1/explain/occlusion?grid=${grid}`,
+      { kind: "images", dtype: "f32", images: [image] },
+      budget,
+    );
+    if (!sent.ok) return sent;
+    const decoded = decodeResponse(sent.value.body, { maxItems: MAX_OCCLUSION_ITEMS });
+    if (!decoded.ok)
+      return failed("upstream_error", `the GPU tier's answer is malformed: ${decoded.message}`);
+    const mismatch = this.checkModel(decoded.value);
+    if (mismatch) return failed("upstream_error", mismatch, 60);
+    const items = decoded.value.items.map(
+      (item): EmbeddedItem =>
+        item.status === "ok"
+          ? { ok: true, embedding: embeddingToFloat32(item.embedding) }
+          : { ok: false, code: item.status, message: item.message },
+    );
+    const geometry = parseOcclusionGeometry(sent.value.headers?.get(EXPLAIN_GEOMETRY_HEADER));
+    if (items[0]?.ok && (!geometry || items.length !== grid * grid + 1))
+      return failed(
+        "upstream_error",
+        "the GPU tier's occlusion answer has no geometry or the wrong number of cells",
+      );
+    return succeeded({ items, geometry });
+  }
+
+  /** The explanation as a picture (`POST /v1/explain/heatmap`): the crop with the scores' heatmap over it, a PNG. */
+  async explainHeatmap(request: HeatmapRequest, budget: CallBudget): Promise<Outcome<Uint8Array>> {
+    const body = new TextEncoder().encode(JSON.stringify(request));
+    const sent = await this.client.post("/v1/explain/heatmap", body, "application/json", budget);
+    if (!sent.ok) return sent;
+    if (sent.value.status !== 200 || !sent.value.contentType.startsWith("image/png"))
+      return failed("upstream_error", `the GPU tier refused the heatmap (${sent.value.status})`);
+    return succeeded(sent.value.body);
   }
 
   /**

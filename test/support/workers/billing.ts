@@ -29,6 +29,7 @@ export const TEST_PLANS: Record<string, Plan> = {
     monthly_quota: { images: 3, texts: 10, item_writes: 5, queries: 5 },
     prices_micros: prices,
     storage_limits: { collections: 2, items: 10, label_sets: 2, labels_per_set: 4 },
+    explain_max_grid: 4,
   },
   /** A burst of 3, then one request per 100 s. */
   slow: {
@@ -37,6 +38,7 @@ export const TEST_PLANS: Record<string, Plan> = {
     monthly_quota: roomy,
     prices_micros: prices,
     storage_limits: roomyStorage,
+    explain_max_grid: 14,
   },
   /** Room for any concurrency test. */
   wide: {
@@ -45,6 +47,7 @@ export const TEST_PLANS: Record<string, Plan> = {
     monthly_quota: roomy,
     prices_micros: prices,
     storage_limits: roomyStorage,
+    explain_max_grid: 14,
   },
 };
 

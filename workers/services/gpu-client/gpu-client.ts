@@ -24,6 +24,8 @@ export interface GpuAnswer {
   body: Uint8Array;
   contentType: string;
   backend: string;
+  /** The answer's headers (an occlusion answer carries its geometry in one). */
+  headers?: Headers;
 }
 
 interface Backend {
@@ -349,7 +351,13 @@ export class GpuClient {
       retry: false,
       outcome: {
         ok: true,
-        value: { status: response.status, body: bytes, contentType, backend: backend.url },
+        value: {
+          status: response.status,
+          body: bytes,
+          contentType,
+          backend: backend.url,
+          headers: response.headers,
+        },
       },
     };
   }
