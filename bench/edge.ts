@@ -64,25 +64,29 @@ const precomputed: TextEmbeddingProvider = {
 };
 const image = { ok: true as const, embedding: randomUnit() };
 
+/** The edge's text service as one isolate builds it, over `kv`, with the GPU tier's answers precomputed. */
+function textService(kv: TextCacheStore): TextEmbeddingService {
+  return new TextEmbeddingService({
+    encoder: precomputed,
+    computeDeadlineMs: 30_000,
+    tokenizer,
+    modelId: EDGE_MODEL.id,
+    vocabularyHash: "bench",
+    embeddingDim: dim,
+    contextLength: 77,
+    kv,
+    kvTtlSeconds: 60,
+    lruSize: 100_000,
+  });
+}
+
 async function edgeCpuMs(labelCount: number, warm: boolean): Promise<number> {
   const labels = Array.from(
     { length: labelCount },
     (_, i) => `${ALL_PAIRS[i % 32]?.colour} ${ALL_PAIRS[i % 32]?.shape} number ${i}`,
   );
   const body = JSON.stringify({ images: [{ url: "https://x.test/a.jpg" }], labels });
-  const service = () =>
-    new TextEmbeddingService({
-      encoder: precomputed,
-      computeDeadlineMs: 30_000,
-      tokenizer,
-      modelId: EDGE_MODEL.id,
-      vocabularyHash: "bench",
-      embeddingDim: dim,
-      contextLength: 77,
-      kv: memoryKv(),
-      kvTtlSeconds: 60,
-      lruSize: 100_000,
-    });
+  const service = () => textService(memoryKv());
   const shared = service();
   const once = async (texts: TextEmbeddingService) => {
     const parsed = JSON.parse(body) as { labels: string[] };
@@ -126,19 +130,7 @@ for (const n of [10, 100, 1000])
 async function kvOperations(labelCount: number) {
   const kv = memoryKv();
   const labels = Array.from({ length: labelCount }, (_, i) => `kv label ${i}`);
-  const isolate = () =>
-    new TextEmbeddingService({
-      encoder: precomputed,
-      computeDeadlineMs: 30_000,
-      tokenizer,
-      modelId: EDGE_MODEL.id,
-      vocabularyHash: "bench",
-      embeddingDim: dim,
-      contextLength: 77,
-      kv,
-      kvTtlSeconds: 60,
-      lruSize: 100_000,
-    });
+  const isolate = () => textService(kv);
   const request = async (texts: TextEmbeddingService) => {
     const before = { ...kv.counts };
     const cacheWrites = new CacheWrites(KV_WRITES_PER_REQUEST, () => {});

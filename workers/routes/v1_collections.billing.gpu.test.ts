@@ -9,35 +9,20 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { billingEnv, committed, createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
+import {
+  billingEnv,
+  call,
+  committed,
+  createKey,
+  expectProblem,
+  ok,
+} from "../../test/support/workers/billing.ts";
 import worker from "../index.ts";
 import { openSqlClient } from "../services/collections/sql-client.ts";
 
 type Json = Record<string, unknown>;
 const DIM = 128;
 const unit = (axis: number) => Array.from({ length: DIM }, (_, i) => (i === axis ? 1 : 0));
-
-function call(
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return edge(path, {
-    key,
-    init: {
-      method,
-      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    },
-  });
-}
-
-async function ok<T = Json>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status);
-  return (await response.json()) as T;
-}
 
 describe("collections and billing", () => {
   it("bills exactly the units the answers show, under concurrent upserts and queries", async () => {

@@ -1,30 +1,13 @@
 // Collections end to end inside workerd: the real routes, the real HYPERDRIVE binding on PGlite + pgvector, the real
 // GPU tier for texts and images; every answer is also checked against the OpenAPI document (callWorker).
 import { describe, expect, it } from "vitest";
-import { createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
+import { call, createKey, expectProblem, ok } from "../../test/support/workers/billing.ts";
 import { shape } from "../../test/support/workers/worker.ts";
 
 type Json = Record<string, unknown>;
 
 async function newAccountKey() {
   return (await createKey({ plan: "pro" })).key;
-}
-
-function call(key: string, method: string, path: string, body?: unknown) {
-  return edge(path, {
-    key,
-    init: {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    },
-  });
-}
-
-async function ok<T = Json>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status);
-  return (await response.json()) as T;
 }
 
 const unit = (dim: number, axis: number, second = -1, mix = 0) => {

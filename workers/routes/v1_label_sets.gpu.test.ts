@@ -2,28 +2,11 @@
 // GPU tier for the texts; every answer is also checked against the OpenAPI document (edge → checkContract).
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { committed, createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
+import { call, committed, createKey, edge, expectProblem, ok } from "../../test/support/workers/billing.ts";
 import { allLabels, shape } from "../../test/support/workers/worker.ts";
 
 type Json = Record<string, unknown>;
 type Ranked = { results: { labels: { label: string; score: number; similarity: number }[] }[]; usage: Json };
-
-function call(key: string, method: string, path: string, body?: unknown) {
-  return edge(path, {
-    key,
-    init: {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    },
-  });
-}
-
-async function ok<T = Json>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status);
-  return (await response.json()) as T;
-}
 
 const images = () => [{ base64: shape("red circle").base64 }, { base64: shape("blue star").base64 }];
 

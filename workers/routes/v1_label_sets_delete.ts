@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { LabelSetDeleted } from "../../src/api/label-sets.ts";
 import type { App } from "../context.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
@@ -18,12 +18,7 @@ too: its build stops and bills nothing (unless it was finishing at that moment).
   security: [{ ApiKey: [] }],
   request: { params: LabelSetParams },
   responses: {
-    200: jsonResponse(
-      LabelSetDeleted,
-      "Gone.",
-      { deleted: 1, usage: usageOf(0, { computed: 0, cached: 0 }) },
-      v1Headers(),
-    ),
+    200: jsonResponse(LabelSetDeleted, "Gone.", { deleted: 1, usage: NO_USAGE }, v1Headers()),
   },
 });
 
@@ -39,7 +34,7 @@ export function registerV1LabelSetsDelete(app: App): void {
       const { store, matrices } = c.get("services").labelSets;
       // The row first: from then on nothing reads the matrix, and a delete that fails halfway leaves no usable set.
       if (await store.delete(set.account, set.id)) await matrices.delete(set.id, set.model);
-      return c.json({ deleted: 1 as const, usage: usageOf(0, { computed: 0, cached: 0 }) }, 200);
+      return c.json({ deleted: 1 as const, usage: NO_USAGE }, 200);
     },
   );
 }

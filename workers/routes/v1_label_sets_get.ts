@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { LabelSetId, LabelSetResponse } from "../../src/api/label-sets.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
@@ -25,7 +25,7 @@ export const getLabelSetRoute = createRoute({
     200: jsonResponse(
       LabelSetResponse,
       "The label set.",
-      { ...LABEL_SET_EXAMPLE, usage: usageOf(0, { computed: 0, cached: 0 }) },
+      { ...LABEL_SET_EXAMPLE, usage: NO_USAGE },
       v1Headers(),
     ),
   },
@@ -43,9 +43,6 @@ export function registerV1LabelSetsGet(app: App): void {
   addRoute(app, getLabelSetRoute, errorsOf(E.any, E.apiKey, E.query, ["label_set_not_found"]), async (c) => {
     const { id } = validate(LabelSetParams, c.req.param());
     // A read: nothing billed, nothing recorded.
-    return c.json(
-      { ...labelSetView(await labelSetOf(c, id)), usage: usageOf(0, { computed: 0, cached: 0 }) },
-      200,
-    );
+    return c.json({ ...labelSetView(await labelSetOf(c, id)), usage: NO_USAGE }, 200);
   });
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { LABEL_SET_LIMITS, LabelSetId, LabelSetList } from "../../src/api/label-sets.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
@@ -47,7 +47,7 @@ export const listLabelSetsRoute = createRoute({
           },
         ],
         next_cursor: null,
-        usage: usageOf(0, { computed: 0, cached: 0 }),
+        usage: NO_USAGE,
       },
       v1Headers(),
     ),
@@ -79,7 +79,7 @@ export function registerV1LabelSetsList(app: App): void {
           label_count: row.labelCount,
         })),
         next_cursor: last && rows.length === limit ? last.id : null,
-        usage: usageOf(0, { computed: 0, cached: 0 }),
+        usage: NO_USAGE,
       },
       200,
     );

@@ -1,13 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ExampleCounts } from "../../src/api/moderation.ts";
 import type { App } from "../context.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { EXAMPLES_PATH, ownPolicy } from "./v1_moderation_examples_add.ts";
 import { PolicyParams } from "./v1_moderation_policies_get.ts";
-
-const NO_UNITS = usageOf(0, { computed: 0, cached: 0 });
 
 export const exampleCountsRoute = createRoute({
   method: "get",
@@ -23,7 +21,7 @@ export const exampleCountsRoute = createRoute({
     200: jsonResponse(
       ExampleCounts,
       "The counts.",
-      { object: "example_counts", total: 2, clean: 1, categories: { weapons: 1 }, usage: NO_UNITS },
+      { object: "example_counts", total: 2, clean: 1, categories: { weapons: 1 }, usage: NO_USAGE },
       v1Headers(),
     ),
   },
@@ -41,7 +39,7 @@ export function registerV1ModerationExamplesCount(app: App): void {
     for (const e of mine) for (const name of e.categories) categories[name] = (categories[name] ?? 0) + 1;
     const clean = mine.filter((e) => e.categories.length === 0).length;
     return c.json(
-      { object: "example_counts" as const, total: rows.length, clean, categories, usage: NO_UNITS },
+      { object: "example_counts" as const, total: rows.length, clean, categories, usage: NO_USAGE },
       200,
     );
   });

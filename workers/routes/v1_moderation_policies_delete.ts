@@ -2,14 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { PolicyDeleted } from "../../src/api/moderation.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
 import { DEFAULT_POLICY_ID } from "../services/moderation/policies.ts";
 import { PolicyParams } from "./v1_moderation_policies_get.ts";
-
-const NO_UNITS = usageOf(0, { computed: 0, cached: 0 });
 
 export const deletePolicyRoute = createRoute({
   method: "delete",
@@ -21,7 +19,7 @@ export const deletePolicyRoute = createRoute({
     "Deletes the policy, its examples and its concept embeddings. The built-in `default` cannot be deleted.",
   security: [{ ApiKey: [] }],
   request: { params: PolicyParams },
-  responses: { 200: jsonResponse(PolicyDeleted, "Gone.", { deleted: 1, usage: NO_UNITS }, v1Headers()) },
+  responses: { 200: jsonResponse(PolicyDeleted, "Gone.", { deleted: 1, usage: NO_USAGE }, v1Headers()) },
 });
 
 /** `DELETE /v1/moderation/policies/{id}` (see `description`). */
@@ -36,6 +34,6 @@ export function registerV1ModerationPoliciesDelete(app: App): void {
     if (!(await store.delete(c.get("apiKey").account, id)))
       throw new ApiError("policy_not_found", `no moderation policy "${id}" in this account`);
     await concepts.deleteAll(id);
-    return c.json({ deleted: 1 as const, usage: NO_UNITS }, 200);
+    return c.json({ deleted: 1 as const, usage: NO_USAGE }, 200);
   });
 }

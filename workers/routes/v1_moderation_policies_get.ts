@@ -1,15 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PolicyId, PolicyResponse } from "../../src/api/moderation.ts";
 import type { App } from "../context.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
 import { DEFAULT_POLICY_ID, policyOf, policyView } from "../services/moderation/policies.ts";
 
 export const PolicyParams = z.object({ id: PolicyId.meta({ param: { name: "id", in: "path" } }) });
-
-const NO_UNITS = usageOf(0, { computed: 0, cached: 0 });
 
 export const POLICY_EXAMPLE = {
   object: "moderation_policy" as const,
@@ -35,7 +33,7 @@ the thresholds in use for the served model, and what calibration measured.`,
   security: [{ ApiKey: [] }],
   request: { params: PolicyParams },
   responses: {
-    200: jsonResponse(PolicyResponse, "The policy.", { ...POLICY_EXAMPLE, usage: NO_UNITS }, v1Headers()),
+    200: jsonResponse(PolicyResponse, "The policy.", { ...POLICY_EXAMPLE, usage: NO_USAGE }, v1Headers()),
   },
 });
 
@@ -50,6 +48,6 @@ export function registerV1ModerationPoliciesGet(app: App): void {
         ? 0
         : await c.get("services").moderation.store.exampleCount(row.account, row.id);
     const calibration = row.calibrations[model] ?? null;
-    return c.json({ ...policyView({ row, calibration }, examples, model), usage: NO_UNITS }, 200);
+    return c.json({ ...policyView({ row, calibration }, examples, model), usage: NO_USAGE }, 200);
   });
 }

@@ -2,12 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { PolicyList } from "../../src/api/moderation.ts";
 import type { App } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { usageOf } from "../middleware/metering/usage.ts";
+import { NO_USAGE } from "../middleware/metering/usage.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
 import { validate } from "../request/read-body.ts";
 
-const NO_UNITS = usageOf(0, { computed: 0, cached: 0 });
 const ListQuery = z.strictObject({
   cursor: z.string().max(64).optional().meta({ description: "`next_cursor` of the previous page." }),
   limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: "Page size; default 50." }),
@@ -38,7 +37,7 @@ export const listPoliciesRoute = createRoute({
           },
         ],
         next_cursor: null,
-        usage: NO_UNITS,
+        usage: NO_USAGE,
       },
       v1Headers(),
     ),
@@ -67,7 +66,7 @@ export function registerV1ModerationPoliciesList(app: App): void {
           created: new Date(r.created).toISOString(),
         })),
         next_cursor: last && rows.length === limit ? last.id : null,
-        usage: NO_UNITS,
+        usage: NO_USAGE,
       },
       200,
     );

@@ -3,7 +3,7 @@
 // document (edge → checkContract). The calibration's quality is proved on fresh renders in test/e2e.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../src/api/moderation-default-policy.ts";
-import { committed, createKey, edge, expectProblem } from "../../test/support/workers/billing.ts";
+import { call, committed, createKey, expectProblem, ok } from "../../test/support/workers/billing.ts";
 import { shape } from "../../test/support/workers/worker.ts";
 
 type Json = Record<string, unknown>;
@@ -15,23 +15,6 @@ type Result = {
   id?: string;
   error?: Json;
 };
-
-function call(key: string, method: string, path: string, body?: unknown) {
-  return edge(path, {
-    key,
-    init: {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    },
-  });
-}
-
-async function ok<T = Json>(response: Response, status = 200): Promise<T> {
-  expect(response.status, await response.clone().text()).toBe(status);
-  return (await response.json()) as T;
-}
 
 const RED = { name: "red", concepts: ["a photo of a red circle", "a photo of a red square"], threshold: 0.2 };
 const STARS = { name: "stars", concepts: ["a photo of a star", "a photo of stars"] };

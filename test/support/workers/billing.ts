@@ -146,6 +146,30 @@ export async function committed(keyId: string): Promise<{
   });
 }
 
+/** Calls a /v1 route with `key`, a JSON body when one is given, and any more headers. */
+export function call(
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return edge(path, {
+    key,
+    init: {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    },
+  });
+}
+
+/** Asserts the answer's status (its body shown when it differs) and returns its JSON. */
+export async function ok<T = Record<string, unknown>>(response: Response, status = 200): Promise<T> {
+  expect(response.status, await response.clone().text()).toBe(status);
+  return (await response.json()) as T;
+}
+
 /** Asserts an RFC 9457 problem with this status and code, and returns it. */
 export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
   expect(response.status).toBe(status);

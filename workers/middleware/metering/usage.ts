@@ -25,6 +25,9 @@ export interface MeteringState {
   log: (line: string) => void;
 }
 
+/** The usage of a request that embeds and computes nothing (reads and management calls): its answer still says so. */
+export const NO_USAGE: Usage = Object.freeze({ images: 0, texts_computed: 0, texts_cached: 0 });
+
 /** Usage of a request, for its response and its billing record. */
 export function usageOf(images: number, texts: { computed: number; cached: number }): Usage {
   return { images, texts_computed: texts.computed, texts_cached: texts.cached };
@@ -67,18 +70,7 @@ export async function reserveUnits(
   // Known before the call: should its answer be lost, the middleware still lets whatever it holds go.
   state.reservation ??= { id: `rsv_${crypto.randomUUID().replaceAll("-", "")}`, units: reservedUnits({}) };
   const { id } = state.reservation;
-  const result = await state.meter
-    .reserve({ keyId: state.keyId, plan: state.plan, reservationId: id, units: total })
-    .catch((error: unknown) => {
-      state.log(
-        `[${c.get("requestId")}] key meter unavailable for a reservation: ${(error as Error).message}`,
-      );
-      throw new ApiError("internal_error", "limits could not be checked; retry shortly", {
-        retryAfterSeconds: 1,
-      });
-    });
-  if (result.snapshot) state.snapshot = result.snapshot;
-  if (!result.ok) throw refusal(result.code, state.plan, result.snapshot, result.retryAfterSeconds);
+  await holdWithMeter(c, state, id, total);
   state.reservation = { id, units: total };
 }
 
@@ -115,13 +107,34 @@ export async function reserveForLater(
   const state = c.get("metering");
   if (!state) throw new Error("reserveForLater needs the metering middleware in front of the route");
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
+  await holdWithMeter(c, state, id, reservedUnits(units), leaseMs);
+  const meter = state.meter;
+  return {
+    id,
+    release: async () => {
+      await meter.release(id).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Holds `units` under reservation `id` with the key's meter (for `leaseMs`, or the meter's default minute): throws the
+ * refusal when the quota cannot hold them, and a retryable 500 when the meter does not answer.
+ */
+async function holdWithMeter(
+  c: Context,
+  state: MeteringState,
+  id: string,
+  units: ReservedUnits,
+  leaseMs?: number,
+): Promise<void> {
   const result = await state.meter
     .reserve({
       keyId: state.keyId,
       plan: state.plan,
       reservationId: id,
-      units: reservedUnits(units),
-      leaseMs,
+      units,
+      ...(leaseMs ? { leaseMs } : {}),
     })
     .catch((error: unknown) => {
       state.log(
@@ -133,11 +146,4 @@ export async function reserveForLater(
     });
   if (result.snapshot) state.snapshot = result.snapshot;
   if (!result.ok) throw refusal(result.code, state.plan, result.snapshot, result.retryAfterSeconds);
-  const meter = state.meter;
-  return {
-    id,
-    release: async () => {
-      await meter.release(id).catch(() => {});
-    },
-  };
 }
