@@ -105,6 +105,8 @@ const NEAREST_SQL = `
 async function search<T>(query: number[], k: number, filter: Metadata, sql: string): Promise<T[]> {
   const rows = await client.sql.begin(async (tx) => {
     await tx.unsafe("SET LOCAL hnsw.iterative_scan = relaxed_order");
+    // The store's breadth (searchBreadth): the table is shared with other files' rows, which crowd a 40-wide search.
+    await tx.unsafe("SET LOCAL hnsw.ef_search = 200");
     await tx.unsafe("SET LOCAL plan_cache_mode = force_custom_plan");
     await tx.unsafe("SET LOCAL enable_sort = off");
     return tx.unsafe(sql, [vectorText(query), ACCOUNT, collectionId, client.sql.json(filter), k]);
