@@ -1,6 +1,7 @@
 import {
   type Box,
   OCCLUDER,
+  OCCLUSION_WINDOW,
   type OcclusionCell,
   type OcclusionGeometry,
 } from "../../src/protocol/explain.ts";
@@ -33,11 +34,13 @@ export function occlusionGeometry(info: PreprocessInfo, grid: number): Occlusion
     crop: cropInOriginal(info),
     grid: { rows: grid, cols: grid },
     occluder: OCCLUDER,
+    window: OCCLUSION_WINDOW,
   };
 }
 
 /**
- * The unoccluded input, or a copy with one cell hidden, written straight into the batch tensor when the batcher
+ * The unoccluded input, or a copy with one cell's window hidden (`cell.hidden`: the cell and half a cell around it,
+ * see OCCLUSION_WINDOW), written straight into the batch tensor when the batcher
  * prepares it: the g² variants never exist as separate tensors, so a 14×14 explanation holds one image, not 197.
  *
  * The occluder is zero in the model's normalised input space, i.e. the normalisation mean colour: the mean is what
@@ -58,7 +61,7 @@ export function occludedInput(
       out.set(base, offset);
       if (!cell) return;
       const plane = base.length / 3;
-      const { left, top, right, bottom } = cell.input;
+      const { left, top, right, bottom } = cell.hidden;
       for (let channel = 0; channel < 3; channel++) {
         for (let y = top; y < bottom; y++) {
           const start = offset + channel * plane + y * width;

@@ -61,6 +61,10 @@ export const ExplainResponse = z
       occluder: z
         .string()
         .meta({ description: "`normalized-mean`: a hidden cell is the model's mean colour." }),
+      window: z.int().meta({
+        description:
+          "The side of the square hidden to measure a cell, in cells, centred on it: 2 = the cell and half a cell around it.",
+      }),
       passes: z.int().meta({ description: "Image-encoder passes: grid² + 1, billed as images." }),
     }),
     usage: Usage,

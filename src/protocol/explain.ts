@@ -15,6 +15,15 @@ export const MAX_OCCLUSION_ITEMS = MAX_EXPLAIN_GRID * MAX_EXPLAIN_GRID + 1;
 export const EXPLAIN_GEOMETRY_HEADER = "x-clip-explain-geometry";
 /** The occluder, named in the geometry so a change of method is visible to the edge (and in its answers). */
 export const OCCLUDER = "normalized-mean";
+/**
+ * The side of the square hidden for one cell, in cells, centred on it (clipped at the crop's edge): the cell and half
+ * a cell around it. Zeiler and Fergus's occlusion slides an occluder larger than its stride, and for a ViT the reason
+ * is plain: an occluder that covers exactly one cell hides one patch token, while an object straddling cells (almost
+ * every object) keeps its evidence in the neighbouring tokens, so hiding any single cell of it barely moves the
+ * similarity and a background cell can win. Twice the stride hides every object part touching the cell. The grid,
+ * the scores and the peak stay per cell; the cost stays one pass per cell. In the geometry, like the occluder.
+ */
+export const OCCLUSION_WINDOW = 2;
 
 /**
  * `grid` from a query string or JSON: an integer in MIN..MAX_EXPLAIN_GRID, or a message.
@@ -52,6 +61,7 @@ export const OcclusionGeometry = z.object({
     cols: z.int().min(MIN_EXPLAIN_GRID).max(MAX_EXPLAIN_GRID),
   }),
   occluder: z.literal(OCCLUDER),
+  window: z.literal(OCCLUSION_WINDOW),
 });
 export type OcclusionGeometry = z.infer<typeof OcclusionGeometry>;
 
@@ -80,11 +90,23 @@ export function cellBounds(size: number, parts: number): number[] {
   return Array.from({ length: parts + 1 }, (_, i) => Math.round((i * size) / parts));
 }
 
-/** One occluded cell: its place in the grid, its pixels in the model's input (half-open), its box in the original. */
+/** Input pixels, half-open: columns left..right-1, rows top..bottom-1. */
+export interface PixelRect {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/**
+ * One cell: its place in the grid, its pixels in the model's input, the pixels hidden to measure it (its
+ * {@link OCCLUSION_WINDOW}, clipped to the input) and its box in the original.
+ */
 export interface OcclusionCell {
   row: number;
   col: number;
-  input: { left: number; top: number; right: number; bottom: number };
+  input: PixelRect;
+  hidden: PixelRect;
   box: Box;
 }
 
@@ -100,6 +122,12 @@ export function occlusionCells(
   const { input, crop, grid } = geometry;
   const ys = cellBounds(input.height, grid.rows);
   const xs = cellBounds(input.width, grid.cols);
+  // Half-cell boundaries: the window of cell i runs from half-cell 2i − (W − 1) to 2i + 1 + W, clipped.
+  const halfYs = cellBounds(input.height, 2 * grid.rows);
+  const halfXs = cellBounds(input.width, 2 * grid.cols);
+  const reach = OCCLUSION_WINDOW - 1;
+  const halfAt = (bounds: number[], i: number) =>
+    bounds[Math.min(bounds.length - 1, Math.max(0, i))] as number;
   const sx = crop.width / input.width;
   const sy = crop.height / input.height;
   const cells: OcclusionCell[] = [];
@@ -115,6 +143,12 @@ export function occlusionCells(
         row,
         col,
         input: { left, top, right, bottom },
+        hidden: {
+          left: halfAt(halfXs, 2 * col - reach),
+          top: halfAt(halfYs, 2 * row - reach),
+          right: halfAt(halfXs, 2 * col + 2 + reach),
+          bottom: halfAt(halfYs, 2 * row + 2 + reach),
+        },
         box: {
           x: crop.x + left * sx,
           y: crop.y + top * sy,

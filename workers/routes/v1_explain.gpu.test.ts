@@ -15,7 +15,7 @@ type Explained = {
     grid: { rows: number; cols: number; scores: number[][] };
     peak: Box;
   }[];
-  method: { name: string; occluder: string; passes: number };
+  method: { name: string; occluder: string; window: number; passes: number };
   usage: Record<string, number>;
 };
 
@@ -47,7 +47,7 @@ describe("POST /v1/explain", () => {
     });
     expect(response.status, await response.clone().text()).toBe(200);
     const answer = (await response.json()) as Explained;
-    expect(answer.method).toEqual({ name: "occlusion", occluder: "normalized-mean", passes: 17 });
+    expect(answer.method).toEqual({ name: "occlusion", occluder: "normalized-mean", window: 2, passes: 17 });
     expect(answer.usage).toMatchObject({ images: 17 });
     expect(inside(answer.crop, { x: 0, y: 0, ...answer.image })).toBe(true);
     expect(answer.results.map((r) => r.label)).toEqual(["red circle", "blue star"]);

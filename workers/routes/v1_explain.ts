@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { EXPLAIN_LIMITS, ExplainRequest, ExplainResponse } from "../../src/api/explain.ts";
 import { DEFAULT_TEMPLATES, EXAMPLE_IMAGE_BASE64 } from "../../src/api/index.ts";
 import { encodeBase64 } from "../../src/encoding/base64.ts";
-import { OCCLUDER, occlusionCells } from "../../src/protocol/explain.ts";
+import { OCCLUDER, OCCLUSION_WINDOW, occlusionCells } from "../../src/protocol/explain.ts";
 import { softmax } from "../../src/vector/index.ts";
 import type { App } from "../context.ts";
 import { ApiError, allImagesFailed } from "../errors.ts";
@@ -33,8 +33,8 @@ export const explainRoute = createRoute({
   tags: ["Vision"],
   summary: "Show where in the photo a label matched",
   description: `Occlusion sensitivity: the model sees only its centre crop, so a grid of grid × grid cells is laid over
-that crop; each cell is hidden in turn (set to the model's mean colour, zero in its normalised input) and the fall of
-each label's similarity is measured. \`scores[r][c]\` is that fall divided by the largest one (1 at the peak; a cell
+that crop; each cell is hidden in turn with half a cell around it (set to the model's mean colour, zero in its
+normalised input) and the fall of each label's similarity is measured. \`scores[r][c]\` is that fall divided by the largest one (1 at the peak; a cell
 whose hiding raises the similarity is 0), \`peak\` the cell of the largest fall. Every box is in the original image's
 pixels after its EXIF orientation, to draw on the photo the app has. It costs grid² + 1 image-encoder passes, billed as
 that many images; the plan's \`explain_max_grid\` bounds the grid. A label can also depend on context outside the
@@ -88,7 +88,7 @@ crop with the first label's heatmap over it, at most 512 px on its long side.`,
                 peak: { x: 200, y: 120, width: 120, height: 120 },
               },
             ],
-            method: { name: "occlusion", occluder: OCCLUDER, passes: 17 },
+            method: { name: "occlusion", occluder: OCCLUDER, window: OCCLUSION_WINDOW, passes: 17 },
             usage: { images: 17, texts_computed: 7, texts_cached: 0 },
           },
         },
@@ -179,7 +179,7 @@ export function registerV1Explain(app: App): void {
         grid: { rows: grid, cols: grid, scores: m.scores },
         peak: m.peak,
       })),
-      method: { name: "occlusion", occluder: geometry.occluder, passes },
+      method: { name: "occlusion", occluder: geometry.occluder, window: geometry.window, passes },
       usage,
       ...(warnings.length ? { warnings } : {}),
     };

@@ -17,7 +17,7 @@ export interface OcclusionMap {
 
 /**
  * Occlusion sensitivity for one label: `embeddings[0]` is the unoccluded crop, `embeddings[1 + r·cols + c]` the crop
- * with cell (r, c) hidden (the GPU tier's order). A cell's raw score is how much the label's similarity falls when it
+ * with cell (r, c)'s window hidden (the GPU tier's order). A cell's raw score is how much the label's similarity falls when it
  * is hidden; a cell whose hiding raises it (it argued against the label) gets 0; the scores are divided by the largest
  * fall so the map reads the same whatever the model's similarity scale, and the peak is the cell of the largest fall.
  * A label no cell lowers has an all-zero map, its peak the least-rising cell.
