@@ -81,6 +81,44 @@ describe.skipIf(!modelPresent())("the edge through GPU faults (real processes)",
     }
   }, 240_000);
 
+  it("an explanation's 17 passes fail as one clear 503 while the tier is down, bill nothing, and work once it is back", async () => {
+    const explain = () =>
+      fetch(`${stack.edgeUrl}/v1/explain`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...stack.apiHeaders },
+        body: JSON.stringify({ image: { base64: IMAGE }, labels: newLabels(), grid: 4 }),
+      });
+    const imagesBilled = async () => {
+      const usage = await fetch(`${stack.edgeUrl}/v1/usage`, { headers: stack.apiHeaders });
+      return ((await usage.json()) as { totals: { images: number } }).totals.images;
+    };
+    const before = await imagesBilled();
+    await killGpu(stack);
+    for (let i = 0; i < 2; i++) {
+      const refused = await explain();
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(((await refused.json()) as { code: string }).code).toBe("gpu_unavailable");
+    }
+    expect(await imagesBilled()).toBe(before);
+    stack.gpu = await startGpuProcess({ PORT: gpuPort(stack) });
+    let answer: Response | undefined;
+    await waitFor(
+      "an explanation to succeed after the restart",
+      async () => {
+        answer = await explain();
+        return answer.status === 200;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(((await (answer as Response).json()) as { usage: { images: number } }).usage.images).toBe(17);
+    await waitFor(
+      "the explanation's 17 passes, and only they, to be billed",
+      async () => (await imagesBilled()) === before + 17,
+    );
+    expect(await health(stack)).toEqual({ backend: 0, circuit: "closed", outstanding: 0 });
+  }, 120_000);
+
   it("answers 504 with Retry-After within the deadline when the GPU process is paused, and recovers after SIGCONT", async () => {
     stack.gpu.child.kill("SIGSTOP");
     try {
