@@ -58,9 +58,15 @@ const randomUnit = () => {
   normalizeInPlace(v);
   return v;
 };
-// Precomputed answers stand in for the GPU tier: its time is excluded by design.
+// Precomputed answers stand in for the GPU tier: its time is excluded by design, and so is making them up — drawn
+// once here, handed out in turn (generating 7,000 random vectors per request was a fifth of the "edge" CPU measured).
+const answers = Array.from({ length: 8192 }, randomUnit);
+let nextAnswer = 0;
 const precomputed: TextEmbeddingProvider = {
-  embedTexts: async (rows) => ({ ok: true, value: rows.map(() => randomUnit()) }),
+  embedTexts: async (rows) => ({
+    ok: true,
+    value: rows.map(() => answers[nextAnswer++ % answers.length] as Float32Array),
+  }),
 };
 const image = { ok: true as const, embedding: randomUnit() };
 

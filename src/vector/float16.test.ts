@@ -1,11 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { float16ToFloat32, float32ToFloat16 } from "./float16.ts";
+import {
+  float16ToFloat32 as engineFloat16ToFloat32,
+  float32ToFloat16 as engineFloat32ToFloat16,
+  portableFloat16ToFloat32,
+  portableFloat32ToFloat16,
+} from "./float16.ts";
 
-const toHalf = (x: number) => float32ToFloat16(new Float32Array([x]))[0];
-const fromHalf = (bits: number) => float16ToFloat32(new Uint16Array([bits]))[0];
+/** The same properties for the exported conversions (the engine's Float16Array here) and the portable JS ones. */
+describe.each([
+  ["the exported conversions", engineFloat32ToFloat16, engineFloat16ToFloat32],
+  ["the portable conversions", portableFloat32ToFloat16, portableFloat16ToFloat32],
+])("%s", (_, float32ToFloat16, float16ToFloat32) => {
+  const toHalf = (x: number) => float32ToFloat16(new Float32Array([x]))[0];
+  const fromHalf = (bits: number) => float16ToFloat32(new Uint16Array([bits]))[0];
 
-describe("float32ToFloat16 / float16ToFloat32", () => {
   it("converts the landmark values exactly", () => {
     const cases: Array<[number, number]> = [
       [0, 0x0000],
@@ -102,5 +111,27 @@ describe("float32ToFloat16 / float16ToFloat32", () => {
   it("converts views at an offset inside a larger buffer", () => {
     const buffer = new Float32Array([9, 1, 2, 9]);
     expect([...float32ToFloat16(buffer.subarray(1, 3))]).toEqual([0x3c00, 0x4000]);
+  });
+});
+
+describe("the engine's conversions and the portable ones", () => {
+  it("give the same bits for every half pattern and for random float32 bit patterns, NaN payloads included", () => {
+    expect(typeof (globalThis as { Float16Array?: unknown }).Float16Array).toBe("function");
+    const halves = new Uint16Array(65536).map((_, i) => i);
+    const asBits = (v: Float32Array) => [...new Uint32Array(v.buffer)];
+    expect(asBits(engineFloat16ToFloat32(halves))).toEqual(asBits(portableFloat16ToFloat32(halves)));
+    const words = new Uint32Array(200_000);
+    let seed = 12345;
+    for (let i = 0; i < words.length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      words[i] = seed;
+    }
+    words.set([0x7f800001, 0xffc00000, 0x7fbfffff, 0x00000001, 0x477fefff, 0x477ff000]);
+    const floats = new Float32Array(words.buffer);
+    expect([...engineFloat32ToFloat16(floats)]).toEqual([...portableFloat32ToFloat16(floats)]);
+    // At an offset inside a larger buffer too.
+    expect([...engineFloat32ToFloat16(floats.subarray(3, 9))]).toEqual([
+      ...portableFloat32ToFloat16(floats.subarray(3, 9)),
+    ]);
   });
 });

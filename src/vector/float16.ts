@@ -1,20 +1,36 @@
 /**
- * IEEE 754 binary16 ⇄ binary32 conversion on raw bits, for runtimes without `Float16Array`.
- * Half-precision values travel as `Uint16Array`s holding their bit patterns.
+ * IEEE 754 binary16 ⇄ binary32 conversion. Half-precision values travel as `Uint16Array`s holding their bit patterns.
  *
  * Rounding is round-to-nearest-even, like a hardware conversion; subnormals, ±0, ±∞ and NaN are preserved
- * (NaN stays NaN, quiet), and finite values beyond the half range become ±∞.
+ * (NaN stays NaN, quiet, keeping its top payload bits), and finite values beyond the half range become ±∞.
+ *
+ * Where the runtime has `Float16Array` (V8 13.6+: Node 24, workerd) the engine converts, several times faster than
+ * bit twiddling in JS (the edge converts every text embedding it serves); NaNs, which engines may canonicalise,
+ * are redone bitwise so both paths give the same bits. Elsewhere the portable conversions below do it all.
  */
+
+type Float16ArrayView = { set(values: ArrayLike<number>): void } & ArrayLike<number>;
+type Float16ArrayConstructor = new (
+  buffer: ArrayBufferLike,
+  byteOffset?: number,
+  length?: number,
+) => Float16ArrayView;
+const NativeFloat16Array = (globalThis as { Float16Array?: Float16ArrayConstructor }).Float16Array;
 
 /**
  * @example
  * float32ToFloat16(new Float32Array([1, -2, 65504, 1e6])) // Uint16Array [0x3c00, 0xc000, 0x7bff, 0x7c00]
  */
 export function float32ToFloat16(values: Float32Array): Uint16Array {
-  // Same platform byte order for both views, so this reinterprets bits without copying.
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  if (!NativeFloat16Array) return portableFloat32ToFloat16(values);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) out[i] = halfBitsOf(bits[i] ?? 0);
+  new NativeFloat16Array(out.buffer).set(values);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < out.length; i++) {
+    const half = out[i] as number;
+    // Only a NaN input gives a NaN half: redo it bitwise, keeping its payload.
+    if ((half & 0x7c00) === 0x7c00 && (half & 0x3ff) !== 0) out[i] = halfBitsOf(bits[i] ?? 0);
+  }
   return out;
 }
 
@@ -23,6 +39,29 @@ export function float32ToFloat16(values: Float32Array): Uint16Array {
  * float16ToFloat32(new Uint16Array([0x3c00, 0x0001, 0xfc00])) // Float32Array [1, 5.960464477539063e-8, -Infinity]
  */
 export function float16ToFloat32(halves: Uint16Array): Float32Array {
+  if (!NativeFloat16Array) return portableFloat16ToFloat32(halves);
+  const out = new Float32Array(halves.length);
+  out.set(new NativeFloat16Array(halves.buffer, halves.byteOffset, halves.length));
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < halves.length; i++) {
+    const half = halves[i] as number;
+    if ((half & 0x7c00) === 0x7c00 && (half & 0x3ff) !== 0)
+      bits[i] = ((half & 0x8000) << 16) | 0x7f800000 | ((half & 0x3ff) << 13);
+  }
+  return out;
+}
+
+/** {@link float32ToFloat16} in plain JS, for runtimes without `Float16Array` (exported for the tests of both paths). */
+export function portableFloat32ToFloat16(values: Float32Array): Uint16Array {
+  // Same platform byte order for both views, so this reinterprets bits without copying.
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfBitsOf(bits[i] ?? 0);
+  return out;
+}
+
+/** {@link float16ToFloat32} in plain JS, for runtimes without `Float16Array`. */
+export function portableFloat16ToFloat32(halves: Uint16Array): Float32Array {
   const out = new Float32Array(halves.length);
   const bits = new Uint32Array(out.buffer);
   for (let i = 0; i < halves.length; i++) {

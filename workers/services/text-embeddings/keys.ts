@@ -20,6 +20,20 @@ export async function labelKey(
   return `lbl:v1:${modelId}:${vocabularyHash}:${await hashBytes(encoder.encode(JSON.stringify([templates, label])))}`;
 }
 
+/**
+ * A text's key inside the isolate (LRU, computations in flight): its token ids as the characters of a string, one
+ * UTF-16 unit per id (CLIP's vocabulary, 49,408, fits; a larger id takes a second unit after an escape). Exact, so
+ * two texts share a key only when they tokenize alike; never stored, so its length does not matter. The `#` keeps it apart from label keys (`lbl:…`) in the shared LRU.
+ *
+ * @example idsKey(Int32Array.of(49406, 320, 49407)) // "#\uc11e\u0140\uc11f"
+ */
+export function idsKey(ids: Int32Array): string {
+  let key = "#";
+  for (const id of ids)
+    key += id < 0xffff ? String.fromCharCode(id) : `\uffff${String.fromCharCode(id >>> 16, id & 0xffff)}`;
+  return key;
+}
+
 async function hashBytes(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
   let binary = "";

@@ -3,7 +3,7 @@ import { ensemble } from "../../../src/vector/index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import { type CallBudget, failed, type Outcome, succeeded, withinBudget } from "../upstream.ts";
 import type { CacheWrites } from "./cache-writes.ts";
-import { labelKey, textKey } from "./keys.ts";
+import { idsKey, labelKey, textKey } from "./keys.ts";
 import { asStored, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
 
@@ -52,6 +52,9 @@ export interface TextRequest {
   /** The request's KV writes, made once it has answered. */
   cacheWrites: CacheWrites;
 }
+
+/** An isolate key's KV key: the SHA-256 one for texts (their isolate key is their token ids), itself for labels. */
+type KvKeyOf = (key: string) => Promise<string>;
 
 type Filled = Outcome<{ values: CachedText[]; computed: number; cached: number }>;
 
@@ -117,10 +120,13 @@ export class TextEmbeddingService {
           { contextLength: this.options.contextLength },
         );
         const rows = ids.map((row, m) => row.subarray(0, lengths[m]));
-        const keys = await Promise.all(
-          rows.map((row) => textKey(this.options.modelId, this.options.vocabularyHash, row)),
-        );
-        const found = await this.lookUp(keys, cache);
+        // In the isolate a text is keyed by its token ids themselves (exact, no hashing); only KV, whose keys are
+        // bounded, needs the SHA-256 one, computed for the texts that go there — never for a label's prompts.
+        const keys = rows.map(idsKey);
+        const kvKeys = new Map(keys.map((key, m) => [key, rows[m] as Int32Array]));
+        const kvKeyOf = (key: string) =>
+          textKey(this.options.modelId, this.options.vocabularyHash, kvKeys.get(key) as Int32Array);
+        const found = await this.lookUp(keys, cache ? kvKeyOf : undefined);
         let computed = 0;
         const toCompute = new Map<string, { row: Uint32Array; truncated: boolean }>();
         for (const [m, key] of keys.entries()) {
@@ -132,7 +138,7 @@ export class TextEmbeddingService {
               truncated: truncated[m] as boolean,
             });
         }
-        if (toCompute.size > 0) this.startComputing(toCompute, request, cache);
+        if (toCompute.size > 0) this.startComputing(toCompute, request, cache ? kvKeyOf : undefined);
         const pending = keys.map(
           (key) =>
             (found.has(key) ? undefined : this.computing(key)) ??
@@ -171,7 +177,7 @@ export class TextEmbeddingService {
             ),
           ),
         );
-        const found = await this.lookUp(keys, true);
+        const found = await this.lookUp(keys, async (key) => key);
         const uncached = keys.flatMap((key, m) => (found.has(key) ? [] : [m]));
         const counts = { computed: 0, cached: (missing.length - uncached.length) * templates.length };
         if (uncached.length > 0) {
@@ -194,7 +200,7 @@ export class TextEmbeddingService {
               truncated: texts.truncated.slice(...span).some(Boolean),
             };
             found.set(keys[m] as string, value);
-            this.store(keys[m] as string, value, request.cacheWrites);
+            this.store(keys[m] as string, value, request.cacheWrites, async (key) => key);
           }
         }
         return succeeded({ values: keys.map((key) => found.get(key) as CachedText), ...counts });
@@ -236,23 +242,30 @@ export class TextEmbeddingService {
     });
   }
 
-  /** The key LRU first, then (`readKv`) KV in bulk for what it lacks; KV hits are promoted into the LRU. */
-  private async lookUp(keys: readonly string[], readKv: boolean): Promise<Map<string, CachedText>> {
+  /**
+   * The key LRU first, then (given `kvKeyOf`, which names an isolate key's KV key) KV in bulk for what it lacks; KV
+   * hits are promoted into the LRU. Answers by isolate key.
+   */
+  private async lookUp(keys: readonly string[], kvKeyOf?: KvKeyOf): Promise<Map<string, CachedText>> {
     const found = new Map<string, CachedText>();
     const fromKv: string[] = [];
     for (const key of new Set(keys)) {
       const hit = this.byKey.get(key);
       if (hit) found.set(key, hit);
-      else if (readKv && !this.computing(key)) fromKv.push(key);
+      else if (kvKeyOf && !this.computing(key)) fromKv.push(key);
     }
-    for (let start = 0; start < fromKv.length; start += KV_BATCH) {
+    if (!kvKeyOf || fromKv.length === 0) return found;
+    const kvKeys = await Promise.all(fromKv.map(kvKeyOf));
+    const isolateKeyOf = new Map(kvKeys.map((kvKey, i) => [kvKey, fromKv[i] as string]));
+    for (let start = 0; start < kvKeys.length; start += KV_BATCH) {
       // A cache that cannot be read is a cache miss: the texts are computed, the answer is still right.
       const stored = await this.options.kv
-        .get(fromKv.slice(start, start + KV_BATCH), "text")
+        .get(kvKeys.slice(start, start + KV_BATCH), "text")
         .catch(() => new Map<string, string | null>());
-      for (const [key, value] of stored) {
+      for (const [kvKey, value] of stored) {
         const decoded = decodeEmbedding(value, this.options.embeddingDim);
-        if (decoded) {
+        const key = isolateKeyOf.get(kvKey);
+        if (decoded && key !== undefined) {
           found.set(key, decoded);
           this.byKey.set(key, decoded);
         }
@@ -264,13 +277,13 @@ export class TextEmbeddingService {
   /**
    * Starts one computation for a batch of misses, shared through `inFlight` by every request that needs them. It
    * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it alive
-   * after that request has answered or its client has gone. The results go to the key LRU and, when `cache`,
+   * after that request has answered or its client has gone. The results go to the key LRU and, given `kvKeyOf`,
    * through that request's share of KV writes, to KV.
    */
   private startComputing(
     batch: Map<string, { row: Uint32Array; truncated: boolean }>,
     request: TextRequest,
-    cache: boolean,
+    kvKeyOf: KvKeyOf | undefined,
   ): void {
     const entries = [...batch.entries()];
     const deadline = Date.now() + this.options.computeDeadlineMs;
@@ -302,7 +315,7 @@ export class TextEmbeddingService {
           const key = entries[i]?.[0] as string;
           // A label's prompts go to the key LRU only: when every request that needed them gave up first, a retry in
           // this isolate still finds them rather than computing them again.
-          if (cache) this.store(key, v.value, request.cacheWrites);
+          if (kvKeyOf) this.store(key, v.value, request.cacheWrites, kvKeyOf);
           else this.byKey.set(key, v.value);
         }
       }),
@@ -322,11 +335,16 @@ export class TextEmbeddingService {
     });
   }
 
-  /** Into the LRU now, and into KV once the request has answered (if its share of writes allows). */
-  private store(key: string, value: CachedText, writes: CacheWrites): void {
+  /**
+   * Into the LRU now, and into KV under `kvKeyOf(key)` once the request has answered (if its share of writes
+   * allows): the KV key and value are made then, off the answer's path.
+   */
+  private store(key: string, value: CachedText, writes: CacheWrites, kvKeyOf: KvKeyOf): void {
     this.byKey.set(key, value);
-    writes.add(() =>
-      this.options.kv.put(key, encodeEmbedding(value), { expirationTtl: this.options.kvTtlSeconds }),
+    writes.add(async () =>
+      this.options.kv.put(await kvKeyOf(key), encodeEmbedding(value), {
+        expirationTtl: this.options.kvTtlSeconds,
+      }),
     );
   }
 }
