@@ -4,9 +4,10 @@
  * Rounding is round-to-nearest-even, like a hardware conversion; subnormals, ±0, ±∞ and NaN are preserved
  * (NaN stays NaN, quiet, keeping its top payload bits), and finite values beyond the half range become ±∞.
  *
- * Where the runtime has `Float16Array` (V8 13.6+: Node 24, workerd) the engine converts, several times faster than
- * bit twiddling in JS (the edge converts every text embedding it serves); NaNs, which engines may canonicalise,
- * are redone bitwise so both paths give the same bits. Elsewhere the portable conversions below do it all.
+ * Where the runtime has `Float16Array` (V8 13.6+: Node 24, workerd) the engine converts: in Node 24 only ~10% faster
+ * than the portable code (4.1 against 4.4 µs per 128-d round trip), as
+ * V8 does not yet compile Float16Array stores, but it is the path engines will keep speeding up. NaNs, which engines
+ * may canonicalise, are redone bitwise so both paths give the same bits. Elsewhere the portable conversions do it.
  */
 
 type Float16ArrayView = { set(values: ArrayLike<number>): void } & ArrayLike<number>;
