@@ -5,6 +5,7 @@ import {
   float32ToFloat16 as engineFloat32ToFloat16,
   portableFloat16ToFloat32,
   portableFloat32ToFloat16,
+  roundToFloat16,
 } from "./float16.ts";
 
 /** The same properties for the exported conversions (the engine's Float16Array here) and the portable JS ones. */
@@ -133,5 +134,47 @@ describe("the engine's conversions and the portable ones", () => {
     expect([...engineFloat32ToFloat16(floats.subarray(3, 9))]).toEqual([
       ...portableFloat32ToFloat16(floats.subarray(3, 9)),
     ]);
+  });
+});
+
+describe("roundToFloat16", () => {
+  it("equals the round trip through a half bit for bit: every half, its neighbours, and random float32 patterns", () => {
+    const asBits = (v: Float32Array) => [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
+    const roundTrip = (v: Float32Array) => portableFloat16ToFloat32(portableFloat32ToFloat16(v));
+    // Every half value and the float32s just around it and halfway to the next: where rounding decides.
+    const halves = portableFloat16ToFloat32(new Uint16Array(65536).map((_, i) => i));
+    const words = new Uint32Array(halves.buffer);
+    const near = new Uint32Array(65536 * 5);
+    for (let i = 0; i < 65536; i++)
+      near.set(
+        [
+          words[i] as number,
+          (words[i] as number) + 1,
+          (words[i] as number) - 1,
+          (words[i] as number) + 0x1000,
+          (words[i] as number) + 0xfff,
+        ],
+        5 * i,
+      );
+    const random = new Uint32Array(300_000);
+    let seed = 987654321;
+    for (let i = 0; i < random.length; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      random[i] = seed;
+    }
+    for (const batch of [near, random]) {
+      const floats = new Float32Array(batch.buffer);
+      const expected = asBits(roundTrip(floats));
+      const actual = asBits(roundToFloat16(floats));
+      const firstDiff = actual.findIndex((bits, i) => bits !== expected[i] && !Number.isNaN(floats[i]));
+      expect(firstDiff, `0x${batch[firstDiff]?.toString(16)}`).toBe(-1);
+    }
+    const nan = roundToFloat16(Float32Array.of(Number.NaN))[0];
+    expect(nan).toBeNaN();
+  });
+
+  it("rounds a view at an offset inside a larger buffer", () => {
+    const buffer = Float32Array.of(9, 0.1, 1 + 2 ** -11, 9);
+    expect([...roundToFloat16(buffer.subarray(1, 3))]).toEqual([0.0999755859375, 1]);
   });
 });

@@ -1,4 +1,4 @@
-export { float16ToFloat32, float32ToFloat16 } from "./float16.ts";
+export { float16ToFloat32, float32ToFloat16, roundToFloat16 } from "./float16.ts";
 export {
   cosineSimilarity,
   dot,

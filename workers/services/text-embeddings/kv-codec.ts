@@ -1,5 +1,10 @@
 import { decodeBase64, encodeBase64 } from "../../../src/encoding/base64.ts";
-import { float16ToFloat32, float32ToFloat16, normalizeInPlace } from "../../../src/vector/index.ts";
+import {
+  float16ToFloat32,
+  float32ToFloat16,
+  normalizeInPlace,
+  roundToFloat16,
+} from "../../../src/vector/index.ts";
 
 /** A cached embedding and whether its text (or any of a label's prompts) was cut to the context length. */
 export interface CachedText {
@@ -38,7 +43,7 @@ export function decodeEmbedding(value: string | null | undefined, dim: number): 
  * by up to ~1e-4). Every embedding the text path serves goes through this, so fresh and cached answers are identical.
  */
 export function asStored(embedding: Float32Array): Float32Array {
-  return unitLength(float16ToFloat32(float32ToFloat16(embedding)));
+  return unitLength(roundToFloat16(embedding));
 }
 
 function unitLength(embedding: Float32Array): Float32Array {
