@@ -10,6 +10,7 @@ import { type EdgeStack, startEdgeStack } from "../support/edge-stack.ts";
 import { startGpuProcess } from "../support/gpu-process.ts";
 import { modelPresent } from "../support/gpu-service.ts";
 import { renderTestShapes, type TestShape } from "../support/shapes.ts";
+import { measureDownsizing, summarise } from "../support/upload-downsizing.ts";
 
 const LABELS = ["red circle", "blue star", "yellow square", "green triangle"];
 /** Two requests, then one every 2 s: a 429 with a short Retry-After. */
@@ -107,7 +108,10 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
           { id: "blue", image: new Blob([bytesOf("blue star")]), metadata: { colour: "blue" } },
         ],
       });
-      expect(upserted.failed ?? []).toEqual([]);
+      expect(upserted.results.map((r) => ("status" in r ? r.status : r.error.code))).toEqual([
+        "upserted",
+        "upserted",
+      ]);
       const found = await clip.queryCollection("sdk-photos", { text: "a red circle", top_k: 1 });
       expect(found.matches[0]?.id).toBe("red");
       const byImage = await clip.queryCollection("sdk-photos", { image: bytesOf("blue star"), top_k: 1 });
@@ -142,6 +146,13 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
       expect(Object.keys(moderated.results[0]?.category_scores ?? {})).toEqual(["red"]);
       await clip.deleteModerationPolicy(policy.id);
     });
+  });
+
+  it("downsizing a fresh 2000 × 1500 photo by the SDK's rule keeps its embedding (cosine ≥ 0.99) for far fewer bytes", async () => {
+    const summary = summarise(await measureDownsizing(clip, 6));
+    expect(summary.meanCosine).toBeGreaterThanOrEqual(0.99);
+    expect(summary.minCosine).toBeGreaterThanOrEqual(0.98);
+    expect(summary.bytesSaved).toBeGreaterThan(0.5);
   });
 
   describe("errors", () => {

@@ -170,7 +170,7 @@ function headersFor(
   return { ...headers, ...options.headers };
 }
 
-function encodeBody(body: unknown): BodyInit | undefined {
+function encodeBody(body: unknown): FormData | string | undefined {
   if (body === undefined) return undefined;
   return body instanceof FormData ? body : JSON.stringify(body);
 }
