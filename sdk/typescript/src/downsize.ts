@@ -11,7 +11,7 @@ export const DEFAULT_MIN_SHORT_SIDE = 448;
  * The size to downsize a `width` × `height` image to: its short side at `minShortSide`, aspect kept, never enlarged.
  * Shared by `downsizeImage` and the bench that measures it.
  *
- * @example targetSize(4032, 3024, 448) // { width: 597, height: 448 }
+ * @example targetSize(4032, 3024, 448) // { width: 598, height: 448 }
  */
 export function targetSize(
   width: number,
