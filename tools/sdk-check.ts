@@ -45,6 +45,11 @@ try {
   if (/from "\.\/[^"]+\.ts"/.test(readFileSync(join(sdk, "dist/index.js"), "utf8"))) {
     fail("dist/index.js still imports .ts files");
   }
+  // And the built module loads as a consumer would, with no Node-only import in the way.
+  const built = await import(join(sdk, "dist/index.js"));
+  if (typeof built.ClipEdge !== "function" || typeof built.downsizeImage !== "function") {
+    fail("dist/index.js does not export ClipEdge and downsizeImage");
+  }
   console.log(`sdk: types current, built, packed ${packed?.filename} (${files.size} files)`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
