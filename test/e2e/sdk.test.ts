@@ -229,8 +229,11 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
         },
       );
       expect(answer.results[0]?.labels[0]?.label).toBe("yellow square");
-      expect(errors).toEqual(["network_error"]);
-      expect(log).toHaveLength(2);
+      // A retry that outruns the server's storing of the first answer gets 409 idempotency_in_progress, retried too.
+      expect(errors[0]).toBe("network_error");
+      expect(errors.slice(1).every((code) => code === "idempotency_in_progress")).toBe(true);
+      expect(log).toHaveLength(errors.length + 1);
+      expect(new Set(log.map((l) => l.key)).size).toBe(1);
       expect(log[0]?.key).toMatch(/^sdk_/);
       expect(log[1]?.key).toBe(log[0]?.key);
       expect(replayed.at(-1)).toBe("true");
