@@ -58,6 +58,7 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
         format: "jpeg",
       });
       expect((await clip.health()).status).toBe("ok");
+      expect((await clip.getUsage()).object).toBe("usage");
     });
 
     it("classifies a Blob (sent as multipart) and a base64 string (sent as JSON) alike", async () => {
@@ -118,6 +119,8 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
       expect(byImage.matches[0]?.id).toBe("blue");
       expect((await clip.getItem("sdk-photos", "red")).metadata).toEqual({ colour: "red" });
       expect((await clip.listItems("sdk-photos")).data.map((i) => i.id).sort()).toEqual(["blue", "red"]);
+      expect((await clip.listCollections()).data.map((c) => c.name)).toContain("sdk-photos");
+      await clip.deleteItems("sdk-photos", { ids: ["nothing-here"] });
       await clip.deleteItem("sdk-photos", "red");
       expect((await clip.listItems("sdk-photos")).data.map((i) => i.id)).toEqual(["blue"]);
       await clip.deleteCollection("sdk-photos");
@@ -144,7 +147,24 @@ describe.skipIf(!modelPresent())("@clip-edge/client against the local stack", ()
         policy: policy.id,
       });
       expect(Object.keys(moderated.results[0]?.category_scores ?? {})).toEqual(["red"]);
+
+      // Labelled examples, an image among them as bytes; too few to calibrate, which comes back typed.
+      const added = await clip.addModerationExamples(policy.id, {
+        examples: [
+          { image: bytesOf("red circle"), categories: ["red"] },
+          { text: "three blue stars", categories: [] },
+        ],
+      });
+      expect(added).toMatchObject({ added: 2, total: 2 });
+      expect((await clip.countModerationExamples(policy.id)).total).toBe(2);
+      await expect(clip.calibrateModerationPolicy(policy.id)).rejects.toMatchObject({
+        code: "not_enough_examples",
+        status: 409,
+      });
+      await clip.deleteModerationExamples(policy.id);
+      expect((await clip.countModerationExamples(policy.id)).total).toBe(0);
       await clip.deleteModerationPolicy(policy.id);
+      await expect(clip.getModerationPolicy(policy.id)).rejects.toMatchObject({ code: "policy_not_found" });
     });
   });
 

@@ -35,8 +35,8 @@ export async function measureDownsizing(clip: ClipEdge, count: number): Promise<
       format: "jpeg",
     });
     const size = targetSize(photo.width, photo.height, min_short_side);
-    // Quality 90, as downsizeImage encodes by default; bilinear-ish "lanczos3" is sharp's default, a canvas's is
-    // smoother, and both stay far above the model's 224 px.
+    // Quality 90, as downsizeImage encodes by default. sharp resamples with lanczos3, a browser canvas with its own
+    // filter; either leaves the server's 224-px resize two source pixels per output pixel.
     const downsized = await sharp(photo.bytes)
       .resize(size.width, size.height)
       .jpeg({ quality: 90 })
