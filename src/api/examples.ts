@@ -73,6 +73,7 @@ export const EXAMPLES = {
       },
     },
     vocabulary: { size: 49408, hash: "5d1f0c3e2b7a9c41" },
+    recommended_upload: { min_short_side: 448, format: "jpeg" },
     caption_bank: { size: 10000 },
   },
   problem: {

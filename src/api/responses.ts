@@ -169,6 +169,18 @@ export const ModelInfo = z
       .object({ size: z.int() })
       .nullable()
       .meta({ description: "The caption bank /v1/captions searches; null when there is none." }),
+    recommended_upload: z
+      .object({
+        min_short_side: z.int().min(1).meta({
+          description:
+            "Downsize photos so their short side is no smaller than this (twice the model's input size): smaller uploads, embeddings within the published cosine of the original's.",
+        }),
+        format: z.literal("jpeg"),
+      })
+      .meta({
+        description:
+          "How a client should downsize a photo before upload (the SDK's `downsizeImage` follows it); docs/benchmarks.md has the measured cosine and bytes saved.",
+      }),
   })
   .meta({ id: "ModelInfo", description: "Enough about the served model to reproduce any result exactly." });
 export type ModelInfo = z.infer<typeof ModelInfo>;

@@ -59,7 +59,7 @@ describe("POST /v1/embeddings", () => {
 });
 
 describe("GET /v1/models", () => {
-  it("describes the served model: dimensions, context, image size, preprocessing, logit scale, vocabulary", async () => {
+  it("describes the served model: dimensions, context, image size, preprocessing, logit scale, vocabulary, upload size", async () => {
     const response = await callWorker("/v1/models");
     expect(response.status).toBe(200);
     const [model] = ((await response.json()) as { data: ModelInfo[] }).data;
@@ -68,5 +68,7 @@ describe("GET /v1/models", () => {
     expect(model?.logit_scale).toBeGreaterThan(1);
     expect(model?.preprocessing.settings).toMatchObject({ resample: 3, crop_size: 224 });
     expect(model?.vocabulary.hash).toMatch(/^[0-9a-f]{16}$/);
+    // Twice the input size, as JPEG: what the SDK's downsizeImage aims for.
+    expect(model?.recommended_upload).toEqual({ min_short_side: 448, format: "jpeg" });
   });
 });

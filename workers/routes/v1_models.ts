@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { EXAMPLES, type ModelInfo, ModelList } from "../../src/api/index.ts";
+import { EXAMPLES, type ModelInfo, ModelList, recommendedUpload } from "../../src/api/index.ts";
 import type { App } from "../context.ts";
 import { ROUTE_ERRORS as E, errorsOf } from "../openapi/problems.ts";
 import { addRoute, jsonResponse, v1Headers } from "../openapi/route.ts";
@@ -18,6 +18,7 @@ export function modelInfo(services: Pick<Services, "model">): ModelInfo {
     preprocessing: { version: model.preprocessing.version, settings: model.preprocessing.settings },
     vocabulary: { size: model.vocabulary.size, hash: model.vocabulary.hash },
     caption_bank: model.captionBankSize === null ? null : { size: model.captionBankSize },
+    recommended_upload: recommendedUpload(model.imageSize),
   };
 }
 
@@ -28,7 +29,8 @@ export const modelsRoute = createRoute({
   tags: ["Account"],
   summary: "The served model",
   description: `The model this deployment serves, in a list as OpenAI-style clients expect: its embedding size, context
-length, logit scale, exact preprocessing settings, vocabulary hash and caption bank — enough to reproduce any result.`,
+length, logit scale, exact preprocessing settings, vocabulary hash and caption bank — enough to reproduce any result — and the size to downsize
+photos to before upload (recommended_upload).`,
   security: [{ ApiKey: [] }],
   responses: {
     200: jsonResponse(

@@ -1,0 +1,65 @@
+// The SDK's pure rules: the downsizing size, the backoff, Retry-After and which errors are retried. The client's
+// behaviour end to end is in test/e2e/sdk.test.ts, against the real stack.
+import { describe, expect, it } from "vitest";
+import { targetSize } from "../../sdk/typescript/src/downsize.ts";
+import { ClipEdgeError, parseRetryAfter } from "../../sdk/typescript/src/errors.ts";
+import { bytesToBase64, encodeImages } from "../../sdk/typescript/src/images.ts";
+import { isRetryable, retryDelayMs } from "../../sdk/typescript/src/transport.ts";
+import { recommendedUpload } from "../../src/api/index.ts";
+
+describe("targetSize", () => {
+  it("puts the short side at the recommended size, keeps the aspect, never enlarges", () => {
+    const { min_short_side } = recommendedUpload(224);
+    expect(targetSize(4032, 3024, min_short_side)).toEqual({ width: 598, height: 448 });
+    expect(targetSize(1500, 2000, min_short_side)).toEqual({ width: 448, height: 598 });
+    expect(targetSize(300, 200, min_short_side)).toEqual({ width: 300, height: 200 });
+  });
+});
+
+describe("retryDelayMs", () => {
+  const limits = { base: 500, max: 30_000 };
+  it("draws below a doubling ceiling (full jitter), capped", () => {
+    expect(retryDelayMs(1, undefined, limits, () => 0.999)).toBe(499);
+    expect(retryDelayMs(3, undefined, limits, () => 0.999)).toBe(1998);
+    expect(retryDelayMs(20, undefined, limits, () => 0.999)).toBe(29_970);
+    expect(retryDelayMs(3, undefined, limits, () => 0)).toBe(0);
+  });
+  it("never waits less than Retry-After", () => {
+    expect(retryDelayMs(1, 2, limits, () => 0.5)).toBe(2000);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("3")).toBe(3);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter("soon")).toBeUndefined();
+  });
+});
+
+describe("isRetryable", () => {
+  const error = (code: ClipEdgeError["code"], status: number) =>
+    new ClipEdgeError({ code, status, message: code });
+  it("retries what waiting fixes, not a used-up quota or a bad request", () => {
+    expect(isRetryable(error("rate_limited", 429))).toBe(true);
+    expect(isRetryable(error("gpu_unavailable", 503))).toBe(true);
+    expect(isRetryable(error("network_error", 0))).toBe(true);
+    expect(isRetryable(error("quota_exceeded", 429))).toBe(false);
+    expect(isRetryable(error("invalid_request", 400))).toBe(false);
+    expect(isRetryable(error("timeout", 0))).toBe(false);
+  });
+});
+
+describe("encodeImages", () => {
+  it("turns image fields of any depth into base64, leaving other strings and urls alone", async () => {
+    const bytes = new Uint8Array([1, 2, 3, 250]);
+    expect(
+      await encodeImages({ input: ["text", { image: bytes }], query: { image: { url: "https://x/y.jpg" } } }),
+    ).toEqual({
+      input: ["text", { image: { base64: bytesToBase64(bytes) } }],
+      query: { image: { url: "https://x/y.jpg" } },
+    });
+    expect(bytesToBase64(bytes)).toBe(Buffer.from(bytes).toString("base64"));
+  });
+});
