@@ -40,8 +40,8 @@ export function registerDocs(app: App): void {
     app,
     docsRoute,
     ROUTE_ERRORS.any,
-    (c) =>
-      // The middleware answers and never calls next.
-      renderReference(c, async () => {}) as never,
+    // The middleware is typed for a plain Hono context and only renders HTML from its config; it answers and never
+    // calls next.
+    (c) => renderReference(c as unknown as Parameters<typeof renderReference>[0], async () => {}) as never,
   );
 }
