@@ -53,6 +53,34 @@ describe.runIf(chromiumAvailable())("the playground and /docs in Chromium", () =
     expect(errors).toEqual([]);
   });
 
+  it("captions the photo and draws one heatmap per label from /v1/explain's grid", async () => {
+    const { page, outside, errors } = await watchedPage(browser);
+    await page.setViewport({ width: 390, height: 844, isMobile: true });
+    await page.goto(`${stack.edgeUrl}/`, { waitUntil: "networkidle0" });
+    await page.type("#key", key);
+    await (await page.$("#photos"))?.uploadFile(RED_CIRCLE);
+    await page.click("#captions");
+    await page.waitForSelector("#result .bar", { timeout: 60_000 });
+    expect(await page.$eval("#sdk", (e) => e.textContent)).toContain("clip.caption(");
+    const captions = await page.$$eval("#result .bar .label", (els) => els.map((e) => e.textContent ?? ""));
+    expect(captions.length).toBeGreaterThan(0);
+    expect(captions[0]).toMatch(/red/);
+    await page.click("#explain");
+    await page.waitForSelector("#result figure canvas", { timeout: 90_000 });
+    const figures = await page.$$eval("#result figure figcaption", (els) =>
+      els.map((e) => e.textContent ?? ""),
+    );
+    expect(figures.map((f) => f.split(" · ")[0])).toEqual(["red circle", "blue star", "yellow square"]);
+    // The overlays come from each label's own grid: the same photo under two labels' heatmaps differs.
+    const drawn = await page.$$eval("#result figure canvas", (els) =>
+      els.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()),
+    );
+    expect(drawn).toHaveLength(3);
+    expect(drawn[0]).not.toBe(drawn[1]);
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it("shows a bad file's problem code, the one the API gives for it", async () => {
     const form = new FormData();
     form.append("image", new Blob(["this is not a picture"], { type: "image/jpeg" }), "bad.jpg");
