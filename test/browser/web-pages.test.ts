@@ -41,6 +41,12 @@ describe.runIf(chromiumAvailable())("the playground and /docs in Chromium", () =
     const ranked = await page.$$eval("#result .bar .label", (els) => els.map((e) => e.textContent));
     expect(ranked[0]).toBe("red circle");
     expect(ranked).toHaveLength(3);
+    // The best label's bar is drawn, wide, at a phone's width (a layout that squeezes it to nothing fails here).
+    const fill = await page.$eval(
+      "#result .bar .fill",
+      (e) => (e as unknown as { clientWidth: number }).clientWidth,
+    );
+    expect(fill).toBeGreaterThan(200);
     expect(await page.$eval("#status", (e) => e.textContent)).toMatch(/^200 /);
     expect(await page.$eval("#curl", (e) => e.textContent)).toContain("-F labels='red circle'");
     expect(await page.$eval("#sdk", (e) => e.textContent)).toContain("clip.classify(");
