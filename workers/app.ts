@@ -17,6 +17,7 @@ import { registerAdminKeysGet } from "./routes/admin_keys_get.ts";
 import { registerAdminKeysList } from "./routes/admin_keys_list.ts";
 import { registerAdminKeysRevoke } from "./routes/admin_keys_revoke.ts";
 import { registerAdminUsage } from "./routes/admin_usage.ts";
+import { registerDocs } from "./routes/docs.ts";
 import { registerHealthz } from "./routes/healthz.ts";
 import { registerOpenApiJson } from "./routes/openapi_json.ts";
 import { registerV1Captions } from "./routes/v1_captions.ts";
@@ -107,6 +108,7 @@ export function createApp(): App {
   registerAdminKeysRevoke(app);
   registerAdminUsage(app);
   registerOpenApiJson(app);
+  registerDocs(app);
   app.notFound(notFound(() => app.routes));
   app.onError(handleError(console.error, console.info, [databaseFault]));
   return app;

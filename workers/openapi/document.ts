@@ -1,6 +1,7 @@
 import packageJson from "../../package.json" with { type: "json" };
 import type { App } from "../context.ts";
 import { DESCRIPTION } from "./components.ts";
+import { MOBILE_SNIPPETS } from "./mobile-snippets.ts";
 
 export type Server = { url: string; description: string };
 
@@ -33,7 +34,11 @@ export function openApiDocument(app: App): Document {
   const document = app.getOpenAPI31Document(
     {
       openapi: "3.1.0",
-      info: { title: "clip-edge", version: packageJson.version, description: DESCRIPTION },
+      info: {
+        title: "clip-edge",
+        version: packageJson.version,
+        description: `${DESCRIPTION}\n\n${MOBILE_SNIPPETS}`,
+      },
       servers: [...SERVERS],
       tags: TAGS,
     },

@@ -637,6 +637,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Interactive API reference
+         * @description An interactive reference (Scalar) rendered in the browser from /openapi.json, with try-it-out against
+         *     this server: paste an API key under Authentication. Every asset is served by this Worker; nothing loads from a CDN.
+         */
+        get: operations["apiReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -10084,6 +10105,68 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description `forbidden`: The credentials do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://clip-edge.dev/docs/errors#forbidden",
+                     *       "title": "The credentials do not allow this",
+                     *       "status": 403,
+                     *       "detail": "The credentials do not allow this (what exactly, for the developer)",
+                     *       "code": "forbidden",
+                     *       "request_id": "req_4f1c2a9e0b7d4c3a8e5f6a7b8c9d0e1f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: Something failed on our side. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://clip-edge.dev/docs/errors#internal_error",
+                     *       "title": "Something failed on our side",
+                     *       "status": 500,
+                     *       "detail": "Something failed on our side (what exactly, for the developer)",
+                     *       "code": "internal_error",
+                     *       "request_id": "req_4f1c2a9e0b7d4c3a8e5f6a7b8c9d0e1f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    apiReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reference's HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>… */
+                    "text/html": string;
                 };
             };
             /** @description `forbidden`: The credentials do not allow this. */
