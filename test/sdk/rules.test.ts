@@ -39,8 +39,18 @@ describe("parseRetryAfter", () => {
 });
 
 describe("isRetryable", () => {
-  const error = (code: ClipEdgeError["code"], status: number) =>
-    new ClipEdgeError({ code, status, message: code });
+  // An answer from the API carries a problem document; one from a proxy in front of it does not.
+  const error = (code: ClipEdgeError["code"], status: number, fromApi = status > 0) =>
+    new ClipEdgeError({
+      code,
+      status,
+      message: code,
+      problem: fromApi ? problemOf(code, status) : undefined,
+    });
+  const problemOf = (code: ClipEdgeError["code"], status: number) =>
+    ({ code, status, type: "about:blank", title: code, detail: code, request_id: "req_test" }) as NonNullable<
+      ClipEdgeError["problem"]
+    >;
   it("retries what waiting fixes, not a used-up quota or a bad request", () => {
     expect(isRetryable(error("rate_limited", 429))).toBe(true);
     expect(isRetryable(error("gpu_unavailable", 503))).toBe(true);
@@ -48,6 +58,11 @@ describe("isRetryable", () => {
     expect(isRetryable(error("quota_exceeded", 429))).toBe(false);
     expect(isRetryable(error("invalid_request", 400))).toBe(false);
     expect(isRetryable(error("timeout", 0))).toBe(false);
+  });
+  it("retries a 429 from something in front of the API (no problem document), as it does a 503", () => {
+    expect(isRetryable(error("invalid_request", 429, false))).toBe(true);
+    expect(isRetryable(error("internal_error", 503, false))).toBe(true);
+    expect(isRetryable(error("invalid_request", 400, false))).toBe(false);
   });
 });
 

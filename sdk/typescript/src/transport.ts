@@ -9,7 +9,7 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /** The longest a call may take, retries and their waits included (ms). Default 60 000. */
   timeoutMs?: number;
-  /** Retries after the first attempt on 429, 503, 409 idempotency_in_progress and network errors. Default 3. */
+  /** Retries after the first attempt on 429 and 503 (but not quota_exceeded), 409 idempotency_in_progress and network errors. Default 3. */
   maxRetries?: number;
   /** The first backoff's ceiling (ms); each retry doubles it, up to `maxRetryDelayMs`. Default 500. */
   retryBaseDelayMs?: number;
@@ -55,8 +55,9 @@ export function isRetryable(error: ClipEdgeError): boolean {
   if (error.code === "network_error") return true;
   if (error.code === "timeout" || error.code === "aborted") return false;
   if (RETRYABLE_CODES.has(error.code)) return true;
-  // A 503 from something in front of the API (no problem document) is as transient as ours.
-  return error.status === 503 && error.problem === undefined;
+  // A 429 or 503 from something in front of the API (a CDN, a proxy: no problem document) is as transient as ours;
+  // a problem document with another code (quota_exceeded, say) is not.
+  return (error.status === 429 || error.status === 503) && error.problem === undefined;
 }
 
 /**
