@@ -61,6 +61,8 @@ describe.skipIf(!present)("the ViT-B/32 stand-in", () => {
   afterAll(() => ours?.release());
 
   it("loads in the GPU tier's model runtime at real size", () => {
+    // Not the real model's id: the edge keys its text cache by it.
+    expect(ours.folder.id).toBe("clip-edge/standin-vit-b-32");
     expect(ours.embeddingDim).toBe(512);
     expect(ours.folder.imageSize).toBe(224);
     expect(ours.folder.contextLength).toBe(77);
