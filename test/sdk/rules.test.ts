@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { targetSize } from "../../sdk/typescript/src/downsize.ts";
 import { ClipEdgeError, parseRetryAfter } from "../../sdk/typescript/src/errors.ts";
 import { bytesToBase64, encodeImages } from "../../sdk/typescript/src/images.ts";
-import { isRetryable, retryDelayMs } from "../../sdk/typescript/src/transport.ts";
+import { isRetryable, retryDelayMs, send } from "../../sdk/typescript/src/transport.ts";
 import { recommendedUpload } from "../../src/api/index.ts";
 
 describe("targetSize", () => {
@@ -63,6 +63,69 @@ describe("isRetryable", () => {
     expect(isRetryable(error("invalid_request", 429, false))).toBe(true);
     expect(isRetryable(error("internal_error", 503, false))).toBe(true);
     expect(isRetryable(error("invalid_request", 400, false))).toBe(false);
+  });
+});
+
+describe("send, given answers no local stack gives on cue (a proxy's, a broken server's)", () => {
+  /** A fetch answering `answers` in turn, counting its calls: the transport's rules, not the network, are tested. */
+  const answering = (...answers: (() => Response)[]) => {
+    const calls: RequestInit[] = [];
+    const fetch = async (_: unknown, init?: RequestInit) => {
+      calls.push(init ?? {});
+      return (answers[Math.min(calls.length, answers.length) - 1] as () => Response)();
+    };
+    return { calls, fetch: fetch as typeof globalThis.fetch };
+  };
+  const limited = () =>
+    new Response(
+      JSON.stringify({
+        code: "rate_limited",
+        status: 429,
+        title: "t",
+        detail: "slow down",
+        request_id: "req_1",
+      }),
+      {
+        status: 429,
+        headers: { "content-type": "application/problem+json", "retry-after": "30" },
+      },
+    );
+  const options = (fetch: typeof globalThis.fetch) => ({
+    apiKey: "sk_test",
+    baseUrl: "http://127.0.0.1:9",
+    fetch,
+  });
+
+  it("ends at once with the server's rate_limited and its Retry-After when the wait would outlast the call", async () => {
+    const { calls, fetch } = answering(limited);
+    const error: ClipEdgeError = await send<never>(
+      options(fetch),
+      { method: "POST", path: "/v1/rank", body: () => ({}) },
+      { timeoutMs: 2_000 },
+    ).catch((e: unknown) => e as ClipEdgeError);
+    expect(error).toBeInstanceOf(ClipEdgeError);
+    expect({ code: error.code, retryAfter: error.retryAfter }).toEqual({
+      code: "rate_limited",
+      retryAfter: 30,
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("never sends a POST again when its 2xx answer is not JSON: invalid_response, with the status and request id", async () => {
+    const { calls, fetch } = answering(
+      () => new Response("<html>oops", { status: 200, headers: { "x-request-id": "req_2" } }),
+    );
+    const error: ClipEdgeError = await send<never>(options(fetch), {
+      method: "POST",
+      path: "/v1/rank",
+      body: () => ({}),
+    }).catch((e: unknown) => e as ClipEdgeError);
+    expect({ code: error.code, status: error.status, requestId: error.requestId }).toEqual({
+      code: "invalid_response",
+      status: 200,
+      requestId: "req_2",
+    });
+    expect(calls).toHaveLength(1);
   });
 });
 

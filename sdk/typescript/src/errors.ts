@@ -1,11 +1,15 @@
 import type { components } from "./generated/openapi.gen.ts";
 
-/** The API's closed problem codes, plus the three the client itself raises when no answer came. */
+/**
+ * The API's closed problem codes, plus the client's own: timeout / aborted / network_error when no answer came, and
+ * invalid_response for a 2xx answer that is not JSON.
+ */
 export type ClipEdgeErrorCode =
   | components["schemas"]["Problem"]["code"]
   | "timeout"
   | "aborted"
-  | "network_error";
+  | "network_error"
+  | "invalid_response";
 
 /**
  * Every failure a call can end with. Branch on `code` (never on `message`); quote `requestId` to support.
@@ -17,7 +21,7 @@ export type ClipEdgeErrorCode =
  */
 export class ClipEdgeError extends Error {
   override readonly name = "ClipEdgeError";
-  /** The problem's code, or timeout / aborted / network_error when no answer came. */
+  /** The problem's code, or timeout / aborted / network_error when no answer came, invalid_response for non-JSON. */
   readonly code: ClipEdgeErrorCode;
   /** The HTTP status; 0 when no answer came. */
   readonly status: number;

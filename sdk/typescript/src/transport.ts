@@ -98,6 +98,7 @@ export async function send<T>(
   const url = buildUrl(options.baseUrl, spec.path, spec.query);
 
   // One controller ends the whole call: the caller's abort or the deadline, whichever comes first.
+  const deadline = Date.now() + timeoutMs;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -125,7 +126,7 @@ export async function send<T>(
           signal: controller.signal,
         });
         call.onResponse?.({ attempt, status: response.status, headers: response.headers });
-        if (response.ok) return (await response.json()) as T;
+        if (response.ok) return (await parseAnswer(response)) as T;
         error = await errorFromResponse(response);
       } catch (cause) {
         if (controller.signal.aborted) throw ended();
@@ -134,7 +135,9 @@ export async function send<T>(
       }
       if (attempt >= maxRetries || !isRetryable(error)) throw error;
       const delayMs = retryDelayMs(attempt + 1, error.retryAfter, limits);
-      if (delayMs > limits.max) throw error;
+      // A wait the call has no time left for ends it now with the server's own error (its code and Retry-After),
+      // not with a timeout after sleeping to the deadline.
+      if (delayMs > limits.max || Date.now() + delayMs >= deadline) throw error;
       call.onRetry?.({ attempt: attempt + 1, delayMs, error });
       await sleep(delayMs, controller.signal).catch(() => {
         throw ended();
@@ -143,6 +146,25 @@ export async function send<T>(
   } finally {
     clearTimeout(timer);
     call.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * A 2xx answer's JSON. One that does not parse is the server's (or a proxy's) fault, and it did the work: never
+ * retried (a POST would be sent again), it ends the call as `invalid_response` with the status and request id.
+ */
+async function parseAnswer(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ClipEdgeError({
+      code: "invalid_response",
+      status: response.status,
+      message: `the ${response.status} answer is not JSON: ${text.slice(0, 80)}`,
+      requestId: response.headers.get("x-request-id") ?? undefined,
+      cause,
+    });
   }
 }
 
