@@ -17,6 +17,13 @@ export interface ServiceConfig {
   providers: ExecutionProvider[];
   graphOptimization: "disabled" | "basic" | "extended" | "all";
   intraOpThreads: number | undefined;
+  /** Above 1, independent branches of a graph run in parallel on this many threads (ORT's parallel mode). */
+  interOpThreads: number | undefined;
+  /**
+   * Whether ORT's idle intra-op threads spin waiting for work. Spinning saves microseconds per operator but burns
+   * the cores the preprocessing threads share with inference on a CPU host, so it is off by default there.
+   */
+  spinIntraOpThreads: boolean;
   /** Secrets accepted for request signatures (first signs nothing here; several allow rotation). */
   sharedSecrets: string[];
   /** Bearer tokens accepted instead of a signature (metrics scrapers, Hugging Face's gateway); empty by default. */
@@ -105,6 +112,10 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
     intraOpThreads: env.ORT_INTRA_OP_THREADS
       ? integer("ORT_INTRA_OP_THREADS", env.ORT_INTRA_OP_THREADS, 1, 1024)
       : undefined,
+    interOpThreads: env.ORT_INTER_OP_THREADS
+      ? integer("ORT_INTER_OP_THREADS", env.ORT_INTER_OP_THREADS, 1, 1024)
+      : undefined,
+    spinIntraOpThreads: flag("ORT_SPIN", env.ORT_SPIN ?? (providers.some((p) => p !== "cpu") ? "on" : "off")),
     sharedSecrets: secrets,
     bearerTokens: list(env.GPU_BEARER_TOKENS ?? ""),
     image: {
@@ -160,6 +171,11 @@ function addressList(
 ): AddressList {
   if (!parsed.ok) throw new ConfigError(`${name}: ${parsed.message}`);
   return parsed.list;
+}
+
+function flag(name: string, value: string): boolean {
+  if (value === "on" || value === "off") return value === "on";
+  throw new ConfigError(`${name} must be on or off, got "${value}"`);
 }
 
 function list(value: string): string[] {

@@ -102,6 +102,8 @@ async function startStages(
     precision: config.precision,
     graphOptimization: config.graphOptimization,
     intraOpThreads: config.intraOpThreads,
+    interOpThreads: config.interOpThreads,
+    spinIntraOpThreads: config.spinIntraOpThreads,
     log,
   });
   held.push({ what: "the model", release: () => model.release() });

@@ -74,6 +74,24 @@ describe.skipIf(!modelPresent())("ClipModel", () => {
     expect(strict.message).toMatch(/text_model\.onnx: cannot be loaded with providers \[cuda\]/);
   });
 
+  it("runs with the thread options bench:gpu sweeps (no spinning, parallel inter-op, one intra-op thread) and embeds the same", async () => {
+    const tuned = await ClipModel.load(TEST_MODEL_DIR, {
+      providers: ["cpu"],
+      intraOpThreads: 1,
+      interOpThreads: 2,
+      spinIntraOpThreads: false,
+    });
+    const size = model.folder.imageSize;
+    const pixels = Float32Array.from({ length: 2 * 3 * size * size }, (_, i) => Math.sin(i * 0.37));
+    const [a, b] = [await model.embedImages(pixels, 2), await tuned.embedImages(pixels, 2)];
+    const dim = model.embeddingDim;
+    for (let r = 0; r < 2; r++)
+      expect(
+        cosineSimilarity(a.subarray(r * dim, (r + 1) * dim), b.subarray(r * dim, (r + 1) * dim)),
+      ).toBeGreaterThan(0.99999);
+    await tuned.release();
+  });
+
   it("uses fp32 and says so when the asked precision is absent", async () => {
     const lines: string[] = [];
     const loaded = await ClipModel.load(TEST_MODEL_DIR, {

@@ -9,7 +9,10 @@ export interface RuntimeOptions {
   providers: ExecutionProvider[];
   graphOptimization?: "disabled" | "basic" | "extended" | "all";
   intraOpThreads?: number;
+  /** Above 1, the session runs independent graph branches in parallel on this many threads. */
   interOpThreads?: number;
+  /** Let idle intra-op threads spin (ORT's default); off frees the cores for preprocessing between operators. */
+  spinIntraOpThreads?: boolean;
 }
 
 /** What an encoder must declare: its one input and one output, with their element types. */
@@ -38,7 +41,12 @@ export async function loadSession(
     executionProviders: providers,
     graphOptimizationLevel: options.graphOptimization ?? "all",
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(options.interOpThreads ? { interOpNumThreads: options.interOpThreads } : {}),
+    ...(options.interOpThreads && options.interOpThreads > 1
+      ? { interOpNumThreads: options.interOpThreads, executionMode: "parallel" as const }
+      : {}),
+    ...(options.spinIntraOpThreads === false
+      ? { extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } }
+      : {}),
   });
   let loaded: LoadedSession;
   try {
