@@ -3,9 +3,10 @@
  * config, in the Hugging Face/Xenova ONNX layout, for measuring the system at real size (issue 15). Real weights
  * cannot reach these machines; the real shape can. The folder is git-ignored and never committed.
  *
- * The encoders come from tools/standin/export.py (Debian's torch; Python only here, never at run time or in CI);
- * the tokenizer files are generated from OpenAI's bpe_simple_vocab_16e6.txt.gz (../shared/clip/) by our own
- * tokenizer code, so none of that data is copied into the repo.
+ * The fp32 encoders come from tools/standin/export.py (Debian's torch; Python only here, never at run time or in CI),
+ * their fp16 and int8 variants from tools/standin/variants.py (onnx's helper API: Debian's onnx 1.12 has no converter
+ * or quantizer of its own); the tokenizer files are generated from OpenAI's bpe_simple_vocab_16e6.txt.gz
+ * (../shared/clip/) by our own tokenizer code, so none of that data is copied into the repo.
  *
  * Usage: npm run model:standin [-- --out models/standin-vit-b-32] [--bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz]
  */
@@ -49,16 +50,15 @@ writeFileSync(join(out, "config.json"), `${JSON.stringify(standinConfig(), null,
 writeFileSync(join(out, "preprocessor_config.json"), `${JSON.stringify(standinPreprocessor(), null, 2)}\n`);
 console.log(`standin: vocabulary ${vocabulary.tokens.length} tokens → ${out}`);
 
-const exported = spawnSync(PYTHON, ["tools/standin/export.py", out, String(STANDIN_SEED)], {
-  stdio: ["ignore", "pipe", "inherit"],
-  encoding: "utf8",
-});
-process.stdout.write(exported.stdout);
+const exported = python("export.py", [out, String(STANDIN_SEED)]);
 if (exported.status !== 0) {
   console.error("standin: the ONNX export failed (above)");
   process.exit(1);
 }
 const parameters = /vision ([\d,]+) text ([\d,]+)/.exec(exported.stdout);
+// The fp32 folder serves without the variants, so a failure here still writes the card (listing what exists).
+const variants = python("variants.py", [out]);
+if (variants.status !== 0) console.error("standin: the fp16/int8 variants failed (above); fp32 is complete");
 const seconds = (performance.now() - started) / 1000;
 const bytes = folderBytes(out);
 writeFileSync(
@@ -69,9 +69,23 @@ writeFileSync(
     bytes,
     visionParameters: parameters?.[1] ?? "?",
     textParameters: parameters?.[2] ?? "?",
+    encoders: readdirSync(join(out, "onnx"))
+      .filter((name) => name.endsWith(".onnx"))
+      .sort()
+      .map((name) => ({ name, bytes: statSync(join(out, "onnx", name)).size })),
   }),
 );
 console.log(`standin: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${seconds.toFixed(0)} s → ${out}`);
+if (variants.status !== 0) process.exit(1);
+
+function python(script: string, args: string[]) {
+  const run = spawnSync(PYTHON, [join("tools/standin", script), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+  });
+  process.stdout.write(run.stdout);
+  return run;
+}
 
 function folderBytes(dir: string): number {
   let total = 0;

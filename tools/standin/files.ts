@@ -81,6 +81,32 @@ export interface BuildFacts {
   bytes: number;
   visionParameters: string;
   textParameters: string;
+  /** The files in onnx/ as built, so the card lists what is there rather than what should be. */
+  encoders: { name: string; bytes: number }[];
+}
+
+/** How each Xenova-layout file name is asked for: the service's MODEL_PRECISION and Transformers.js's `dtype`. */
+const VARIANTS = [
+  {
+    suffix: "_fp16",
+    precision: "fp16",
+    dtype: "fp16",
+    made: "float16 weights and tensors, float32 in and out",
+  },
+  {
+    suffix: "_quantized",
+    precision: "quantized",
+    dtype: "q8",
+    made: "dynamic int8 (MatMul weights per column; the text's token table per tensor)",
+  },
+  { suffix: "", precision: "fp32", dtype: "fp32", made: "as exported from torch" },
+] as const;
+
+function encoderRow(file: { name: string; bytes: number }): string {
+  const stem = file.name.replace(/\.onnx$/, "");
+  const variant = VARIANTS.find((v) => stem.endsWith(v.suffix)) ?? VARIANTS[2];
+  const size = `${(file.bytes / 2 ** 20).toFixed(0)} MiB`;
+  return `| \`onnx/${file.name}\` | ${size} | \`${variant.precision}\` | \`"${variant.dtype}"\` | ${variant.made} |`;
 }
 
 /** The generated folder's README.md: what it is, what it is not, and how it was made. */
@@ -100,13 +126,20 @@ answers mean nothing. It exists to measure and test the serving code at real siz
   embeddings, width^-0.5·(2·layers)^-0.5 for attention inputs and the second MLP layer, width^-0.5 for attention
   outputs and projections, (2·width)^-0.5 for the first MLP layer; zero biases, unit LayerNorms), so activations keep
   their scale through 12 layers and different inputs give different embeddings.
-- Layout: Hugging Face/Xenova ONNX — \`onnx/vision_model.onnx\` (\`pixel_values\` → \`image_embeds\` [B, 512]),
-  \`onnx/text_model.onnx\` (\`input_ids\` → \`text_embeds\` [B, 512]), opset 17, fp32 only. No fp16 or int8: Debian's
-  onnx 1.12 has no float16 converter or quantizer and there is no Python onnxruntime package to quantize with.
+- Layout: Hugging Face/Xenova ONNX — \`onnx/vision_model*.onnx\` (\`pixel_values\` → \`image_embeds\` [B, 512]),
+  \`onnx/text_model*.onnx\` (\`input_ids\` → \`text_embeds\` [B, 512]), opset 17; float32 in and out at every
+  precision. The fp16 and int8 files are rewritten from the fp32 ones by tools/standin/variants.py with onnx's helper
+  API alone (Debian's onnx 1.12 has no converter or quantizer, and onnxruntime's Python tools are not installable),
+  in the graph shapes onnxconverter-common (\`keep_io_types\`) and onnxruntime's \`quantize_dynamic\` emit:
+
+| file | size | \`MODEL_PRECISION\` | Transformers.js \`dtype\` | what |
+|---|---|---|---|---|
+${facts.encoders.map(encoderRow).join("\n")}
+
 - Tokenizer files (vocab.json, merges.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json) generated
   from OpenAI's \`bpe_simple_vocab_16e6.txt.gz\` by the project's tokenizer code (src/tokenizer/huggingface-format.ts).
 - Built in ${facts.seconds.toFixed(0)} s; ${(facts.bytes / 2 ** 20).toFixed(0)} MiB on disk.
 
-Serve it: \`MODEL_DIR=models/standin-vit-b-32 npm start\`.
+Serve it: \`MODEL_DIR=models/standin-vit-b-32 npm start\` (add \`MODEL_PRECISION=fp16\` or \`quantized\` for a variant).
 `;
 }
