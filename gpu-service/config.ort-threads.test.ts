@@ -33,3 +33,13 @@ describe("ORT_INTER_OP_THREADS", () => {
     );
   });
 });
+
+describe("INFERENCE_THREAD", () => {
+  it("runs the encoders on their own thread by default; off keeps them on the event loop", () => {
+    expect(readServiceConfig(base).inferenceThread).toBe(true);
+    expect(readServiceConfig({ ...base, INFERENCE_THREAD: "off" }).inferenceThread).toBe(false);
+    expect(() => readServiceConfig({ ...base, INFERENCE_THREAD: "0" })).toThrow(
+      'INFERENCE_THREAD must be on or off, got "0"',
+    );
+  });
+});

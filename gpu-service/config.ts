@@ -24,6 +24,11 @@ export interface ServiceConfig {
    * the cores the preprocessing threads share with inference on a CPU host, so it is off by default there.
    */
   spinIntraOpThreads: boolean;
+  /**
+   * Run the encoders on a thread of their own (on), so a batch never holds the event loop; off runs them on the
+   * event-loop thread, as onnxruntime-node does by itself.
+   */
+  inferenceThread: boolean;
   /** Secrets accepted for request signatures (first signs nothing here; several allow rotation). */
   sharedSecrets: string[];
   /** Bearer tokens accepted instead of a signature (metrics scrapers, Hugging Face's gateway); empty by default. */
@@ -116,6 +121,7 @@ export function readServiceConfig(env: Record<string, string | undefined>): Serv
       ? integer("ORT_INTER_OP_THREADS", env.ORT_INTER_OP_THREADS, 1, 1024)
       : undefined,
     spinIntraOpThreads: flag("ORT_SPIN", env.ORT_SPIN ?? (providers.some((p) => p !== "cpu") ? "on" : "off")),
+    inferenceThread: flag("INFERENCE_THREAD", env.INFERENCE_THREAD ?? "on"),
     sharedSecrets: secrets,
     bearerTokens: list(env.GPU_BEARER_TOKENS ?? ""),
     image: {

@@ -13,7 +13,7 @@ import { preprocessingVersion } from "./image/version.ts";
 import { drainService } from "./lifecycle/drain.ts";
 import { RequestGate } from "./lifecycle/request-gate.ts";
 import { ServiceMetrics } from "./metrics.ts";
-import { ClipModel } from "./model/index.ts";
+import { ClipModel, ThreadedClipModel } from "./model/index.ts";
 import { loadClipTokenizer } from "./model/tokenizer-files.ts";
 
 export interface RunningService {
@@ -97,7 +97,8 @@ async function startStages(
     if (signal?.aborted) throw new StartCancelled("the start-up was stopped before the service was ready");
   };
   unlessCancelled();
-  const model = await ClipModel.load(config.modelDir, {
+  const load = config.inferenceThread ? ThreadedClipModel.load : ClipModel.load;
+  const model = await load(config.modelDir, {
     providers: config.providers,
     precision: config.precision,
     graphOptimization: config.graphOptimization,

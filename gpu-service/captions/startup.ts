@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceConfig } from "../config.ts";
-import { type ClipModel, ModelFolderError } from "../model/index.ts";
+import { type ClipEncoders, ModelFolderError } from "../model/index.ts";
 import { type BankError, type BankErrorCode, openCaptionBank } from "./bank.ts";
 import { MANIFEST_FILE } from "./bank-format.ts";
 import { CaptionFinder } from "./caption-finder.ts";
@@ -32,7 +32,7 @@ export class CaptionBankError extends ModelFolderError {
  */
 export async function openCaptionFinder(
   config: ServiceConfig,
-  model: ClipModel,
+  model: ClipEncoders,
   log: (message: string) => void,
 ): Promise<CaptionFinder | undefined> {
   const started = performance.now();

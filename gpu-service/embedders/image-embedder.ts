@@ -8,7 +8,7 @@ import {
 import type { ImageError, ImageLimits } from "../image/errors.ts";
 import { preprocessImageInto } from "../image/pipeline.ts";
 import type { PreprocessPool } from "../image/pool.ts";
-import type { ClipModel } from "../model/index.ts";
+import type { ClipEncoders } from "../model/index.ts";
 import { type EmbedOutcome, paddedSize } from "./types.ts";
 
 export interface ImageEmbedderOptions {
@@ -64,10 +64,10 @@ async function mapWithConcurrency<T, R>(
  */
 export class ImageEmbedder {
   private readonly batcher: Batcher<ImageInput, EmbedOutcome, PreparedImages>;
-  private readonly model: ClipModel;
+  private readonly model: ClipEncoders;
   private readonly pixelsPerImage: number;
 
-  constructor(model: ClipModel, options: ImageEmbedderOptions) {
+  constructor(model: ClipEncoders, options: ImageEmbedderOptions) {
     this.model = model;
     const { outputWidth, outputHeight } = model.folder.preprocess;
     this.pixelsPerImage = 3 * outputWidth * outputHeight;
@@ -78,11 +78,8 @@ export class ImageEmbedder {
       observer: options.observer,
       prepare: async (images) => {
         const runSize = paddedSize(images.length, options.padToSizes);
-        // With a pool the workers write into one shared tensor in place; without one, the main thread resamples.
-        const floats = runSize * this.pixelsPerImage;
-        const pixels = options.pool
-          ? new Float32Array(new SharedArrayBuffer(floats * 4))
-          : new Float32Array(floats);
+        // One shared tensor: the pool's workers write into it in place and the inference thread reads it in place.
+        const pixels = new Float32Array(new SharedArrayBuffer(runSize * this.pixelsPerImage * 4));
         const preprocess = options.pool?.preprocessImageInto ?? preprocessImageInto;
         // A few images at a time: 64 phone photos decoded at once would hold gigabytes of pixels for no speed-up.
         const results = await mapWithConcurrency(

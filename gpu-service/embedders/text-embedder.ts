@@ -5,7 +5,7 @@ import {
   type CompletionEstimate,
   type ItemOutcome,
 } from "../batching/index.ts";
-import type { ClipModel } from "../model/index.ts";
+import type { ClipEncoders } from "../model/index.ts";
 import type { EmbedOutcome } from "./types.ts";
 
 export interface TextEmbedderOptions {
@@ -32,9 +32,9 @@ interface PreparedTexts {
  */
 export class TextEmbedder {
   private readonly batcher: Batcher<Uint32Array, EmbedOutcome, PreparedTexts>;
-  private readonly model: ClipModel;
+  private readonly model: ClipEncoders;
 
-  constructor(model: ClipModel, options: TextEmbedderOptions) {
+  constructor(model: ClipEncoders, options: TextEmbedderOptions) {
     this.model = model;
     const contextLength = model.folder.contextLength;
     this.batcher = new Batcher<Uint32Array, EmbedOutcome, PreparedTexts>({

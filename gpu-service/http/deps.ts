@@ -6,7 +6,7 @@ import type { TextEmbedder } from "../embedders/text-embedder.ts";
 import type { ImageFetcher } from "../fetch/index.ts";
 import type { RequestGate } from "../lifecycle/request-gate.ts";
 import type { ServiceMetrics } from "../metrics.ts";
-import type { ClipModel } from "../model/index.ts";
+import type { ClipEncoders } from "../model/index.ts";
 
 /** Whether the service takes work: not before warm-up has finished, not once SIGTERM has arrived. */
 export interface Lifecycle {
@@ -18,7 +18,7 @@ export interface Lifecycle {
 /** Everything the routes use, built once at start-up. */
 export interface ServiceDeps {
   config: ServiceConfig;
-  model: ClipModel;
+  model: ClipEncoders;
   tokenizer: ClipTokenizer;
   images: ImageEmbedder;
   texts: TextEmbedder;

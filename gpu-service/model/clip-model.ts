@@ -17,6 +17,21 @@ export interface TextBatch {
 }
 
 /**
+ * What the embedders and routes need of a loaded model: its folder's facts and the two encoders. `ClipModel` runs them
+ * on the calling thread; `ThreadedClipModel` (inference-thread.ts) on a thread of their own.
+ */
+export interface ClipEncoders {
+  readonly folder: ModelFolder;
+  /** The providers the sessions really run on. */
+  readonly providers: ExecutionProvider[];
+  readonly embeddingDim: number;
+  embedTexts(batch: TextBatch): Promise<Float32Array>;
+  /** `pixels` holds `count` preprocessed images, each 3 × imageSize × imageSize. */
+  embedImages(pixels: Float32Array, count: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/**
  * A CLIP model folder loaded into two ONNX Runtime sessions. Embeddings come back as they leave the encoders
  * (projected, not normalised), `count × embeddingDim` row-major.
  *
@@ -24,7 +39,7 @@ export interface TextBatch {
  * const model = await ClipModel.load("models/tiny-clip", { providers: ["cpu"] });
  * const images = await model.embedImages(pixels, 1); // pixels: Float32Array of 3 × 224 × 224
  */
-export class ClipModel {
+export class ClipModel implements ClipEncoders {
   readonly folder: ModelFolder;
   readonly providers: ExecutionProvider[];
   private readonly text: InferenceSession;

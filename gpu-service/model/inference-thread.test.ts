@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelPresent, TEST_MODEL_DIR } from "../../test/support/gpu-service.ts";
+import { ClipModel, type TextBatch } from "./clip-model.ts";
+import { ThreadedClipModel } from "./inference-thread.ts";
+import { ModelFolderError } from "./model-folder.ts";
+
+/** Event-loop turns (setImmediate callbacks) that ran while `work` was in progress. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  running = false;
+  return turns;
+}
+
+function textBatch(rows: number[][]): TextBatch {
+  const length = Math.max(...rows.map((r) => r.length));
+  const ids = new BigInt64Array(rows.length * length);
+  rows.forEach((row, r) => row.forEach((id, i) => (ids[r * length + i] = BigInt(id))));
+  return { ids, count: rows.length, length, lengths: rows.map((r) => r.length) };
+}
+
+describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
+  let here: ClipModel;
+  let threaded: ThreadedClipModel;
+  let pixels: Float32Array;
+  const batch = 64;
+
+  beforeAll(async () => {
+    here = await ClipModel.load(TEST_MODEL_DIR, { providers: ["cpu"] });
+    threaded = await ThreadedClipModel.load(TEST_MODEL_DIR, { providers: ["cpu"] });
+    const size = here.folder.imageSize;
+    pixels = new Float32Array(new SharedArrayBuffer(batch * 3 * size * size * 4));
+    for (let i = 0; i < pixels.length; i++) pixels[i] = Math.sin(i * 0.013) * 1.5;
+  });
+  afterAll(async () => {
+    await here.release();
+    await threaded.release();
+  });
+
+  it("reports the folder, providers and dimension the model has on its own thread", () => {
+    expect(threaded.folder).toEqual(here.folder);
+    expect(threaded.providers).toEqual(["cpu"]);
+    expect(threaded.embeddingDim).toBe(here.embeddingDim);
+  });
+
+  it("gives the same embeddings as the sessions on the calling thread, shared tensor or not", async () => {
+    expect(await threaded.embedImages(pixels, 3)).toEqual(await here.embedImages(pixels, 3));
+    const copy = Float32Array.from(pixels.subarray(0, 2 * 3 * here.folder.imageSize ** 2));
+    expect(await threaded.embedImages(copy, 2)).toEqual(await here.embedImages(copy, 2));
+    const texts = textBatch([
+      [1, 20, 2],
+      [1, 20, 21, 22, 2],
+    ]);
+    expect(await threaded.embedTexts(texts)).toEqual(await here.embedTexts(texts));
+  });
+
+  it("leaves the event loop free while a batch runs, where the calling thread's sessions hold it", async () => {
+    const held = await turnsDuring(() => here.embedImages(pixels, batch));
+    const free = await turnsDuring(() => threaded.embedImages(pixels, batch));
+    expect(held).toBeLessThanOrEqual(3);
+    expect(free).toBeGreaterThan(5 * Math.max(1, held));
+  });
+
+  it("fails one call with ONNX Runtime's message and keeps serving the next", async () => {
+    const outOfVocabulary = textBatch([[1, 10_000_000, 2]]);
+    await expect(threaded.embedTexts(outOfVocabulary)).rejects.toThrow(/indices|out of|bounds/i);
+    expect((await threaded.embedImages(pixels, 1)).length).toBe(threaded.embeddingDim);
+  });
+
+  it("rejects a tensor too small for the count before posting it", async () => {
+    await expect(threaded.embedImages(new Float32Array(10), 1)).rejects.toThrow(/1 images need/);
+  });
+
+  it("fails a bad folder as ClipModel.load does: a ModelFolderError naming the file", async () => {
+    const [a, b] = await Promise.all(
+      [ClipModel.load, ThreadedClipModel.load].map((load) =>
+        load("models/no-such-model", { providers: ["cpu"], log: () => {} }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    expect(b).toBeInstanceOf(ModelFolderError);
+    expect((b as ModelFolderError).message).toBe((a as ModelFolderError).message);
+    expect((b as ModelFolderError).file).toBe((a as ModelFolderError).file);
+  });
+
+  it("passes the thread's log lines to the caller's log (a precision fallback)", async () => {
+    const lines: string[] = [];
+    const fallback = await ThreadedClipModel.load(TEST_MODEL_DIR, {
+      providers: ["cpu"],
+      precision: "fp16",
+      log: (line) => lines.push(line),
+    });
+    expect(fallback.folder.precision).toBe("fp32");
+    expect(lines.join("\n")).toMatch(/no fp16 encoders/);
+    await fallback.release();
+    await expect(fallback.embedImages(pixels, 1)).rejects.toThrow(/released/);
+  });
+});
