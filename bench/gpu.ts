@@ -121,14 +121,24 @@ for (const precision of ["fp16", "quantized"] as const) {
   if (!existsSync(join(modelDir, "onnx", `vision_model_${precision}.onnx`))) continue;
   const row = await withModel(modelDir, { ...serviceDefaults, precision }, async (model) => {
     const rate = await inferenceRate(model, pixels, bestBatch, seconds);
-    const { mean, min } = agreement(await model.embedImages(pixels, sample.length), fp32Embeddings, folder.embeddingDim);
+    const { mean, min } = agreement(
+      await model.embedImages(pixels, sample.length),
+      fp32Embeddings,
+      folder.embeddingDim,
+    );
     return { precision, rate, mean, min };
   });
   precisions.push(row);
   log(`bare session ${precision}: ${fmt(row.rate)} images/s, cosine to fp32 mean ${fmt(row.mean, 5)}`);
 }
 
-// 4. The HTTP service at its defaults; then PREPROCESS_THREADS and spinning at 64 clients.
+// 4. Transformers.js on the same folder and precision: a batch sweep now, its best batch again after the service
+// (the machine is shared; the higher of the two is kept, which can only flatter Transformers.js).
+const tjs = await measureTransformersJs(modelDir, "fp32", workloads, [1, 8, 16], seconds);
+for (const [workload, run] of tjs)
+  log(`Transformers.js ${workload.name}: best ${fmt(run.best.rate)} images/s at batch ${run.best.batch}`);
+
+// 5. The HTTP service at its defaults; then PREPROCESS_THREADS and spinning at 64 clients.
 const serviceEnv = { MODEL_DIR: modelDir, BATCH_SIZES: "1,2,4,8,16,32,64" };
 const service = await measureService(
   serviceEnv,
@@ -146,10 +156,15 @@ for (const [name, env] of [
     .filter((t) => t !== defaultThreads)
     .map((t) => [`PREPROCESS_THREADS=${t}`, { PREPROCESS_THREADS: String(t) }] as const),
   ["ORT_SPIN=on", { ORT_SPIN: "on" }] as const,
-  [
-    `BATCH_SIZES up to ${bestBatch} (the bare session's best)`,
-    { BATCH_SIZES: [1, 2, 4, 8, 16, 32, 64].filter((b) => b <= bestBatch).join(",") },
-  ] as const,
+  ["INFERENCE_THREAD=off (sessions on the event loop)", { INFERENCE_THREAD: "off" }] as const,
+  ...(bestBatch < 64
+    ? [
+        [
+          `BATCH_SIZES up to ${bestBatch} (the bare session's best)`,
+          { BATCH_SIZES: [1, 2, 4, 8, 16, 32, 64].filter((b) => b <= bestBatch).join(",") },
+        ] as const,
+      ]
+    : []),
 ]) {
   const run = (
     await measureService({ ...serviceEnv, ...env }, [{ workload: phone, concurrencies: [64] }], seconds)
@@ -159,10 +174,17 @@ for (const [name, env] of [
   log(`service ${phone.name}, 64 clients, ${name}: ${fmt(result?.rate ?? Number.NaN)} images/s`);
 }
 
-// 5. Transformers.js on the same folder and precision.
-const tjs = await measureTransformersJs(modelDir, "fp32", workloads, [1, 8, 16], seconds);
-for (const [workload, run] of tjs)
-  log(`Transformers.js ${workload.name}: best ${fmt(run.best.rate)} images/s at batch ${run.best.batch}`);
+for (const workload of workloads) {
+  const run = tjs.get(workload);
+  if (!run) continue;
+  const again = (await measureTransformersJs(modelDir, "fp32", [workload], [run.best.batch], seconds)).get(
+    workload,
+  );
+  if (again && again.best.rate > run.best.rate) run.best = again.best;
+  log(
+    `Transformers.js ${workload.name} again at batch ${run.best.batch}: ${fmt(again?.best.rate ?? Number.NaN)} images/s`,
+  );
+}
 
 // Tables.
 const out = (line = "") => console.log(line);
@@ -203,16 +225,16 @@ for (const p of precisions)
 if (precisions.length === 0) out("| fp16, int8 | — | — | not in this folder |");
 out("\nThe HTTP service (defaults) against the ceilings, images/s:\n");
 out(
-  "| upload | 1 client | 4 | 16 | 64 | cores busy at 64 | P | I | ceiling 1/(1/P+1/I) | 64 ÷ ceiling | Transformers.js (best batch) | 64 ÷ Transformers.js |",
+  "| upload | 1 client | 4 | 16 | 64 | cores busy at 64 | P | I | ceiling 1/(1/P+1/I) | 64 ÷ ceiling | Transformers.js (best batch) | 64 ÷ Transformers.js | ceiling ÷ Transformers.js |",
 );
-out("|---|---|---|---|---|---|---|---|---|---|---|---|");
+out("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const w of workloads) {
   const run = service.get(w);
   const ceiling = 1 / (1 / P(w.name) + 1 / I);
   const best = tjs.get(w)?.best;
   const r64 = at64(w.name);
   out(
-    `| ${w.name} | ${run?.results.map((r) => fmt(r.rate)).join(" | ")} | ${fmt(r64?.cores ?? Number.NaN, 2)} of ${cores} | ${fmt(P(w.name))} | ${fmt(I)} | ${fmt(ceiling)} | ${fmt(((r64?.rate ?? Number.NaN) / ceiling) * 100, 0)}% | ${fmt(best?.rate ?? Number.NaN)} (batch ${best?.batch}) | ${fmt((r64?.rate ?? Number.NaN) / (best?.rate ?? Number.NaN), 2)}× |`,
+    `| ${w.name} | ${run?.results.map((r) => fmt(r.rate)).join(" | ")} | ${fmt(r64?.cores ?? Number.NaN, 2)} of ${cores} | ${fmt(P(w.name))} | ${fmt(I)} | ${fmt(ceiling)} | ${fmt(((r64?.rate ?? Number.NaN) / ceiling) * 100, 0)}% | ${fmt(best?.rate ?? Number.NaN)} (batch ${best?.batch}) | ${fmt((r64?.rate ?? Number.NaN) / (best?.rate ?? Number.NaN), 2)}× | ${fmt(ceiling / (best?.rate ?? Number.NaN), 2)}× |`,
   );
 }
 out(`\nService variants, ${phone.name}, 64 clients:\n`);
