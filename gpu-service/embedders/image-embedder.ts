@@ -9,6 +9,7 @@ import type { ImageError, ImageLimits } from "../image/errors.ts";
 import { preprocessImageInto } from "../image/pipeline.ts";
 import type { PreprocessPool } from "../image/pool.ts";
 import type { ClipEncoders } from "../model/index.ts";
+import { TensorPool } from "./tensor-pool.ts";
 import { type EmbedOutcome, paddedSize } from "./types.ts";
 
 export interface ImageEmbedderOptions {
@@ -66,11 +67,17 @@ export class ImageEmbedder {
   private readonly batcher: Batcher<ImageInput, EmbedOutcome, PreparedImages>;
   private readonly model: ClipEncoders;
   private readonly pixelsPerImage: number;
+  private readonly tensors: TensorPool;
 
   constructor(model: ClipEncoders, options: ImageEmbedderOptions) {
     this.model = model;
     const { outputWidth, outputHeight } = model.folder.preprocess;
     this.pixelsPerImage = 3 * outputWidth * outputHeight;
+    // One batch preparing, one prepared ahead, one running: the batcher's pipeline depth, with one to spare.
+    this.tensors = new TensorPool(
+      Math.max(...(options.padToSizes ?? []), options.maxBatchSize) * this.pixelsPerImage,
+      4,
+    );
     this.batcher = new Batcher<ImageInput, EmbedOutcome, PreparedImages>({
       maxBatchSize: options.maxBatchSize,
       maxWaitMs: options.maxWaitMs,
@@ -79,7 +86,7 @@ export class ImageEmbedder {
       prepare: async (images) => {
         const runSize = paddedSize(images.length, options.padToSizes);
         // One shared tensor: the pool's workers write into it in place and the inference thread reads it in place.
-        const pixels = new Float32Array(new SharedArrayBuffer(runSize * this.pixelsPerImage * 4));
+        const pixels = this.tensors.take(runSize * this.pixelsPerImage);
         const preprocess = options.pool?.preprocessImageInto ?? preprocessImageInto;
         // A few images at a time: 64 phone photos decoded at once would hold gigabytes of pixels for no speed-up.
         const results = await mapWithConcurrency(
@@ -99,8 +106,15 @@ export class ImageEmbedder {
       execute: async ({ pixels, runSize, results }) => {
         const outcomes: ItemOutcome<EmbedOutcome>[] = [];
         let embeddings: Float32Array | undefined;
-        if (results.some((r) => r.ok))
-          embeddings = normalizeRows(await this.model.embedImages(pixels, runSize), this.model.embeddingDim);
+        try {
+          if (results.some((r) => r.ok))
+            embeddings = normalizeRows(
+              await this.model.embedImages(pixels, runSize),
+              this.model.embeddingDim,
+            );
+        } finally {
+          this.tensors.give(pixels);
+        }
         const dim = this.model.embeddingDim;
         for (const [i, result] of results.entries()) {
           if (result.ok && embeddings) {
