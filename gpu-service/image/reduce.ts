@@ -182,12 +182,23 @@ export function resampleReduced(
   const py = axisPlan(sy, decoded.height, plan.k, axes.y.reversed, sub[axes.y.stored]);
   const out = resampleFloat(decoded, resized, crop, px, py, kernels);
   const span = validSpan(resized.width, resized.height, crop);
-  // A 3-tap [-a, 1+2a, -a] on a grid of spacing f has second moment -2af²: cancel the variance with it.
+  // A 3-tap [-a, 1+2a, -a] on a grid of spacing f has second moment -2af²: cancel the variance with it. On the
+  // span, x then y, with luma and chroma strengths of their own: x + aC·D(x) + (aY − aC)·D(Y), where D(x)_i =
+  // 2x_i − x_{i−1} − x_{i+1} (edges replicated) and Y is JPEG's luma.
   const fx = sx / resized.width;
   const fy = sy / resized.height;
-  correctAxis(out, crop, span, px.lumaVariance / (2 * fx * fx), px.chromaVariance / (2 * fx * fx), true);
-  correctAxis(out, crop, span, py.lumaVariance / (2 * fy * fy), py.chromaVariance / (2 * fy * fy), false);
-  return toBytes(out);
+  return kernels.finish({
+    image: out,
+    width: crop.width,
+    span: {
+      x0: span.x0 - crop.left,
+      x1: span.x1 - crop.left,
+      y0: span.y0 - crop.top,
+      y1: span.y1 - crop.top,
+    },
+    x: { luma: px.lumaVariance / (2 * fx * fx), chroma: px.chromaVariance / (2 * fx * fx) },
+    y: { luma: py.lumaVariance / (2 * fy * fy), chroma: py.chromaVariance / (2 * fy * fy) },
+  });
 }
 
 /** Whether chroma is subsampled along stored x / y ("4:2:0" both, "4:2:2" x only, "4:4:0" y only). */
@@ -226,60 +237,5 @@ function resampleFloat(
   });
   const outRowLen = crop.width * 3;
   placeRows(rows, vh, vw * 3, out, (span.y0 - crop.top) * outRowLen + (span.x0 - crop.left) * 3, outRowLen);
-  return out;
-}
-
-const LUMA_R = 0.299;
-const LUMA_G = 0.587;
-const LUMA_B = 0.114;
-
-/**
- * In place, along one axis of the valid span: x + aC·D(x) + (aY − aC)·D(Y), where D(x)_i = 2x_i − x_{i−1}
- * − x_{i+1} (edges replicated) and Y is JPEG's luma, so luma and chroma get their own strengths.
- */
-function correctAxis(
-  img: Float32Array,
-  crop: CropWindow,
-  span: { x0: number; x1: number; y0: number; y1: number },
-  aLuma: number,
-  aChroma: number,
-  horizontal: boolean,
-): void {
-  if (aLuma === 0 && aChroma === 0) return;
-  const lines = horizontal ? span.y1 - span.y0 : span.x1 - span.x0;
-  const len = horizontal ? span.x1 - span.x0 : span.y1 - span.y0;
-  const step = horizontal ? 3 : crop.width * 3;
-  const line = new Float32Array(len * 3);
-  const luma = new Float32Array(len);
-  for (let l = 0; l < lines; l++) {
-    const x = horizontal ? span.x0 - crop.left : span.x0 - crop.left + l;
-    const y = horizontal ? span.y0 - crop.top + l : span.y0 - crop.top;
-    const base = (y * crop.width + x) * 3;
-    for (let i = 0, p = base; i < len; i++, p += step) {
-      line[i * 3] = img[p] as number;
-      line[i * 3 + 1] = img[p + 1] as number;
-      line[i * 3 + 2] = img[p + 2] as number;
-      luma[i] =
-        LUMA_R * (img[p] as number) + LUMA_G * (img[p + 1] as number) + LUMA_B * (img[p + 2] as number);
-    }
-    for (let i = 0, p = base; i < len; i++, p += step) {
-      const l0 = Math.max(0, i - 1);
-      const l1 = Math.min(len - 1, i + 1);
-      const dy = (aLuma - aChroma) * (2 * (luma[i] as number) - (luma[l0] as number) - (luma[l1] as number));
-      for (let c = 0; c < 3; c++) {
-        const v = line[i * 3 + c] as number;
-        img[p + c] = v + aChroma * (2 * v - (line[l0 * 3 + c] as number) - (line[l1 * 3 + c] as number)) + dy;
-      }
-    }
-  }
-}
-
-/** Pillow's final store: round half up, clamp to 0..255. */
-function toBytes(f: Float32Array): Uint8Array {
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) {
-    const v = Math.floor((f[i] as number) + 0.5);
-    out[i] = v < 0 ? 0 : Math.min(v, 255);
-  }
   return out;
 }

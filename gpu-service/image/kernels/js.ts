@@ -2,8 +2,8 @@
  * The resampler's inner loops in JavaScript: the reference the WebAssembly kernels (wasm.ts) must equal byte for byte,
  * and the fallback where a runtime cannot run them. Pillow's arithmetic, in Pillow's order.
  */
-import type { Taps } from "../resample.ts";
-import type { ExactJob, FloatJob, ResampleKernels, Rows } from "./types.ts";
+import type { Taps, ValidSpan } from "../resample.ts";
+import type { ExactJob, FinishJob, FloatJob, ResampleKernels, Rows } from "./types.ts";
 
 /** Pillow's fixed point for 8-bit images: weights carry 22 fractional bits. */
 export const PRECISION_BITS = 22;
@@ -19,6 +19,7 @@ export const jsKernels: ResampleKernels = {
   name: "js",
   exact: exactJs,
   float: floatJs,
+  finish: finishJs,
 };
 
 function exactJs(job: ExactJob): Rows<Uint8Array> {
@@ -136,4 +137,66 @@ function floatJs(job: FloatJob): Rows<Float32Array> {
     out.set(acc, i * rowLen);
   }
   return { data: out, stride: rowLen };
+}
+
+function finishJs(job: FinishJob): Uint8Array {
+  const { image, width, span } = job;
+  sharpenAxis(image, width, span, job.x.luma, job.x.chroma, true);
+  sharpenAxis(image, width, span, job.y.luma, job.y.chroma, false);
+  return toBytes(image);
+}
+
+const LUMA_R = 0.299;
+const LUMA_G = 0.587;
+const LUMA_B = 0.114;
+
+/**
+ * In place, along one axis of the valid span: x + aC·D(x) + (aY − aC)·D(Y), where D(x)_i = 2x_i − x_{i−1}
+ * − x_{i+1} (edges replicated) and Y is JPEG's luma, so luma and chroma get their own strengths.
+ */
+function sharpenAxis(
+  img: Float32Array,
+  width: number,
+  span: ValidSpan,
+  aLuma: number,
+  aChroma: number,
+  horizontal: boolean,
+): void {
+  if (aLuma === 0 && aChroma === 0) return;
+  const lines = horizontal ? span.y1 - span.y0 : span.x1 - span.x0;
+  const len = horizontal ? span.x1 - span.x0 : span.y1 - span.y0;
+  const step = horizontal ? 3 : width * 3;
+  const line = new Float32Array(len * 3);
+  const luma = new Float32Array(len);
+  for (let l = 0; l < lines; l++) {
+    const x = horizontal ? span.x0 : span.x0 + l;
+    const y = horizontal ? span.y0 + l : span.y0;
+    const base = (y * width + x) * 3;
+    for (let i = 0, p = base; i < len; i++, p += step) {
+      line[i * 3] = img[p] as number;
+      line[i * 3 + 1] = img[p + 1] as number;
+      line[i * 3 + 2] = img[p + 2] as number;
+      luma[i] =
+        LUMA_R * (img[p] as number) + LUMA_G * (img[p + 1] as number) + LUMA_B * (img[p + 2] as number);
+    }
+    for (let i = 0, p = base; i < len; i++, p += step) {
+      const l0 = Math.max(0, i - 1);
+      const l1 = Math.min(len - 1, i + 1);
+      const dy = (aLuma - aChroma) * (2 * (luma[i] as number) - (luma[l0] as number) - (luma[l1] as number));
+      for (let c = 0; c < 3; c++) {
+        const v = line[i * 3 + c] as number;
+        img[p + c] = v + aChroma * (2 * v - (line[l0 * 3 + c] as number) - (line[l1 * 3 + c] as number)) + dy;
+      }
+    }
+  }
+}
+
+/** Pillow's final store: round half up, clamp to 0..255. */
+function toBytes(f: Float32Array): Uint8Array {
+  const out = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) {
+    const v = Math.floor((f[i] as number) + 0.5);
+    out[i] = v < 0 ? 0 : Math.min(v, 255);
+  }
+  return out;
 }

@@ -9,13 +9,16 @@ import { describe, expect, it } from "vitest";
 import { sharedDataPresent } from "../../../test/support/shared-data.ts";
 import { fixtureConfig, GOLDEN_DIR, rng } from "../../../test/support/test-images.ts";
 import type { PilResample } from "../config.ts";
-import type { CropWindow } from "../geometry.ts";
+import type { Probe } from "../decode.ts";
+import { type CropWindow, cropWindow, resizedSize } from "../geometry.ts";
 import { preprocessImage } from "../pipeline.ts";
+import { resampleReduced } from "../reduce.ts";
 import { computeTaps, PIL_FILTERS, resampleExact } from "../resample.ts";
 import { type FloatJob, jsKernels, placeRows, resampleKernels } from "./index.ts";
 import { wasmKernels } from "./wasm.ts";
 
 const wasm = resampleKernels("wasm");
+const config = fixtureConfig();
 
 /** Random bytes, or (one case in four) only 0 and 255 in blocks: overshoot that Pillow's clipping must catch. */
 function pixels(w: number, h: number, r: () => number): Uint8Array {
@@ -136,6 +139,78 @@ describe("float passes (pre-reduced paths): WebAssembly equals the JavaScript re
   });
 });
 
+describe("finishing the pre-reduced paths (sharpening, rounding): WebAssembly equals the reference", () => {
+  it("on 200 random windows, spans and strengths: the same sharpened floats, bit for bit, and bytes", () => {
+    const r = rng(99);
+    for (let i = 0; i < 200; i++) {
+      const width = int(r, 1, 240);
+      const height = int(r, 1, 240);
+      const x0 = int(r, 0, width);
+      const y0 = int(r, 0, height);
+      const span = { x0, x1: int(r, x0, width), y0, y1: int(r, y0, height) };
+      // Values past 0..255 and exact halves, where clamping and rounding decide.
+      const image = Float32Array.from({ length: width * height * 3 }, () =>
+        r() < 0.2 ? Math.floor(r() * 300) - 20 + 0.5 : r() * 300 - 20,
+      );
+      const strength = () => (r() < 0.2 ? 0 : (r() - 0.3) * 0.4);
+      const job = {
+        width,
+        span,
+        x: { luma: strength(), chroma: strength() },
+        y: { luma: strength(), chroma: strength() },
+      };
+      const sharpened = [image.slice(), image.slice()] as const;
+      const reference = jsKernels.finish({ ...job, image: sharpened[0] });
+      const ours = wasm.finish({ ...job, image: sharpened[1] });
+      expect(Buffer.from(ours).equals(Buffer.from(reference))).toBe(true);
+      expect(Buffer.from(sharpened[1].buffer).equals(Buffer.from(sharpened[0].buffer))).toBe(true);
+    }
+  });
+});
+
+describe("resampleReduced: WebAssembly equals the reference byte for byte", () => {
+  const r = rng(4242);
+  const cases = Array.from({ length: 60 }, (_, i) => {
+    const k = [1, 2, 4, 8][i % 4] as number;
+    const stored = { width: int(r, 700, 2400), height: int(r, 700, 2400) };
+    const orientation = int(r, 1, 8);
+    const source = orientation >= 5 ? { width: stored.height, height: stored.width } : stored;
+    const resized = resizedSize(source, config);
+    const decoded = {
+      width: Math.max(1, Math.round(source.width / (k + 1))),
+      height: Math.max(1, Math.round(source.height / (k + 1))),
+    };
+    const chromaSubsampling = ["4:2:0", "4:4:4", "4:2:2", "4:4:0"][int(r, 0, 3)] as string;
+    return { k, stored, orientation, resized, decoded, chromaSubsampling, seed: i + 1 };
+  });
+  it.each(
+    cases.map(
+      (c) =>
+        [
+          `${c.decoded.width}x${c.decoded.height}, 1/${c.k}, orientation ${c.orientation}, ${c.chromaSubsampling}`,
+          c,
+        ] as const,
+    ),
+  )("%s", (_name, c) => {
+    const header: Probe = {
+      format: "jpeg",
+      hasAlpha: false,
+      stored: c.stored,
+      orientation: c.orientation,
+      channels: 3,
+      space: "srgb",
+      depth: "uchar",
+      chromaSubsampling: c.chromaSubsampling,
+    };
+    const decoded = { ...c.decoded, data: pixels(c.decoded.width, c.decoded.height, rng(c.seed)) };
+    const plan = { k: c.k, decode: { target: c.decoded, shrinkOnLoad: c.k > 1 } };
+    const crop = cropWindow(c.resized, config);
+    const reference = resampleReduced(decoded, header, c.resized, crop, plan, jsKernels);
+    const ours = resampleReduced(decoded, header, c.resized, crop, plan, wasm);
+    expect(Buffer.from(ours).equals(Buffer.from(reference))).toBe(true);
+  });
+});
+
 const present = sharedDataPresent("preprocessing goldens", path.join(GOLDEN_DIR, "manifest.json"));
 const goldens = present
   ? fs.readdirSync(GOLDEN_DIR).filter((f) => !f.endsWith(".f32") && !f.endsWith(".json"))
@@ -144,7 +219,6 @@ const goldens = present
 describe.skipIf(!present)("the pipeline gives the same tensor with either resampler", () => {
   it.each(goldens)("%s", async (file) => {
     const bytes = fs.readFileSync(path.join(GOLDEN_DIR, file));
-    const config = fixtureConfig();
     const a = await preprocessImage(bytes, config, undefined, { resampler: "js" });
     const b = await preprocessImage(bytes, config, undefined, { resampler: "wasm" });
     if (!a.ok || !b.ok) throw new Error(`${file}: not decoded`);

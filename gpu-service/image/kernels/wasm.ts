@@ -7,7 +7,7 @@
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
 import type { Taps } from "../resample.ts";
 import { RESAMPLE_WASM_BASE64 } from "./resample.wasm.gen.ts";
-import type { ExactJob, FloatJob, ResampleKernels, Rows } from "./types.ts";
+import type { ExactJob, FinishJob, FloatJob, ResampleKernels, Rows, Sharpening } from "./types.ts";
 
 /** The few members of the WebAssembly JS API used here (the type check's libraries, without the DOM's, lack it). */
 interface WasmMemory {
@@ -82,6 +82,17 @@ interface Exports {
     out: number,
     outStride: number,
   ): void;
+  sharpen(
+    img: number,
+    step: number,
+    lineStep: number,
+    len: number,
+    lines: number,
+    aLuma: number,
+    aChroma: number,
+    luma: number,
+  ): void;
+  toBytes(src: number, values: number, dst: number): void;
 }
 
 /** Source bytes copied per strip: a few strips of a phone photo, each well inside L2. */
@@ -121,6 +132,7 @@ export function wasmKernels(bytes = decodeBase64(RESAMPLE_WASM_BASE64)): Resampl
     name: "wasm",
     exact: (job) => exactWasm(exports, job),
     float: (job) => floatWasm(exports, job),
+    finish: (job) => finishWasm(exports, job),
   };
 }
 
@@ -200,11 +212,11 @@ function floatWasm(x: Exports, job: FloatJob): Rows<Float32Array> {
   const cols = ht.first.length;
   const outRows = vt.first.length;
   const srcStride = srcW * 3;
-  // Pixels each row converts to float64, and the most any pair of columns reads past them (zero weights; see
-  // horizontalFloat). The conversion also runs up to 7 values past its end, from the strip's slack.
+  // Pixels each pair of rows converts to float64 (48 bytes a pixel, 8 values at a time), and the most any pair of
+  // columns reads past them (zero weights; see horizontalFloat).
   const colFirst = ht.first[0] as number;
   const colCount = Math.max(0, (ht.first[cols - 1] as number) + (ht.count[cols - 1] as number) - colFirst);
-  const scratchBytes = (align(colCount * 3, 8) + 3 * (ht.stride + 2)) * 8;
+  const scratchBytes = (colCount + ht.stride + 3) * 48;
   // Both passes work 8 values (64 bytes of float64) at a time.
   const rowValues = align(cols * 3, 8);
   const tmpStride = rowValues * 8;
@@ -218,9 +230,11 @@ function floatWasm(x: Exports, job: FloatJob): Rows<Float32Array> {
   const vCounts = m.take(outRows * 4);
   const vWeights = m.take(vt.weights.length * 8);
   const scratch = m.take(scratchBytes);
-  const tmp = m.take(rows * tmpStride);
+  // One more row: horizontalFloat writes rows in pairs.
+  const tmp = m.take((rows + 1) * tmpStride);
   const out = m.take(outRows * outStride);
-  const stripRows = Math.max(1, Math.min(rows, Math.floor(STRIP_BYTES / srcStride)));
+  // Even, so that only the last strip may pair a row with itself.
+  const stripRows = Math.max(2, Math.min(rows, Math.floor(STRIP_BYTES / srcStride / 2) * 2));
   const strip = m.take(stripRows * srcStride + SLACK);
   m.ensure(x.memory);
   const buffer = x.memory.buffer;
@@ -263,4 +277,35 @@ function floatWasm(x: Exports, job: FloatJob): Rows<Float32Array> {
 /** The vertical taps' first rows, counted from the first row the horizontal pass produced. */
 function setRelativeFirsts(i32: Int32Array, at: number, taps: Taps, rowFirst: number): void {
   for (let i = 0; i < taps.first.length; i++) i32[(at >> 2) + i] = (taps.first[i] as number) - rowFirst;
+}
+
+function finishWasm(x: Exports, job: FinishJob): Uint8Array {
+  const { image, width, span } = job;
+  const values = image.length;
+  const w = span.x1 - span.x0;
+  const h = span.y1 - span.y0;
+  const m = new Layout(x.heapBase());
+  // toBytes works 8 values at a time.
+  const img = m.take(align(values, 8) * 4);
+  const luma = m.take(Math.max(w, h, 0) * 4);
+  const bytes = m.take(align(values, 8));
+  m.ensure(x.memory);
+  const buffer = x.memory.buffer;
+  new Float32Array(buffer).set(image, img >> 2);
+  if (w > 0 && h > 0) {
+    const pixel = 12;
+    const row = width * pixel;
+    const base = img + span.y0 * row + span.x0 * pixel;
+    const sharpen = (s: Sharpening, step: number, lineStep: number, len: number, lines: number) => {
+      // As the reference: no strength, no pass.
+      if (s.luma !== 0 || s.chroma !== 0) x.sharpen(base, step, lineStep, len, lines, s.luma, s.chroma, luma);
+    };
+    sharpen(job.x, pixel, row, w, h);
+    sharpen(job.y, row, pixel, h, w);
+  }
+  x.toBytes(img, values, bytes);
+  // Left in `image` as the reference leaves them (0.6 MB for a 224² window: tens of microseconds), so tests can
+  // compare the sharpened floats, not only the bytes they round to.
+  image.set(new Float32Array(buffer, img, values));
+  return new Uint8Array(buffer).slice(bytes, bytes + values);
 }

@@ -181,20 +181,47 @@ function clip8(acc: v128): v128 {
 }
 
 /**
- * Bytes to float64, `values` of them (rounded up to 8, so the source needs 8 bytes of slack): the float passes'
- * source row, converted once instead of once per tap.
+ * Two rows of `values` bytes (`a`, `b`) to float64, interleaved in `dst` as a0 b0 a1 b1 …: the float pass's source,
+ * converted once instead of once per tap, laid out so that a tap of both rows is three whole vectors (Ra Rb) (Ga Gb)
+ * (Ba Bb). Works 8 values of each row at a time, so reads up to 7 bytes past each row.
  */
-function bytesToF64(src: usize, values: i32, dst: usize): void {
+function rowPairToF64(a: usize, b: usize, values: i32, dst: usize): void {
   for (let i = 0; i < values; i += 8) {
-    const v = v128.load8x8_u(src + <usize>i);
-    const lo = i32x4.extend_low_i16x8_u(v);
-    const hi = i32x4.extend_high_i16x8_u(v);
-    const d = dst + ((<usize>i) << 3);
-    v128.store(d, f64x2.convert_low_i32x4_s(lo));
-    v128.store(d, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(lo, lo, 2, 3, 2, 3)), 16);
-    v128.store(d, f64x2.convert_low_i32x4_s(hi), 32);
-    v128.store(d, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(hi, hi, 2, 3, 2, 3)), 48);
+    const at = <usize>i;
+    const zipped = v128.shuffle<u8>(
+      v128.load64_zero(a + at),
+      v128.load64_zero(b + at),
+      0,
+      16,
+      1,
+      17,
+      2,
+      18,
+      3,
+      19,
+      4,
+      20,
+      5,
+      21,
+      6,
+      22,
+      7,
+      23,
+    );
+    const d = dst + (at << 4);
+    bytesToF64(i16x8.extend_low_i8x16_u(zipped), d);
+    bytesToF64(i16x8.extend_high_i8x16_u(zipped), d + 64);
   }
+}
+
+/** Eight uint16 lanes to eight float64 at `dst`. */
+function bytesToF64(v: v128, dst: usize): void {
+  const lo = i32x4.extend_low_i16x8_u(v);
+  const hi = i32x4.extend_high_i16x8_u(v);
+  v128.store(dst, f64x2.convert_low_i32x4_s(lo));
+  v128.store(dst, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(lo, lo, 2, 3, 2, 3)), 16);
+  v128.store(dst, f64x2.convert_low_i32x4_s(hi), 32);
+  v128.store(dst, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(hi, hi, 2, 3, 2, 3)), 48);
 }
 
 /** A float64 rounded to float32 and back, on both lanes: what a store to a Float32Array keeps. */
@@ -203,12 +230,13 @@ function toF32(v: v128): v128 {
 }
 
 /**
- * Horizontal pass of the float resampler (reduce.ts): for each of `rows` rows, the pixels from `colFirst` (`colCount`
- * of them) are converted to float64 in `scratch`, then output column j sums `counts[j]` pixels from pixel `firsts[j]`
- * times float64 `weights` (`stride` per column, zero past the count), in tap order. Results are rounded to float32 and
- * kept as float64 in `tmp`. Columns go in pairs for two independent chains of additions per channel pair; the shorter
- * column of a pair adds zero-weight taps, which leave a sum unchanged (it is never -0). Pixels are read as (R, G) and
- * (B, next R), so `scratch` must hold `colCount + stride + 1` pixels, finite past `colCount`.
+ * Horizontal pass of the float resampler (reduce.ts): rows go in pairs, whose pixels from `colFirst` (`colCount` of
+ * them) are converted to float64 in `scratch` (rowPairToF64); output column j of both rows sums `counts[j]` pixels
+ * from pixel `firsts[j]` times float64 `weights` (`stride` per column, zero past the count), in tap order, each lane
+ * one channel of one row. Results are rounded to float32 and kept as float64 in `tmp`. Columns go in pairs too, for
+ * six independent chains of additions; the shorter column of a pair adds zero-weight taps, which leave a sum
+ * unchanged (it is never -0). So `scratch` must hold `colCount + stride` pixel pairs, finite past `colCount`; an odd
+ * last row is paired with itself, writing a row past the last (`tmp` needs it).
  */
 export function horizontalFloat(
   src: usize,
@@ -226,43 +254,52 @@ export function horizontalFloat(
   tmpStride: i32,
 ): void {
   const rowStart = <usize>(colFirst * 3);
-  for (let r = 0; r < rows; r++) {
-    bytesToF64(src + <usize>(r * srcStride) + rowStart, colCount * 3, scratch);
-    const o = tmp + <usize>(r * tmpStride);
+  for (let r = 0; r < rows; r += 2) {
+    const a = src + <usize>(r * srcStride) + rowStart;
+    rowPairToF64(a, r + 1 < rows ? a + <usize>srcStride : a, colCount * 3, scratch);
+    const oa = tmp + <usize>(r * tmpStride);
+    const ob = oa + <usize>tmpStride;
     for (let j = 0; j < cols; j += 2) {
       const j1 = j + 1 < cols ? j + 1 : j;
-      const n0 = load<i32>(counts + ((<usize>j) << 2));
-      const n1 = load<i32>(counts + ((<usize>j1) << 2));
-      const n = max(n0, n1);
-      let p0 = scratch + <usize>((load<i32>(firsts + ((<usize>j) << 2)) - colFirst) * 24);
-      let p1 = scratch + <usize>((load<i32>(firsts + ((<usize>j1) << 2)) - colFirst) * 24);
+      const n = max(load<i32>(counts + ((<usize>j) << 2)), load<i32>(counts + ((<usize>j1) << 2)));
+      let p0 = scratch + <usize>((load<i32>(firsts + ((<usize>j) << 2)) - colFirst) * 48);
+      let p1 = scratch + <usize>((load<i32>(firsts + ((<usize>j1) << 2)) - colFirst) * 48);
       let w0 = weights + ((<usize>(j * stride)) << 3);
       let w1 = weights + ((<usize>(j1 * stride)) << 3);
-      let rg0 = f64x2.splat(0);
-      let bx0 = f64x2.splat(0);
-      let rg1 = f64x2.splat(0);
-      let bx1 = f64x2.splat(0);
+      // (Ra Rb) (Ga Gb) (Ba Bb) of column j, then of column j1.
+      let s0 = f64x2.splat(0);
+      let s1 = f64x2.splat(0);
+      let s2 = f64x2.splat(0);
+      let s3 = f64x2.splat(0);
+      let s4 = f64x2.splat(0);
+      let s5 = f64x2.splat(0);
       for (let t = 0; t < n; t++) {
         const k0 = v128.load64_splat(w0);
         const k1 = v128.load64_splat(w1);
-        rg0 = f64x2.add(rg0, f64x2.mul(v128.load(p0), k0));
-        bx0 = f64x2.add(bx0, f64x2.mul(v128.load(p0, 16), k0));
-        rg1 = f64x2.add(rg1, f64x2.mul(v128.load(p1), k1));
-        bx1 = f64x2.add(bx1, f64x2.mul(v128.load(p1, 16), k1));
-        p0 += 24;
-        p1 += 24;
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(p0), k0));
+        s1 = f64x2.add(s1, f64x2.mul(v128.load(p0, 16), k0));
+        s2 = f64x2.add(s2, f64x2.mul(v128.load(p0, 32), k0));
+        s3 = f64x2.add(s3, f64x2.mul(v128.load(p1), k1));
+        s4 = f64x2.add(s4, f64x2.mul(v128.load(p1, 16), k1));
+        s5 = f64x2.add(s5, f64x2.mul(v128.load(p1, 32), k1));
+        p0 += 48;
+        p1 += 48;
         w0 += 8;
         w1 += 8;
       }
-      const d0 = o + <usize>(j * 24);
-      v128.store(d0, toF32(rg0));
-      v128.store64_lane(d0, toF32(bx0), 0, 16);
-      if (j1 !== j) {
-        v128.store(d0, toF32(rg1), 24);
-        v128.store64_lane(d0, toF32(bx1), 0, 40);
-      }
+      const at = <usize>(j * 24);
+      storePixelPair(oa + at, ob + at, toF32(s0), toF32(s1), toF32(s2));
+      if (j1 !== j) storePixelPair(oa + at + 24, ob + at + 24, toF32(s3), toF32(s4), toF32(s5));
     }
   }
+}
+
+/** (Ra Rb) (Ga Gb) (Ba Bb) to pixel a (3 float64) and pixel b. */
+function storePixelPair(a: usize, b: usize, r: v128, g: v128, bl: v128): void {
+  v128.store(a, v128.shuffle<i64>(r, g, 0, 2));
+  v128.store64_lane(a, bl, 0, 16);
+  v128.store(b, v128.shuffle<i64>(r, g, 1, 3));
+  v128.store64_lane(b, bl, 1, 16);
 }
 
 /**
@@ -311,4 +348,105 @@ export function verticalFloat(
       );
     }
   }
+}
+
+// JPEG's luma weights, for the sharpening of reduce.ts.
+const LUMA_R = 0.299;
+const LUMA_G = 0.587;
+const LUMA_B = 0.114;
+
+/**
+ * In place, the 3-tap sharpening of the pre-reduced paths along one axis, in the reference's float64 order:
+ * x + aC·(2x − x₋ − x₊) + (aY − aC)·(2Y − Y₋ − Y₊), edges replicated, Y the pixel's luma rounded to float32. `lines`
+ * lines of `len` float32 RGB pixels, pixel i of line l at `img + l·lineStep + i·step`; `luma` holds `len` floats.
+ */
+export function sharpen(
+  img: usize,
+  step: i32,
+  lineStep: i32,
+  len: i32,
+  lines: i32,
+  aLuma: f64,
+  aChroma: f64,
+  luma: usize,
+): void {
+  const dl = aLuma - aChroma;
+  const last = len - 1;
+  for (let l = 0; l < lines; l++) {
+    const base = img + <usize>(l * lineStep);
+    for (let i = 0; i < len; i++) {
+      const p = base + <usize>(i * step);
+      const y = LUMA_R * <f64>load<f32>(p) + LUMA_G * <f64>load<f32>(p, 4) + LUMA_B * <f64>load<f32>(p, 8);
+      store<f32>(luma + ((<usize>i) << 2), <f32>y);
+    }
+    // The previous and current pixels' values before this line was changed (the first pixel is its own previous).
+    let r0 = <f64>load<f32>(base);
+    let g0 = <f64>load<f32>(base, 4);
+    let b0 = <f64>load<f32>(base, 8);
+    let y0 = <f64>load<f32>(luma);
+    let r1 = r0;
+    let g1 = g0;
+    let b1 = b0;
+    let y1 = y0;
+    for (let i = 0; i < len; i++) {
+      const p = base + <usize>(i * step);
+      const next = i < last ? i + 1 : last;
+      const q = base + <usize>(next * step);
+      const r2 = <f64>load<f32>(q);
+      const g2 = <f64>load<f32>(q, 4);
+      const b2 = <f64>load<f32>(q, 8);
+      const y2 = <f64>load<f32>(luma + ((<usize>next) << 2));
+      const dy = dl * (2 * y1 - y0 - y2);
+      store<f32>(p, <f32>(r1 + aChroma * (2 * r1 - r0 - r2) + dy));
+      store<f32>(p, <f32>(g1 + aChroma * (2 * g1 - g0 - g2) + dy), 4);
+      store<f32>(p, <f32>(b1 + aChroma * (2 * b1 - b0 - b2) + dy), 8);
+      r0 = r1;
+      g0 = g1;
+      b0 = b1;
+      y0 = y1;
+      r1 = r2;
+      g1 = g2;
+      b1 = b2;
+      y1 = y2;
+    }
+  }
+}
+
+/** One half, in two float64 lanes (from memory, as HALF4). */
+const ONE_HALF = memory.data<f64>([0.5, 0.5], 16);
+
+/**
+ * Pillow's final store of the pre-reduced paths, `values` float32 to bytes (rounded up to 8: both buffers need the
+ * slack): floor(x + 0.5) in float64, clamped to 0..255.
+ */
+export function toBytes(src: usize, values: i32, dst: usize): void {
+  const half = v128.load(ONE_HALF);
+  for (let i = 0; i < values; i += 8) {
+    const s = src + ((<usize>i) << 2);
+    const a = v128.load(s);
+    const b = v128.load(s, 16);
+    const lo = v128.shuffle<i32>(
+      roundHalfUp(a, half),
+      roundHalfUp(v128.shuffle<i32>(a, a, 2, 3, 2, 3), half),
+      0,
+      1,
+      4,
+      5,
+    );
+    const hi = v128.shuffle<i32>(
+      roundHalfUp(b, half),
+      roundHalfUp(v128.shuffle<i32>(b, b, 2, 3, 2, 3), half),
+      0,
+      1,
+      4,
+      5,
+    );
+    const words = i16x8.narrow_i32x4_s(lo, hi);
+    v128.store64_lane(dst + <usize>i, i8x16.narrow_i16x8_u(words, words), 0);
+  }
+}
+
+/** floor(x + 0.5) of the two low float32 lanes, as int32 (saturated) in lanes 0 and 1. */
+function roundHalfUp(v: v128, half: v128): v128 {
+  return i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.add(f64x2.promote_low_f32x4(v), half)));
 }
