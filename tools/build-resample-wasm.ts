@@ -1,5 +1,5 @@
 // `npm run build:resample-wasm [-- --check]`: compiles the resampler's WebAssembly kernels
-// (gpu-service/image/kernels/assembly/resample.ts, AssemblyScript) and writes them, base64, into
+// (gpu-service/image/kernels/assembly/index.ts, AssemblyScript) and writes them, base64, into
 // gpu-service/image/kernels/resample.wasm.gen.ts, so loading them needs no file path (worker threads, the Docker
 // image). `--check` exits 1 when the committed module is not what the source compiles to (npm run check runs it).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ interface Asc {
   ): Promise<{ error: Error | null }>;
 }
 
-export const RESAMPLE_WASM_SOURCE = "gpu-service/image/kernels/assembly/resample.ts";
+export const RESAMPLE_WASM_SOURCE = "gpu-service/image/kernels/assembly/index.ts";
 export const RESAMPLE_WASM_MODULE = "gpu-service/image/kernels/resample.wasm.gen.ts";
 
 // The compiler is pinned in package.json (an exact version) so the same source always gives the same bytes.

@@ -6,7 +6,8 @@
  * those details (box pre-shrink, 12-bit weights, edge extension, vertical pass first), which is worth
  * ~0.005 MAE on its own and 0.13 on upscales, so the final resampling step is ours.
  *
- * Pure functions on arrays: no I/O.
+ * The weights are computed here, in float64 and Pillow's order; the passes themselves are kernels/ (WebAssembly,
+ * with the JavaScript reference beside it). Pure functions on arrays: no I/O.
  */
 import type { PilResample } from "./config.ts";
 import type { CropWindow } from "./geometry.ts";

@@ -1,5 +1,5 @@
 /**
- * The resampler's inner loops in WebAssembly with SIMD (assembly/resample.ts, committed compiled in
+ * The resampler's inner loops in WebAssembly with SIMD (assembly/, committed compiled in
  * resample.wasm.gen.ts): the same results as js.ts, byte for byte, several times faster. This side lays out the
  * instance's linear memory for each call and copies the source in, a strip of rows at a time: a strip stays in cache
  * between the copy and the pass, and memory grows with the window's intermediate rows, not the source image.
