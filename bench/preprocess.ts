@@ -1,9 +1,10 @@
 /**
  * ms/image for phone-sized JPEGs: a naive sharp pipeline vs ours, side by side in one run (the machine is
  * shared, so only the ratio within a run means much), plus each one's MAE against our exact path (which
- * reproduces the PIL reference bit for bit on all goldens).
+ * reproduces the PIL reference bit for bit on all goldens). Then our resampler's inner loops, the JavaScript
+ * reference vs WebAssembly, on the sizes each path hands them, and whole images with each (bench/support/resampler.ts).
  *
- *   npx node bench/preprocess.ts [--rounds 7] [--source path/to/photo.jpg]
+ *   npx node bench/preprocess.ts [--rounds 7] [--source path/to/photo.jpg] [--only resampler]
  *
  * Not a test: it prints and exits 0.
  */
@@ -15,11 +16,16 @@ import { readPreprocessConfig } from "../gpu-service/image/config.ts";
 import { preprocessImage } from "../gpu-service/image/pipeline.ts";
 import { createPreprocessPool } from "../gpu-service/image/pool.ts";
 import { naivePreprocessor } from "./support/naive-preprocess.ts";
+import { resamplerBench } from "./support/resampler.ts";
 
 const { values } = parseArgs({
-  options: { rounds: { type: "string", default: "7" }, source: { type: "string" } },
+  options: { rounds: { type: "string", default: "7" }, source: { type: "string" }, only: { type: "string" } },
 });
 const rounds = Number(values.rounds);
+if (values.only === "resampler") {
+  await resamplerBench(rounds);
+  process.exit(0);
+}
 const root = path.resolve(import.meta.dirname, "..");
 const config = readPreprocessConfig(
   JSON.parse(fs.readFileSync(path.join(root, "gpu-service/image/defaults/preprocessor_config.json"), "utf8")),
@@ -157,3 +163,5 @@ for (const [name, src] of sources) {
   }
   await pool.close();
 }
+
+await resamplerBench(rounds);

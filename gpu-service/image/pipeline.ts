@@ -11,6 +11,7 @@ import { DecodeError, decodeRgb8, type Probe, probe, type Rgb8 } from "./decode.
 import { DEFAULT_IMAGE_LIMITS, type ImageError, type ImageLimits, imageError } from "./errors.ts";
 import { type CropWindow, cropWindow, orientedSize, resizedSize, type Size } from "./geometry.ts";
 import { declaredSize } from "./header.ts";
+import { type ResampleKernels, type ResamplerName, resampleKernels } from "./kernels/index.ts";
 import { normalizeTable, writeChw } from "./normalize.ts";
 import { planReduce, type ReducePlan, resampleReduced } from "./reduce.ts";
 import { PIL_FILTERS, resampleExact } from "./resample.ts";
@@ -42,6 +43,11 @@ export interface PreprocessOptions {
    * several times slower on large photos. Default false (see shrink.ts for the error budget).
    */
   exact?: boolean;
+  /**
+   * The resampler's inner loops: "wasm" (default; WebAssembly SIMD, falling back to "js" where the runtime lacks it)
+   * or "js", the reference. The same output bytes either way; "js" is several times slower. For checks and benchmarks.
+   */
+  resampler?: ResamplerName;
 }
 
 export type PreprocessResult = { ok: true; pixels: Float32Array; info: PreprocessInfo } | ImageError;
@@ -117,7 +123,8 @@ export async function preprocessImageRgb(
     const t1 = performance.now();
     const decoded = await decodeRgb8(bytes, header, limits, plan?.decode);
     const t2 = performance.now();
-    const rgb = resampleDecoded(decoded, header, source, resized, crop, config, plan);
+    const kernels = resampleKernels(options.resampler);
+    const rgb = resampleDecoded(decoded, header, source, resized, crop, config, plan, kernels);
     const t3 = performance.now();
     return {
       ok: true,
@@ -179,8 +186,9 @@ function resampleDecoded(
   crop: CropWindow,
   config: PreprocessConfig,
   plan: ReducePlan | null,
+  kernels: ResampleKernels,
 ): Uint8Array {
-  if (plan) return resampleReduced(decoded, header, resized, crop, plan);
+  if (plan) return resampleReduced(decoded, header, resized, crop, plan, kernels);
   if (decoded.width !== source.width || decoded.height !== source.height) {
     // A header that disagrees with its own pixel data: a malformed file, not our bug.
     throw new DecodeError(
@@ -196,6 +204,7 @@ function resampleDecoded(
     resized.height,
     crop,
     PIL_FILTERS[config.resample],
+    kernels,
   );
 }
 

@@ -23,6 +23,7 @@
 import type { PreprocessConfig } from "./config.ts";
 import type { PreReduce, Probe, Rgb8 } from "./decode.ts";
 import type { CropWindow, Size } from "./geometry.ts";
+import { placeRows, type ResampleKernels, resampleKernels } from "./kernels/index.ts";
 import { computeTaps, PIL_FILTERS, validSpan } from "./resample.ts";
 
 /**
@@ -161,7 +162,8 @@ function axisPlan(
  * Pillow's bicubic resize to `resized` + crop from a pre-reduced image, in float, then the prefilter
  * correction and one rounding. The correction runs on the output grid: to second order a 3-tap filter
  * there equals one on the decoded grid (measured: the same MAE within ±0.0004 on the corpus), and it
- * costs 224² pixels instead of a luma term in every tap of the resampler.
+ * costs 224² pixels instead of a luma term in every tap of the resampler. `kernels` runs the two passes
+ * (WebAssembly by default; `resampleKernels("js")` is the reference).
  */
 export function resampleReduced(
   decoded: Rgb8,
@@ -169,6 +171,7 @@ export function resampleReduced(
   resized: Size,
   crop: CropWindow,
   plan: ReducePlan,
+  kernels: ResampleKernels = resampleKernels(),
 ): Uint8Array {
   const axes = orientedAxes(header.orientation);
   const sub = chromaSubsampling(header);
@@ -177,14 +180,25 @@ export function resampleReduced(
   const sy = storedSize(axes.y.stored);
   const px = axisPlan(sx, decoded.width, plan.k, axes.x.reversed, sub[axes.x.stored]);
   const py = axisPlan(sy, decoded.height, plan.k, axes.y.reversed, sub[axes.y.stored]);
-  const out = resampleFloat(decoded, resized, crop, px, py);
+  const out = resampleFloat(decoded, resized, crop, px, py, kernels);
   const span = validSpan(resized.width, resized.height, crop);
-  // A 3-tap [-a, 1+2a, -a] on a grid of spacing f has second moment -2af²: cancel the variance with it.
+  // A 3-tap [-a, 1+2a, -a] on a grid of spacing f has second moment -2af²: cancel the variance with it. On the
+  // span, x then y, with luma and chroma strengths of their own: x + aC·D(x) + (aY − aC)·D(Y), where D(x)_i =
+  // 2x_i − x_{i−1} − x_{i+1} (edges replicated) and Y is JPEG's luma.
   const fx = sx / resized.width;
   const fy = sy / resized.height;
-  correctAxis(out, crop, span, px.lumaVariance / (2 * fx * fx), px.chromaVariance / (2 * fx * fx), true);
-  correctAxis(out, crop, span, py.lumaVariance / (2 * fy * fy), py.chromaVariance / (2 * fy * fy), false);
-  return toBytes(out);
+  return kernels.finish({
+    image: out,
+    width: crop.width,
+    span: {
+      x0: span.x0 - crop.left,
+      x1: span.x1 - crop.left,
+      y0: span.y0 - crop.top,
+      y1: span.y1 - crop.top,
+    },
+    x: { luma: px.lumaVariance / (2 * fx * fx), chroma: px.chromaVariance / (2 * fx * fx) },
+    y: { luma: py.lumaVariance / (2 * fy * fy), chroma: py.chromaVariance / (2 * fy * fy) },
+  });
 }
 
 /** Whether chroma is subsampled along stored x / y ("4:2:0" both, "4:2:2" x only, "4:4:0" y only). */
@@ -194,8 +208,15 @@ function chromaSubsampling(header: Probe): { x: boolean; y: boolean } {
   return { x: s === "4:2:0" || s === "4:2:2" || s === "4:1:1", y: s === "4:2:0" || s === "4:4:0" };
 }
 
-/** Pillow's bicubic weights and pass order, in float64 without intermediate rounding. */
-function resampleFloat(src: Rgb8, resized: Size, crop: CropWindow, px: AxisPlan, py: AxisPlan): Float32Array {
+/** Pillow's bicubic weights and pass order, in float64 (the rows between the passes held in float32). */
+function resampleFloat(
+  src: Rgb8,
+  resized: Size,
+  crop: CropWindow,
+  px: AxisPlan,
+  py: AxisPlan,
+  kernels: ResampleKernels,
+): Float32Array {
   const out = new Float32Array(crop.width * crop.height * 3);
   const span = validSpan(resized.width, resized.height, crop);
   const vw = span.x1 - span.x0;
@@ -204,99 +225,17 @@ function resampleFloat(src: Rgb8, resized: Size, crop: CropWindow, px: AxisPlan,
   const { data, width: w, height: h } = src;
   const ht = computeTaps(w, px.in0, px.in1, resized.width, span.x0, vw, PIL_FILTERS[3]);
   const vt = computeTaps(h, py.in0, py.in1, resized.height, span.y0, vh, PIL_FILTERS[3]);
-  const row0 = vt.first[0] as number;
-  const rows = (vt.first[vh - 1] as number) + (vt.count[vh - 1] as number) - row0;
-
-  const rowLen = vw * 3;
-  const tmp = new Float32Array(rows * rowLen);
-  const { first, count, weights, stride } = ht;
-  for (let r = 0, o = 0; r < rows; r++) {
-    const rowBase = (row0 + r) * w * 3;
-    for (let j = 0; j < vw; j++, o += 3) {
-      const n = count[j] as number;
-      const kb = j * stride;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      for (let t = 0, p = rowBase + (first[j] as number) * 3; t < n; t++, p += 3) {
-        const k = weights[kb + t] as number;
-        s0 += (data[p] as number) * k;
-        s1 += (data[p + 1] as number) * k;
-        s2 += (data[p + 2] as number) * k;
-      }
-      tmp[o] = s0;
-      tmp[o + 1] = s1;
-      tmp[o + 2] = s2;
-    }
-  }
-
-  const acc = new Float64Array(rowLen);
-  for (let i = 0; i < vh; i++) {
-    acc.fill(0);
-    const n = vt.count[i] as number;
-    const kb = i * vt.stride;
-    const firstRow = (vt.first[i] as number) - row0;
-    for (let t = 0; t < n; t++) {
-      const k = vt.weights[kb + t] as number;
-      const off = (firstRow + t) * rowLen;
-      for (let a = 0; a < rowLen; a++) acc[a] = (acc[a] as number) + (tmp[off + a] as number) * k;
-    }
-    out.set(acc, ((span.y0 - crop.top + i) * crop.width + (span.x0 - crop.left)) * 3);
-  }
-  return out;
-}
-
-const LUMA_R = 0.299;
-const LUMA_G = 0.587;
-const LUMA_B = 0.114;
-
-/**
- * In place, along one axis of the valid span: x + aC·D(x) + (aY − aC)·D(Y), where D(x)_i = 2x_i − x_{i−1}
- * − x_{i+1} (edges replicated) and Y is JPEG's luma, so luma and chroma get their own strengths.
- */
-function correctAxis(
-  img: Float32Array,
-  crop: CropWindow,
-  span: { x0: number; x1: number; y0: number; y1: number },
-  aLuma: number,
-  aChroma: number,
-  horizontal: boolean,
-): void {
-  if (aLuma === 0 && aChroma === 0) return;
-  const lines = horizontal ? span.y1 - span.y0 : span.x1 - span.x0;
-  const len = horizontal ? span.x1 - span.x0 : span.y1 - span.y0;
-  const step = horizontal ? 3 : crop.width * 3;
-  const line = new Float32Array(len * 3);
-  const luma = new Float32Array(len);
-  for (let l = 0; l < lines; l++) {
-    const x = horizontal ? span.x0 - crop.left : span.x0 - crop.left + l;
-    const y = horizontal ? span.y0 - crop.top + l : span.y0 - crop.top;
-    const base = (y * crop.width + x) * 3;
-    for (let i = 0, p = base; i < len; i++, p += step) {
-      line[i * 3] = img[p] as number;
-      line[i * 3 + 1] = img[p + 1] as number;
-      line[i * 3 + 2] = img[p + 2] as number;
-      luma[i] =
-        LUMA_R * (img[p] as number) + LUMA_G * (img[p + 1] as number) + LUMA_B * (img[p + 2] as number);
-    }
-    for (let i = 0, p = base; i < len; i++, p += step) {
-      const l0 = Math.max(0, i - 1);
-      const l1 = Math.min(len - 1, i + 1);
-      const dy = (aLuma - aChroma) * (2 * (luma[i] as number) - (luma[l0] as number) - (luma[l1] as number));
-      for (let c = 0; c < 3; c++) {
-        const v = line[i * 3 + c] as number;
-        img[p + c] = v + aChroma * (2 * v - (line[l0 * 3 + c] as number) - (line[l1 * 3 + c] as number)) + dy;
-      }
-    }
-  }
-}
-
-/** Pillow's final store: round half up, clamp to 0..255. */
-function toBytes(f: Float32Array): Uint8Array {
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) {
-    const v = Math.floor((f[i] as number) + 0.5);
-    out[i] = v < 0 ? 0 : Math.min(v, 255);
-  }
+  const rowFirst = vt.first[0] as number;
+  const rowEnd = (vt.first[vh - 1] as number) + (vt.count[vh - 1] as number);
+  const rows = kernels.float({
+    src: data,
+    srcW: w,
+    rowFirst,
+    rows: rowEnd - rowFirst,
+    horizontal: ht,
+    vertical: vt,
+  });
+  const outRowLen = crop.width * 3;
+  placeRows(rows, vh, vw * 3, out, (span.y0 - crop.top) * outRowLen + (span.x0 - crop.left) * 3, outRowLen);
   return out;
 }

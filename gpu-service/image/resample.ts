@@ -6,10 +6,18 @@
  * those details (box pre-shrink, 12-bit weights, edge extension, vertical pass first), which is worth
  * ~0.005 MAE on its own and 0.13 on upscales, so the final resampling step is ours.
  *
- * Pure functions on arrays: no I/O.
+ * The weights are computed here, in float64 and Pillow's order; the passes themselves are kernels/ (WebAssembly,
+ * with the JavaScript reference beside it). Pure functions on arrays: no I/O.
  */
 import type { PilResample } from "./config.ts";
 import type { CropWindow } from "./geometry.ts";
+import {
+  type FixedTaps,
+  PRECISION_BITS,
+  placeRows,
+  type ResampleKernels,
+  resampleKernels,
+} from "./kernels/index.ts";
 
 export interface Filter {
   /** Half-width of the kernel at scale 1. */
@@ -104,24 +112,15 @@ export function computeTaps(
   return { first, count, weights, stride };
 }
 
-const PRECISION_BITS = 22;
-const HALF = 1 << (PRECISION_BITS - 1);
-
 /** Pillow's `normalize_coeffs_8bpc`: weights as 22-bit fixed point, rounded away from zero. */
-function fixedWeights(taps: Taps): Int32Array {
+function fixedWeights(taps: Taps): FixedTaps {
   const out = new Int32Array(taps.weights.length);
   const one = 1 << PRECISION_BITS;
   for (let i = 0; i < out.length; i++) {
     const w = taps.weights[i] as number;
     out[i] = w < 0 ? Math.trunc(-0.5 + w * one) : Math.trunc(0.5 + w * one);
   }
-  return out;
-}
-
-/** Pillow's `clip8`: drop the fraction (the accumulator started at one half), saturate to 0..255. */
-function clip8(acc: number): number {
-  const v = acc >> PRECISION_BITS;
-  return v < 0 ? 0 : Math.min(v, 255);
+  return { taps, weights: out };
 }
 
 /** Rows and columns of the crop window that fall inside the resized image (the rest is zero padding). */
@@ -145,6 +144,8 @@ export function validSpan(outW: number, outH: number, win: CropWindow): ValidSpa
  * Pillow's `resize((outW, outH), filter)` of an 8-bit RGB image followed by `crop(win)`, computing only
  * the window. Pixels of the window outside the resized image are 0, as torchvision's padding makes them.
  *
+ * `kernels` runs the integer passes (WebAssembly by default; `resampleKernels("js")` is the reference).
+ *
  * @example resampleExact(rgb, 5, 7, 224, 313, { left: 0, top: 44, width: 224, height: 224 }, PIL_FILTERS[3])
  */
 export function resampleExact(
@@ -155,6 +156,7 @@ export function resampleExact(
   outH: number,
   win: CropWindow,
   filter: Filter,
+  kernels: ResampleKernels = resampleKernels(),
 ): Uint8Array {
   const out = new Uint8Array(win.width * win.height * 3);
   const span = validSpan(outW, outH, win);
@@ -168,84 +170,18 @@ export function resampleExact(
   const vTaps = computeTaps(srcH, 0, srcH, outH, span.y0, vh, filter);
   const rowFirst = needV ? (vTaps.first[0] as number) : span.y0;
   const rowEnd = needV ? (vTaps.first[vh - 1] as number) + (vTaps.count[vh - 1] as number) : span.y1;
-
-  // Horizontal pass over the source rows the vertical pass will read: `tmp` is (rowEnd-rowFirst) x vw.
-  const tmpRows = rowEnd - rowFirst;
-  const rowLen = vw * 3;
-  let tmp: Uint8Array;
-  if (needH) {
-    tmp = new Uint8Array(tmpRows * rowLen);
-    const hTaps = computeTaps(srcW, 0, srcW, outW, span.x0, vw, filter);
-    horizontalPass(src, srcW, rowFirst, tmpRows, hTaps, fixedWeights(hTaps), tmp);
-  } else {
-    tmp = new Uint8Array(tmpRows * rowLen);
-    for (let r = 0; r < tmpRows; r++) {
-      const s = ((rowFirst + r) * srcW + span.x0) * 3;
-      tmp.set(src.subarray(s, s + rowLen), r * rowLen);
-    }
-  }
-
+  // The horizontal pass runs over the source rows the vertical pass will read.
+  const rows = kernels.exact({
+    src,
+    srcW,
+    rowFirst,
+    rows: rowEnd - rowFirst,
+    colFirst: span.x0,
+    cols: vw,
+    horizontal: needH ? fixedWeights(computeTaps(srcW, 0, srcW, outW, span.x0, vw, filter)) : null,
+    vertical: needV ? fixedWeights(vTaps) : null,
+  });
   const outRowLen = win.width * 3;
-  const outColOffset = (span.x0 - win.left) * 3;
-  if (!needV) {
-    for (let r = 0; r < vh; r++) {
-      const dst = (span.y0 - win.top + r) * outRowLen + outColOffset;
-      out.set(tmp.subarray(r * rowLen, (r + 1) * rowLen), dst);
-    }
-    return out;
-  }
-
-  const kk = fixedWeights(vTaps);
-  const acc = new Float64Array(rowLen);
-  for (let r = 0; r < vh; r++) {
-    acc.fill(HALF);
-    const n = vTaps.count[r] as number;
-    const base = r * vTaps.stride;
-    const firstRow = (vTaps.first[r] as number) - rowFirst;
-    for (let t = 0; t < n; t++) {
-      const k = kk[base + t] as number;
-      const rowOff = (firstRow + t) * rowLen;
-      for (let j = 0; j < rowLen; j++) acc[j] = (acc[j] as number) + (tmp[rowOff + j] as number) * k;
-    }
-    const dst = (span.y0 - win.top + r) * outRowLen + outColOffset;
-    for (let j = 0; j < rowLen; j++) out[dst + j] = clip8(acc[j] as number);
-  }
+  placeRows(rows, vh, vw * 3, out, (span.y0 - win.top) * outRowLen + (span.x0 - win.left) * 3, outRowLen);
   return out;
-}
-
-function horizontalPass(
-  src: Uint8Array,
-  srcW: number,
-  rowFirst: number,
-  rows: number,
-  taps: Taps,
-  kk: Int32Array,
-  tmp: Uint8Array,
-): void {
-  const cols = taps.first.length;
-  const { first, count, stride } = taps;
-  let o = 0;
-  for (let r = 0; r < rows; r++) {
-    const rowBase = (rowFirst + r) * srcW * 3;
-    for (let j = 0; j < cols; j++) {
-      const n = count[j] as number;
-      const kb = j * stride;
-      let p = rowBase + (first[j] as number) * 3;
-      // Int32 arithmetic, as Pillow's C does (the sums fit: |weights| sum to < 2^23 and pixels < 2^8).
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (let t = 0; t < n; t++) {
-        const k = kk[kb + t] as number;
-        s0 = (s0 + Math.imul(src[p] as number, k)) | 0;
-        s1 = (s1 + Math.imul(src[p + 1] as number, k)) | 0;
-        s2 = (s2 + Math.imul(src[p + 2] as number, k)) | 0;
-        p += 3;
-      }
-      tmp[o] = clip8(s0);
-      tmp[o + 1] = clip8(s1);
-      tmp[o + 2] = clip8(s2);
-      o += 3;
-    }
-  }
 }
