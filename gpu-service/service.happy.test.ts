@@ -48,7 +48,7 @@ describe.skipIf(!modelPresent())("GPU service over HTTP (real model, real onnxru
     if (!decoded.ok) throw new Error(decoded.message);
     const { items, dim, modelId, preprocessingVersion } = decoded.value;
     expect(modelId).toBe(service.deps.model.folder.id);
-    expect(preprocessingVersion).toMatch(/^pil-exact-1\+[0-9a-f]{10}$/);
+    expect(preprocessingVersion).toMatch(/^pil-exact-2\+[0-9a-f]{10}$/);
     expect(items.map((i) => i.status)).toEqual(["ok", "invalid_image", "ok"]);
     for (const item of [items[0], items[2]]) {
       if (item?.status !== "ok") throw new Error("expected ok");

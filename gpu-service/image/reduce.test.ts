@@ -49,7 +49,16 @@ describe("planReduce", () => {
   it("uses libvips' cubic only (full decode) where DCT scaling isn't modelled or leaves too little", () => {
     expect(plan(probe({ chromaSubsampling: "4:2:2" }))?.k).toBe(1);
     expect(plan(probe({ format: "png", chromaSubsampling: undefined }))?.k).toBe(1);
-    expect(plan(probe({ stored: { width: 2048, height: 1536 } }))?.k).toBe(1);
+    expect(plan(probe({ stored: { width: 3000, height: 2000 } }))?.k).toBe(1);
+  });
+
+  it("decodes in full and resamples exactly below MIN_FACTOR_FOR_PRE_REDUCTION, where the pre-reduction costs more than it saves", () => {
+    // 1536 / 224 = 6.9 and 1792 / 224 = 8: just below and at the factor.
+    expect(plan(probe({ stored: { width: 2048, height: 1536 } }))).toBeNull();
+    expect(
+      plan(probe({ format: "png", chromaSubsampling: undefined, stored: { width: 2048, height: 1536 } })),
+    ).toBeNull();
+    expect(plan(probe({ stored: { width: 2389, height: 1792 } }))?.k).toBe(1);
   });
 
   it("keeps the exact path for small images, alpha, CMYK, 16-bit, GIF, AVIF and non-bicubic configs", () => {
@@ -95,15 +104,20 @@ describe("fast paths stay within half the bound of the exact path", async () => 
       "shrink-on-load",
     ],
     [
-      "3 MP JPEG",
+      "3 MP JPEG (factor 6.9: below MIN_FACTOR_FOR_PRE_REDUCTION, decoded in full and resampled exactly)",
       () => rawRgb(big, 4031, 3023).resize(2048, 1536).jpeg({ quality: 90 }).toBuffer(),
+      "exact",
+    ],
+    [
+      "6 MP JPEG",
+      () => rawRgb(big, 4031, 3023).resize(3000, 2000).jpeg({ quality: 90 }).toBuffer(),
       "pre-reduced",
     ],
     [
-      "4 MP JPEG, EXIF orientation 8",
+      "6 MP JPEG, EXIF orientation 8",
       () =>
         rawRgb(big, 4031, 3023)
-          .resize(2400, 1600)
+          .resize(3000, 2000)
           .jpeg({ quality: 90 })
           .withMetadata({ orientation: 8 })
           .toBuffer(),
@@ -115,8 +129,8 @@ describe("fast paths stay within half the bound of the exact path", async () => 
       "pre-reduced",
     ],
     [
-      "4 MP PNG",
-      () => rawRgb(big, 4031, 3023).resize(2304, 1728).png({ compressionLevel: 1 }).toBuffer(),
+      "6 MP PNG",
+      () => rawRgb(big, 4031, 3023).resize(3000, 2000).png({ compressionLevel: 1 }).toBuffer(),
       "pre-reduced",
     ],
   ];

@@ -22,7 +22,8 @@ async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
 function textBatch(rows: number[][]): TextBatch {
   const length = Math.max(...rows.map((r) => r.length));
   const ids = new BigInt64Array(rows.length * length);
-  rows.forEach((row, r) => row.forEach((id, i) => (ids[r * length + i] = BigInt(id))));
+  for (const [r, row] of rows.entries())
+    for (const [i, id] of row.entries()) ids[r * length + i] = BigInt(id);
   return { ids, count: rows.length, length, lengths: rows.map((r) => r.length) };
 }
 

@@ -133,7 +133,10 @@ export class ThreadedClipModel implements ClipEncoders {
   }
 
   private settle(reply: InferenceReply): void {
-    if (reply.kind === "released") return this.onReleased?.();
+    if (reply.kind === "released") {
+      this.onReleased?.();
+      return;
+    }
     if (reply.kind !== "embeddings" && reply.kind !== "failed") return;
     const pending = this.pending.get(reply.id);
     if (!pending) return;

@@ -17,7 +17,7 @@ export const EXAMPLES = {
   },
   classifyResponse: {
     model: "clip-edge/tiny-clip",
-    preprocessing: "pil-exact-1+a6ecfc7f1c",
+    preprocessing: "pil-exact-2+a6ecfc7f1c",
     provider: "gpu",
     results: [
       {
@@ -37,13 +37,13 @@ export const EXAMPLES = {
       { object: "embedding", index: 1, embedding: [0.0311, -0.0122, 0.0651] },
     ],
     model: "clip-edge/tiny-clip",
-    preprocessing: "pil-exact-1+a6ecfc7f1c",
+    preprocessing: "pil-exact-2+a6ecfc7f1c",
     usage: { images: 1, texts_computed: 1, texts_cached: 0 },
   },
   captionsRequest: { images: [{ base64: EXAMPLE_IMAGE_BASE64 }], top_k: 2 },
   captionsResponse: {
     model: "clip-edge/tiny-clip",
-    preprocessing: "pil-exact-1+a6ecfc7f1c",
+    preprocessing: "pil-exact-2+a6ecfc7f1c",
     results: [
       {
         captions: [
@@ -62,7 +62,7 @@ export const EXAMPLES = {
     image_size: 224,
     logit_scale: 100,
     preprocessing: {
-      version: "pil-exact-1+0d4f1c2a9e",
+      version: "pil-exact-2+0d4f1c2a9e",
       settings: {
         crop_size: 224,
         do_center_crop: true,

@@ -30,7 +30,7 @@ describe("parseGpuProblem", () => {
 describe("parseGpuCaptionsReply", () => {
   const reply = {
     model: "clip-edge/tiny-clip",
-    preprocessing: "pil-exact-1+abc",
+    preprocessing: "pil-exact-2+abc",
     results: [
       { status: "ok", captions: [{ index: 3, text: "a red circle", score: 0.31 }] },
       { status: "invalid_image", message: "not an image" },

@@ -6,7 +6,7 @@ export const EDGE_MODEL = {
   "imageSize": 224,
   "logitScale": 15.780767054542771,
   "preprocessing": {
-    "version": "pil-exact-1+a6ecfc7f1c",
+    "version": "pil-exact-2+a6ecfc7f1c",
     "settings": {
       "crop_size": 224,
       "do_center_crop": true,

@@ -17,7 +17,7 @@ requests measured) and each GPU backend's circuit, without calling them. No key 
     200: jsonResponse(Health, "The edge is up.", {
       status: "ok",
       model: "clip-edge/tiny-clip",
-      preprocessing: "pil-exact-1+a6ecfc7f1c",
+      preprocessing: "pil-exact-2+a6ecfc7f1c",
       event_loop_lag_ms: 0,
       gpu_backends: [{ backend: 0, circuit: "closed", outstanding: 0 }],
     }),

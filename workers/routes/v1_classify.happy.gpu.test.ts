@@ -34,7 +34,7 @@ describe("POST /v1/classify", () => {
     const body = (await response.json()) as ClassifyResponse;
     expect(body.provider).toBe("gpu");
     expect(body.model).toBe(response.headers.get("x-clip-model"));
-    expect(body.preprocessing).toMatch(/^pil-exact-1\+/);
+    expect(body.preprocessing).toMatch(/^pil-exact-2\+/);
     const labels = body.results[0]?.labels ?? [];
     expect(labels).toHaveLength(5);
     expect(labels[0]?.label).toBe("red circle");

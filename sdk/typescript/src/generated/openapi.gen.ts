@@ -1667,7 +1667,7 @@ export interface operations {
                      * @example {
                      *       "status": "ok",
                      *       "model": "clip-edge/tiny-clip",
-                     *       "preprocessing": "pil-exact-1+a6ecfc7f1c",
+                     *       "preprocessing": "pil-exact-2+a6ecfc7f1c",
                      *       "event_loop_lag_ms": 0,
                      *       "gpu_backends": [
                      *         {
@@ -1754,7 +1754,7 @@ export interface operations {
                      *           "image_size": 224,
                      *           "logit_scale": 100,
                      *           "preprocessing": {
-                     *             "version": "pil-exact-1+0d4f1c2a9e",
+                     *             "version": "pil-exact-2+0d4f1c2a9e",
                      *             "settings": {
                      *               "crop_size": 224,
                      *               "do_center_crop": true,
@@ -1947,7 +1947,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "model": "clip-edge/tiny-clip",
-                     *       "preprocessing": "pil-exact-1+a6ecfc7f1c",
+                     *       "preprocessing": "pil-exact-2+a6ecfc7f1c",
                      *       "provider": "gpu",
                      *       "results": [
                      *         {
@@ -2308,7 +2308,7 @@ export interface operations {
                      *         }
                      *       ],
                      *       "model": "clip-edge/tiny-clip",
-                     *       "preprocessing": "pil-exact-1+a6ecfc7f1c",
+                     *       "preprocessing": "pil-exact-2+a6ecfc7f1c",
                      *       "usage": {
                      *         "images": 1,
                      *         "texts_computed": 1,
@@ -2630,7 +2630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "model": "clip-edge/tiny-clip",
-                     *       "preprocessing": "pil-exact-1+a6ecfc7f1c",
+                     *       "preprocessing": "pil-exact-2+a6ecfc7f1c",
                      *       "results": [
                      *         {
                      *           "captions": [
