@@ -92,7 +92,9 @@ await withModel(modelDir, serviceDefaults, async (model) => {
   }
   fp32Embeddings = await model.embedImages(pixels, sample.length);
 });
-const [bestBatch, I] = [...batchSweep].reduce((a, b) => (b[1] > a[1] ? b : a));
+const [bestBatch, firstI] = [...batchSweep].reduce((a, b) => (b[1] > a[1] ? b : a));
+/** The inference ceiling: the best of every measurement of the service's own session settings (the machine is shared). */
+let I = firstI;
 
 const threadVariants: { name: string; choice: SessionChoice }[] = [
   { name: "intra-op 1", choice: { ...serviceDefaults, intraOpThreads: 1 } },
@@ -112,6 +114,7 @@ for (const variant of threadVariants) {
     inferenceRate(model, pixels, bestBatch, seconds),
   );
   threadSweep.push({ name: variant.name, rate });
+  if (variant.choice === serviceDefaults) I = Math.max(I, rate);
   log(`bare session, batch ${bestBatch}, ${variant.name}: ${fmt(rate)} images/s`);
 }
 
@@ -174,6 +177,18 @@ for (const [name, env] of [
   log(`service ${phone.name}, 64 clients, ${name}: ${fmt(result?.rate ?? Number.NaN)} images/s`);
 }
 
+// The ceilings again after the service, the higher kept: a ceiling measured in a noisy moment would flatter the service.
+for (const workload of workloads) {
+  const byThreads = preprocessing.get(workload.name);
+  const again = await preprocessingRate(workload.images, config, defaultThreads, seconds);
+  if (byThreads) byThreads.set(defaultThreads, Math.max(byThreads.get(defaultThreads) ?? 0, again));
+  log(`preprocessing ${workload.name} again: ${fmt(again)} images/s`);
+}
+I = Math.max(
+  I,
+  await withModel(modelDir, serviceDefaults, (model) => inferenceRate(model, pixels, bestBatch, seconds)),
+);
+log(`bare session again, batch ${bestBatch}: ceiling now ${fmt(I)} images/s`);
 for (const workload of workloads) {
   const run = tjs.get(workload);
   if (!run) continue;
