@@ -14,6 +14,8 @@ export interface LoadResult {
   rate: number;
   /** Cores the service process kept busy on average (all its threads). */
   cores: number;
+  /** Cores the clients (this process: signing, sending, reading) kept busy meanwhile, on the same machine. */
+  clientCores: number;
 }
 
 export interface ServiceRun {
@@ -60,13 +62,16 @@ export async function measureService(
       for (const concurrency of concurrencies) {
         const pid = gpu.child.pid as number;
         const cpuBefore = processCpuSeconds(pid);
+        const clientBefore = process.cpuUsage();
         const started = performance.now();
         const rate = await throughput(seconds, concurrency, 1, single);
         const elapsed = (performance.now() - started) / 1000;
         const cpuAfter = processCpuSeconds(pid);
+        const client = process.cpuUsage(clientBefore);
+        const clientCores = (client.user + client.system) / 1e6 / elapsed;
         const cores =
           cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (cpuAfter - cpuBefore) / elapsed;
-        results.push({ concurrency, rate, cores });
+        results.push({ concurrency, rate, cores, clientCores });
       }
       runs.set(workload, { results, peakRssBytes: peakRss(gpu.child.pid as number) });
     }
