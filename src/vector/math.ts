@@ -143,12 +143,34 @@ export function ensemble(embeddings: Float32Array, dim: number): Float32Array {
   if (dim <= 0 || embeddings.length === 0 || embeddings.length % dim !== 0) {
     throw new RangeError(`ensemble: ${embeddings.length} values are not a whole number of rows of ${dim}`);
   }
+  const rows: Float32Array[] = [];
+  for (let start = 0; start < embeddings.length; start += dim)
+    rows.push(embeddings.subarray(start, start + dim));
+  return ensembleRows(rows, dim);
+}
+
+/**
+ * {@link ensemble} over rows held apart (a label's prompts, each its own array or view), without stacking them. The
+ * same arithmetic in the same order — each row's norm summed in doubles, each normalised value rounded to float32
+ * before it is added — so the result is the same, bit for bit. `selfDots[r]`, when given and not NaN, must be
+ * `dot(rows[r], rows[r])` (a normalisation that has just computed it saves a pass over the row).
+ *
+ * @example ensembleRows([Float32Array.of(1, 0), Float32Array.of(0, 1)], 2) → [0.7071, 0.7071]
+ */
+export function ensembleRows(
+  rows: readonly Float32Array[],
+  dim: number,
+  selfDots?: ArrayLike<number>,
+): Float32Array {
+  if (dim <= 0 || rows.length === 0 || rows.some((row) => row.length !== dim))
+    throw new RangeError(`ensembleRows: rows must be ${dim} values each, and there must be some`);
   const mean = new Float32Array(dim);
-  const row = new Float32Array(dim);
-  for (let start = 0; start < embeddings.length; start += dim) {
-    row.set(embeddings.subarray(start, start + dim));
-    normalizeInPlace(row);
-    for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + (row[i] as number);
+  for (const [r, row] of rows.entries()) {
+    const known = selfDots?.[r];
+    const norm = Math.sqrt(known === undefined || Number.isNaN(known) ? dot(row, row) : known);
+    if (norm > 0)
+      for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + Math.fround((row[i] as number) / norm);
+    else for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + (row[i] as number);
   }
   normalizeInPlace(mean);
   return mean;
