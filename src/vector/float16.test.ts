@@ -237,6 +237,23 @@ describe("roundToFloat16 in place and widenToUnit", () => {
       expect(bits(ours)).toEqual(bits(expected));
       expect(Object.is(selfDot, dot(ours, ours))).toBe(true);
     }
+    // As the GPU tier answers: unit vectors rounded to float16, some components subnormal or zero (the fast path).
+    let state = 99;
+    for (const dim of [3, 128, 512, 513, 1024]) {
+      const unit = Float32Array.from({ length: dim }, (_, i) => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const x = state / 2 ** 32 - 0.5;
+        return i % 50 === 7 ? x * 2 ** -20 : i % 77 === 3 ? 0 : x;
+      });
+      normalizeInPlace(unit);
+      const halves = fastFloat32ToFloat16(unit);
+      const expected = portableFloat16ToFloat32(halves);
+      normalizeInPlace(expected);
+      const out = new Float32Array(dim);
+      const selfDot = widenToUnit(halves, out, 0);
+      expect(bits(out)).toEqual(bits(expected));
+      expect(Object.is(selfDot, dot(out, out))).toBe(true);
+    }
     const zero = new Float32Array(3);
     expect(widenToUnit(new Uint16Array(3), zero, 0)).toBe(0);
     expect([...zero]).toEqual([0, 0, 0]);

@@ -12,13 +12,17 @@
  */
 
 /**
+ * Into `out` when given (as long as `values`), else a new array.
+ *
  * @example
  * float32ToFloat16(new Float32Array([1, -2, 65504, 1e6])) // Uint16Array [0x3c00, 0xc000, 0x7bff, 0x7c00]
  */
-export function float32ToFloat16(values: Float32Array): Uint16Array {
+export function float32ToFloat16(
+  values: Float32Array,
+  out: Uint16Array = new Uint16Array(values.length),
+): Uint16Array {
   // Int32 views keep every step in 32-bit integers (a Uint32Array's high words would be doubles to V8).
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
   for (let i = 0; i < bits.length; i++) {
     const word = bits[i] as number;
     const magnitude = word & 0x7fffffff;
@@ -69,28 +73,57 @@ export function portableFloat32ToFloat16(values: Float32Array): Uint16Array {
  */
 export function widenToUnit(halves: Uint16Array, out: Float32Array, offset: number): number {
   const n = halves.length;
-  let squares = 0;
-  for (let i = 0; i < n; i++) {
-    const half = halves[i] as number;
-    const signAndExponent = half >>> 10;
-    // ∞ and NaN (exponent 31) are widened bitwise, payload and all; the rest is exact arithmetic in doubles:
-    // (implicit bit + mantissa) × 2^(exponent − 25), or mantissa × 2^−24 for zero and subnormals.
-    if ((signAndExponent & 0x1f) === 0x1f) return widenToUnitBitwise(halves, out, offset);
-    const x =
-      ((half & 0x3ff) + ((signAndExponent & 0x1f) === 0 ? 0 : 0x400)) *
-      (HALF_SCALE[signAndExponent] as number);
-    out[offset + i] = x;
-    squares += x * x;
+  // Four running sums rather than one: every square of a half is a whole multiple of 2^-48 (a half is a multiple of
+  // 2^-24 with 11 significant bits), so while the total stays below 32 every partial sum, in any order, is exact in a
+  // double (53 bits) and equals the one sum `dot` runs — without waiting on each addition in turn.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = halfValue(halves[i] as number);
+    const b = halfValue(halves[i + 1] as number);
+    const c = halfValue(halves[i + 2] as number);
+    const d = halfValue(halves[i + 3] as number);
+    out[offset + i] = a;
+    out[offset + i + 1] = b;
+    out[offset + i + 2] = c;
+    out[offset + i + 3] = d;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
   }
+  for (; i < n; i++) {
+    const a = halfValue(halves[i] as number);
+    out[offset + i] = a;
+    s0 += a * a;
+  }
+  const squares = s0 + s1 + (s2 + s3);
+  // ∞ or NaN (NaN squares), or too long a vector for the sums to be exact: the plain way, bit for bit.
+  if (!(squares < 32)) return widenToUnitBitwise(halves, out, offset);
   const norm = Math.sqrt(squares);
   if (!(norm > 0)) return squares;
+  // This sum is of float32 squares (48 significant bits, all magnitudes): not exact, so it runs in order, as `dot`.
   let unitSquares = 0;
-  for (let i = offset; i < offset + n; i++) {
-    const y = Math.fround((out[i] as number) / norm);
-    out[i] = y;
+  for (let k = offset; k < offset + n; k++) {
+    const y = Math.fround((out[k] as number) / norm);
+    out[k] = y;
     unitSquares += y * y;
   }
   return unitSquares;
+}
+
+/**
+ * A half's value as a double, exactly: (implicit bit + mantissa) × 2^(exponent − 25), or mantissa × 2^−24 for zero
+ * and subnormals. ∞ and NaN (exponent 31) come out as NaN, which sends {@link widenToUnit} the bitwise way.
+ */
+function halfValue(half: number): number {
+  const top = half >>> 10;
+  const exponent = top & 0x1f;
+  if (exponent === 0x1f) return Number.NaN;
+  return ((half & 0x3ff) + (exponent === 0 ? 0 : 0x400)) * (HALF_SCALE[top] as number);
 }
 
 /** Per sign and exponent of a half (its top 6 bits): the scale of its significand (see {@link widenToUnit}). */

@@ -155,6 +155,18 @@ describe("ensemble (CLIP paper's prompt ensembling)", () => {
           // With the rows' dots with themselves given (NaN: not known, computed), as a normalisation returns them.
           const selfDots = rows.map((row, r) => (r % 2 ? Number.NaN : dot(row, row)));
           expect(bits(ensembleRows(rows, dim, selfDots))).toEqual(bits(reference(stacked, dim)));
+          // And as stretches of the stacked array itself.
+          const offsets = rows.map((_, r) => r * dim);
+          expect(
+            bits(
+              ensembleRows(
+                rows.map(() => stacked),
+                dim,
+                selfDots,
+                offsets,
+              ),
+            ),
+          ).toEqual(bits(reference(stacked, dim)));
           expect(bits(ensemble(stacked, dim))).toEqual(bits(reference(stacked, dim)));
         },
       ),
