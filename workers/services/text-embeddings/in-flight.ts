@@ -1,30 +1,20 @@
 import { failed, type Outcome, succeeded } from "../upstream.ts";
-import type { CachedText } from "./kv-codec.ts";
+import { type CachedText, fromHalves } from "./kv-codec.ts";
 
-/** A computed batch: unit-length embeddings in the batch's order, each with its dot product with itself. */
-export interface ComputedTexts {
-  values: CachedText[];
-  /** As `dot(value, value)` gives it: normalising has just summed it, and ensembling needs it next. */
-  selfDots: Float64Array;
-}
+/**
+ * One text of a computed batch: the GPU tier's float16 answer as it came (a label's prompt, widened by whoever reads
+ * it, when it does — into a small buffer it reuses, so 700 prompts never fill one large array), or the value served
+ * (a text: widened once, and kept by the caches).
+ */
+export type ComputedText = { halves: Uint16Array; truncated: boolean } | CachedText;
 
-/** One batch of texts being computed: its values in the batch's order, shared by every request that needs one. */
+/** One batch of texts being computed, shared by every request that needs one of them. */
 export interface Computation {
   readonly keys: readonly string[];
-  readonly values: Promise<Outcome<ComputedTexts>>;
+  /** In the batch's order. */
+  readonly texts: Promise<Outcome<ComputedText[]>>;
   /** After this the computation is presumed lost (its chain cancelled by the runtime) and no longer joined. */
   readonly expiresAt: number;
-  /**
-   * Its values are views into one buffer for the whole batch (a label's prompts, used once and dropped): read them,
-   * but copy one to keep it, or a cache entry would keep the whole batch alive.
-   */
-  readonly transient: boolean;
-}
-
-/** Values for a request, in its order; `selfDots[i]` is NaN where not known (a value found in a cache). */
-export interface Gathered {
-  values: CachedText[];
-  selfDots: number[];
 }
 
 /** Where a text's value will come from: a computation in flight and the text's place in its batch. */
@@ -40,7 +30,7 @@ export interface Pending {
  *
  * @example
  * inFlight.add(computation); // its keys now resolve to it
- * const gathered = await inFlight.valuesOf([found, inFlight.find(key) as Pending], false);
+ * const values = await inFlight.valuesOf([found, inFlight.find(key) as Pending]); // [found, its value]
  */
 export class ComputationsInFlight {
   private readonly byKey = new Map<string, Pending>();
@@ -66,37 +56,39 @@ export class ComputationsInFlight {
       if (this.byKey.get(key)?.computation === computation) this.byKey.delete(key);
   }
 
-  /**
-   * The values at `places` in order — a value as it is, a pending one from its computation (each computation awaited
-   * once) — or the first failure among them. With `keep`, values from a transient computation are copied, so the
-   * caller may cache them.
-   */
-  async valuesOf(places: readonly (CachedText | Pending)[], keep: boolean): Promise<Outcome<Gathered>> {
-    const outcomes = new Map<Computation, Outcome<ComputedTexts> | undefined>();
+  /** The values at `places`, each an array of its own (a cache may keep it), or the first failure among them. */
+  async valuesOf(places: readonly (CachedText | Pending)[]): Promise<Outcome<CachedText[]>> {
+    const texts = await this.textsOf(places);
+    if (!texts.ok) return texts;
+    return succeeded(
+      texts.value.map((text) =>
+        "halves" in text ? { embedding: fromHalves(text.halves), truncated: text.truncated } : text,
+      ),
+    );
+  }
+
+  /** The texts at `places` as they were computed or found, each computation awaited once; or the first failure. */
+  async textsOf(places: readonly (CachedText | Pending)[]): Promise<Outcome<ComputedText[]>> {
+    const settled = new Map<Computation, Outcome<ComputedText[]>>();
     const waits: Promise<void>[] = [];
     for (const place of places)
-      if ("computation" in place && !outcomes.has(place.computation)) {
+      if ("computation" in place && !settled.has(place.computation)) {
         const { computation } = place;
-        outcomes.set(computation, undefined);
-        waits.push(this.settled(computation).then((outcome) => void outcomes.set(computation, outcome)));
+        settled.set(computation, succeeded([]));
+        waits.push(this.settled(computation).then((outcome) => void settled.set(computation, outcome)));
       }
     await Promise.all(waits);
-    const gathered: Gathered = { values: [], selfDots: [] };
+    const texts: ComputedText[] = [];
     for (const place of places) {
       if (!("computation" in place)) {
-        gathered.values.push(place);
-        gathered.selfDots.push(Number.NaN);
+        texts.push(place);
         continue;
       }
-      const outcome = outcomes.get(place.computation) as Outcome<ComputedTexts>;
-      if (!outcome.ok) return outcome;
-      const value = outcome.value.values[place.index] as CachedText;
-      gathered.values.push(
-        keep && place.computation.transient ? { ...value, embedding: value.embedding.slice() } : value,
-      );
-      gathered.selfDots.push(outcome.value.selfDots[place.index] as number);
+      const computed = settled.get(place.computation) as Outcome<ComputedText[]>;
+      if (!computed.ok) return computed;
+      texts.push(computed.value[place.index] as ComputedText);
     }
-    return succeeded(gathered);
+    return succeeded(texts);
   }
 
   /**
@@ -104,8 +96,8 @@ export class ComputationsInFlight {
    * rejects such a promise for everyone else if that request was cut off before it settled: that is a lost
    * computation, retryable — and forgotten, so the next request starts afresh.
    */
-  private settled(computation: Computation): Promise<Outcome<ComputedTexts>> {
-    return computation.values.catch(() => {
+  private settled(computation: Computation): Promise<Outcome<ComputedText[]>> {
+    return computation.texts.catch(() => {
       this.forget(computation);
       return failed("gpu_unavailable", "a text computation this request shared was cut off; retry");
     });

@@ -50,6 +50,10 @@ export function labelKey(
  * @example idsKey(Int32Array.of(49406, 320, 49407)) // "#\uc11e\u0140\uc11f"
  */
 export function idsKey(ids: Int32Array): string {
+  let escapes = false;
+  for (let i = 0; i < ids.length; i++) escapes ||= (ids[i] as number) >= 0xffff;
+  // All ids below the escape, as CLIP's always are: one native call rather than a concatenation per id.
+  if (!escapes) return `#${String.fromCharCode.apply(null, ids as unknown as number[])}`;
   let key = "#";
   for (const id of ids)
     key += id < 0xffff ? String.fromCharCode(id) : `\uffff${String.fromCharCode(id >>> 16, id & 0xffff)}`;

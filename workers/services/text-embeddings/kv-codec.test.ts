@@ -6,7 +6,6 @@ import {
   roundToFloat16,
 } from "../../../src/vector/index.ts";
 import { asStored, asStoredInPlace, decodeEmbedding, encodeEmbedding, fromHalves } from "./kv-codec.ts";
-import { Lru } from "./lru.ts";
 
 describe("KV value codec", () => {
   it("stores float16 with a cosine error below 1e-3 (random unit vectors, 512-d)", () => {
@@ -32,18 +31,6 @@ describe("KV value codec", () => {
     expect(decodeEmbedding("h1:@@@", 4)).toBeUndefined();
     expect(decodeEmbedding("v0:AAAA", 2)).toBeUndefined();
     expect(decodeEmbedding(null, 4)).toBeUndefined();
-  });
-});
-
-describe("Lru", () => {
-  it("evicts the least recently used entry", () => {
-    const lru = new Lru<string, number>(2);
-    lru.set("a", 1);
-    lru.set("b", 2);
-    lru.get("a");
-    lru.set("c", 3);
-    expect([lru.has("a"), lru.has("b"), lru.has("c")]).toEqual([true, false, true]);
-    expect(lru.size).toBe(2);
   });
 });
 

@@ -17,10 +17,13 @@ export interface CachedText {
 // workers/KV-SCHEMA.md documents and a test checks.
 const PREFIX = "h1:";
 const TRUNCATED_PREFIX = "h1t:";
+let scratch = new Uint16Array(512);
 
 /** @example decodeEmbedding(encodeEmbedding({ embedding: v, truncated: false }), v.length)?.embedding ≈ v */
 export function encodeEmbedding({ embedding, truncated }: CachedText): string {
-  const halves = float32ToFloat16(embedding);
+  // The halves only live until they are base64: one buffer serves every call (encoding never awaits).
+  if (scratch.length < embedding.length) scratch = new Uint16Array(embedding.length);
+  const halves = float32ToFloat16(embedding, scratch.subarray(0, embedding.length));
   return (
     (truncated ? TRUNCATED_PREFIX : PREFIX) +
     encodeBase64(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength))

@@ -8,9 +8,15 @@ import { ensembleRows, widenToUnit } from "../../../src/vector/index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import { type CallBudget, failed, type Outcome, succeeded, withinBudget } from "../upstream.ts";
 import type { CacheWrites } from "./cache-writes.ts";
-import { type Computation, ComputationsInFlight, type ComputedTexts, type Pending } from "./in-flight.ts";
+import { type Computation, ComputationsInFlight, type ComputedText, type Pending } from "./in-flight.ts";
 import { idsKey, labelKeys, textKey } from "./keys.ts";
-import { asStoredInPlace, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
+import {
+  asStoredInPlace,
+  type CachedText,
+  decodeEmbedding,
+  encodeEmbedding,
+  fromHalves,
+} from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
 
 /** The slice of Workers KV the cache uses (KVNamespace satisfies it), so the service also runs outside workerd. */
@@ -74,6 +80,12 @@ const KV_BATCH = 100; // KV's bulk get takes at most 100 keys.
 /** Template sets kept with their pieces tokenized: a deployment uses a few (the defaults, its callers' own). */
 const TEMPLATE_SETS_KEPT = 32;
 
+/** A template set this isolate has seen: a short id for the memo's keys, and its pieces tokenized once asked for. */
+interface TemplateSet {
+  id: number;
+  prompts?: TemplatePrompts;
+}
+
 /**
  * The edge's text path: tokenize with the bundled vocabulary, look each text up in the isolate's LRU, then KV (bulk
  * reads), send only the misses to the encoder as one batch, write them back to KV after the response
@@ -102,7 +114,9 @@ export class TextEmbeddingService {
   private readonly memo: Lru<string, CachedText>;
   private readonly byKey: Lru<string, CachedText>;
   private readonly inFlight = new ComputationsInFlight();
-  private readonly templatePrompts = new Lru<string, TemplatePrompts>(TEMPLATE_SETS_KEPT);
+  /** By the templates joined with U+0001 (which no template holds). Ids are never reused, so keys never mix sets. */
+  private readonly templateSets = new Lru<string, TemplateSet>(TEMPLATE_SETS_KEPT);
+  private nextTemplateSetId = 0;
 
   constructor(options: TextEmbeddingServiceOptions) {
     this.options = options;
@@ -125,9 +139,9 @@ export class TextEmbeddingService {
           truncated: truncated[m] as boolean,
         }));
         const { places, computed } = await this.place(rows, request, true);
-        const all = await withinBudget(this.inFlight.valuesOf(places, true), request.budget);
+        const all = await withinBudget(this.inFlight.valuesOf(places), request.budget);
         if (!all.ok) return all;
-        return succeeded({ values: all.value.values, computed, cached: rows.length - computed });
+        return succeeded({ values: all.value, computed, cached: rows.length - computed });
       },
     );
   }
@@ -143,9 +157,10 @@ export class TextEmbeddingService {
     templates: readonly string[],
     request: TextRequest,
   ): Promise<Outcome<EmbeddedTexts>> {
-    const templateSet = templates.join("\u0001");
+    const templateSet = this.templateSetOf(templates);
     return this.resolve(
-      labels.map((label) => `l\u0000${templateSet}\u0000${label}`),
+      // Keyed by the set's short id, not its text: a warm label is one short key to hash, not 200 characters.
+      labels.map((label) => `l${templateSet.id}\u0000${label}`),
       templates.length,
       async (missing) => {
         const { modelId, vocabularyHash, embeddingDim } = this.options;
@@ -158,7 +173,12 @@ export class TextEmbeddingService {
           if (!found.has(key) && !uncached.has(key)) uncached.set(key, m);
         const counts = { computed: 0, cached: (missing.length - uncached.size) * templates.length };
         if (uncached.size > 0) {
-          const prompts = this.promptsFor(templateSet, templates);
+          templateSet.prompts ??= new TemplatePrompts(
+            this.options.tokenizer,
+            templates,
+            this.options.contextLength,
+          );
+          const prompts = templateSet.prompts;
           const rows = [...uncached.values()].flatMap((m) =>
             prompts.of(labels[missing[m] as number] as string),
           );
@@ -166,23 +186,11 @@ export class TextEmbeddingService {
           counts.computed += placed.computed;
           counts.cached += rows.length - placed.computed;
           // Ensembled and stored when the prompts arrive, whether or not this request still waits for them.
-          const ensembled = this.inFlight.valuesOf(placed.places, false).then((gathered) => {
-            if (!gathered.ok) return gathered;
-            const { values, selfDots } = gathered.value;
+          const ensembled = this.inFlight.textsOf(placed.places).then((prompts) => {
+            if (!prompts.ok) return prompts;
+            const ensemble = labelEnsemble(templates.length, embeddingDim);
             for (const [u, key] of [...uncached.keys()].entries()) {
-              const span = [u * templates.length, (u + 1) * templates.length] as const;
-              const own = values.slice(...span);
-              // Rounded to what KV stores, so an answer from the cache equals the first one bit for bit.
-              const value = {
-                embedding: asStoredInPlace(
-                  ensembleRows(
-                    own.map((prompt) => prompt.embedding),
-                    embeddingDim,
-                    selfDots.slice(...span),
-                  ),
-                ),
-                truncated: own.some((prompt) => prompt.truncated),
-              };
+              const value = ensemble(prompts.value, u * templates.length);
               found.set(key, value);
               this.store(key, value, request.cacheWrites, (kvKey) => kvKey);
             }
@@ -301,14 +309,15 @@ export class TextEmbeddingService {
     return (key) => textKey(modelId, vocabularyHash, idsOf.get(key) as Int32Array);
   }
 
-  /** The templates' pieces tokenized once, for every request that uses the same template set. */
-  private promptsFor(templateSet: string, templates: readonly string[]): TemplatePrompts {
-    let prompts = this.templatePrompts.get(templateSet);
-    if (!prompts) {
-      prompts = new TemplatePrompts(this.options.tokenizer, templates, this.options.contextLength);
-      this.templatePrompts.set(templateSet, prompts);
+  /** The isolate's entry for a template set, made the first time the set is seen (again, once evicted). */
+  private templateSetOf(templates: readonly string[]): TemplateSet {
+    const text = templates.join("\u0001");
+    let set = this.templateSets.get(text);
+    if (!set) {
+      set = { id: this.nextTemplateSetId++ };
+      this.templateSets.set(text, set);
     }
-    return prompts;
+    return set;
   }
 
   /**
@@ -333,24 +342,19 @@ export class TextEmbeddingService {
         { deadline },
       )
       .then(
-        (outcome): Outcome<ComputedTexts> =>
-          outcome.ok ? this.widened(outcome.value, rows, kvKeyOf === undefined) : outcome,
+        (outcome): Outcome<ComputedText[]> =>
+          outcome.ok ? this.answered(outcome.value, rows, kvKeyOf) : outcome,
         // The encoder returns failures as values; a throw is a bug in it, reported as an upstream error, never lost.
         (error: unknown) =>
           failed("upstream_error", `computing text embeddings failed: ${(error as Error)?.message ?? error}`),
       );
-    const computation: Computation = {
-      keys,
-      values,
-      expiresAt: deadline + 1_000,
-      transient: kvKeyOf === undefined,
-    };
+    const computation: Computation = { keys, texts: values, expiresAt: deadline + 1_000 };
     this.inFlight.add(computation);
     request.waitUntil(
       values.then((outcome) => {
         if (outcome.ok && kvKeyOf)
           for (const [i, key] of keys.entries())
-            this.store(key, outcome.value.values[i] as CachedText, request.cacheWrites, kvKeyOf);
+            this.store(key, outcome.value[i] as CachedText, request.cacheWrites, kvKeyOf);
         // Stored first, then forgotten: a request arriving in between finds them in the LRU, never nowhere.
         this.inFlight.forget(computation);
       }),
@@ -359,28 +363,26 @@ export class TextEmbeddingService {
   }
 
   /**
-   * The GPU tier's float16 answers as the values served: widened and renormalised (`fromHalves`), into one buffer
-   * for the batch when `transient` — one allocation for 700 prompts rather than 700.
+   * The GPU tier's float16 answers, checked: for texts (given `kvKeyOf`), widened into the values served and kept;
+   * for a label's prompts, left as they came, for the label's ensemble to widen as it reads them.
    */
-  private widened(
+  private answered(
     answers: readonly Uint16Array[],
     rows: readonly PromptTokens[],
-    transient: boolean,
-  ): Outcome<ComputedTexts> {
+    kvKeyOf: KvKeyOf | undefined,
+  ): Outcome<ComputedText[]> {
     const dim = this.options.embeddingDim;
     if (answers.length !== rows.length || answers.some((halves) => halves.length !== dim))
       return failed(
         "upstream_error",
         `the GPU tier answered ${answers.length} texts for ${rows.length}, or not ${dim}-d`,
       );
-    const batch = transient ? new Float32Array(rows.length * dim) : undefined;
-    const selfDots = new Float64Array(rows.length);
-    const values = answers.map((halves, i): CachedText => {
-      const embedding = batch ? batch.subarray(i * dim, (i + 1) * dim) : new Float32Array(dim);
-      selfDots[i] = widenToUnit(halves, embedding, 0);
-      return { embedding, truncated: (rows[i] as PromptTokens).truncated };
-    });
-    return succeeded({ values, selfDots });
+    return succeeded(
+      answers.map((halves, i) => {
+        const truncated = (rows[i] as PromptTokens).truncated;
+        return kvKeyOf ? { embedding: fromHalves(halves), truncated } : { halves, truncated };
+      }),
+    );
   }
 
   /**
@@ -395,4 +397,38 @@ export class TextEmbeddingService {
       }),
     );
   }
+}
+
+/**
+ * A label's value from its prompts' (`texts[first…first + templates)`): each prompt widened and renormalised into a
+ * buffer reused label after label (it stays in the CPU's cache; 700 prompts never fill one large array), the rows
+ * ensembled with the dots their normalisation returned, the result rounded as KV stores it. The same bits as widening
+ * every prompt into its own array (`fromHalves`), then `asStored(ensemble(…))`.
+ */
+function labelEnsemble(
+  templates: number,
+  dim: number,
+): (texts: readonly ComputedText[], first: number) => CachedText {
+  const widened = new Float32Array(templates * dim);
+  const buffers: Float32Array[] = new Array(templates);
+  const offsets: number[] = new Array(templates);
+  const selfDots: number[] = new Array(templates);
+  return (texts, first) => {
+    let truncated = false;
+    for (let j = 0; j < templates; j++) {
+      const text = texts[first + j] as ComputedText;
+      truncated ||= text.truncated;
+      if ("halves" in text) {
+        buffers[j] = widened;
+        offsets[j] = j * dim;
+        selfDots[j] = widenToUnit(text.halves, widened, j * dim);
+      } else {
+        buffers[j] = text.embedding;
+        offsets[j] = 0;
+        selfDots[j] = Number.NaN;
+      }
+    }
+    // Rounded to what KV stores, so an answer from the cache equals the first one bit for bit.
+    return { embedding: asStoredInPlace(ensembleRows(buffers, dim, selfDots, offsets)), truncated };
+  };
 }
