@@ -46,9 +46,29 @@ export function decodeBase64(text: string): Uint8Array | undefined {
 /** Standard base64 with padding. @example encodeBase64(Uint8Array.of(104, 105)) === "aGk=" */
 export function encodeBase64(bytes: Uint8Array): string {
   if (nativeEncode) return nativeEncode.call(bytes);
-  let binary = "";
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk)
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  return btoa(binary);
+  // Where the engine has no toBase64 (Node 24; workerd has it): the characters' codes into bytes, then one native
+  // ASCII decode — twice as fast as btoa over a binary string (4 against 8 µs for a 512-d float16 embedding).
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let at = 0;
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const group = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[at++] = ALPHABET[group >>> 18] as number;
+    out[at++] = ALPHABET[(group >>> 12) & 63] as number;
+    out[at++] = ALPHABET[(group >>> 6) & 63] as number;
+    out[at++] = ALPHABET[group & 63] as number;
+  }
+  if (i < bytes.length) {
+    const two = i + 1 < bytes.length;
+    const group = ((bytes[i] as number) << 16) | ((two ? (bytes[i + 1] as number) : 0) << 8);
+    out[at++] = ALPHABET[group >>> 18] as number;
+    out[at++] = ALPHABET[(group >>> 12) & 63] as number;
+    out[at++] = two ? (ALPHABET[(group >>> 6) & 63] as number) : PAD;
+    out[at++] = PAD;
+  }
+  return ASCII.decode(out);
 }
+
+const ALPHABET = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+const PAD = 0x3d; // "="
+const ASCII = new TextDecoder();

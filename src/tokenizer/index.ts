@@ -10,4 +10,5 @@ export { decodeCompactVocabulary, encodeCompactVocabulary } from "./compact-form
 export { type CompiledVocabulary, compileVocabulary } from "./compiled-vocabulary.ts";
 export { huggingFaceTokenizerFiles } from "./huggingface-format.ts";
 export { cleanText, pretokenize, splitWords } from "./pretokenize.ts";
+export { fillTemplate, type PromptTokens, TemplatePrompts } from "./template-prompts.ts";
 export * from "./vocabulary.ts";

@@ -7,6 +7,13 @@ import { unescapeHtml } from "./html-unescape.ts";
  * @example cleanText("  A&amp;amp;B\n\tc ") === "a&b c"
  */
 export function cleanText(text: string): string {
+  // Printable ASCII without `&`, single spaces between words: NFC, unescaping (only `&` starts a reference) and the
+  // whitespace rules all leave it as it is, so only the lower-casing is left to do — most labels and prompts.
+  return PLAIN.test(text) ? text.toLowerCase() : cleanTextInFull(text);
+}
+
+/** {@link cleanText} without its shortcut for plain text (exported for the test that holds the two together). */
+export function cleanTextInFull(text: string): string {
   const unescaped = unescapeHtml(unescapeHtml(text.normalize("NFC")));
   // `basic_clean` strips with str.strip() (whose whitespace includes U+001C–U+001F), then `whitespace_clean`
   // collapses runs of the regex module's \s (Unicode White_Space, which does not).
@@ -27,6 +34,8 @@ export function splitWords(cleaned: string): string[] {
 export function pretokenize(text: string): string[] {
   return splitWords(cleanText(text));
 }
+
+const PLAIN = /^(?:[!-%'-~]+(?: [!-%'-~]+)*)?$/;
 
 // Unicode White_Space, spelled out: JavaScript's \s differs from Python's (it adds U+FEFF and lacks U+0085).
 const WHITE_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";

@@ -1,16 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  float16ToFloat32 as engineFloat16ToFloat32,
-  float32ToFloat16 as engineFloat32ToFloat16,
+  float16ToFloat32 as fastFloat16ToFloat32,
+  float32ToFloat16 as fastFloat32ToFloat16,
   portableFloat16ToFloat32,
   portableFloat32ToFloat16,
   roundToFloat16,
+  widenToUnit,
 } from "./float16.ts";
+import { dot, normalizeInPlace } from "./math.ts";
 
-/** The same properties for the exported conversions (the engine's Float16Array here) and the portable JS ones. */
+/** The same properties for the exported conversions (a fast path for normal halves) and the bitwise ones. */
 describe.each([
-  ["the exported conversions", engineFloat32ToFloat16, engineFloat16ToFloat32],
+  ["the exported conversions", fastFloat32ToFloat16, fastFloat16ToFloat32],
   ["the portable conversions", portableFloat32ToFloat16, portableFloat16ToFloat32],
 ])("%s", (_, float32ToFloat16, float16ToFloat32) => {
   const toHalf = (x: number) => float32ToFloat16(new Float32Array([x]))[0];
@@ -115,25 +117,50 @@ describe.each([
   });
 });
 
-describe("the engine's conversions and the portable ones", () => {
+describe("the exported conversions, the bitwise ones and the engine's Float16Array", () => {
+  type Float16ArrayLike = new (
+    buffer: ArrayBufferLike,
+  ) => { set(values: ArrayLike<number>): void } & ArrayLike<number>;
+  const Engine = (globalThis as { Float16Array?: Float16ArrayLike }).Float16Array;
+  const engineFloat32ToFloat16 = (values: Float32Array) => {
+    const out = new Uint16Array(values.length);
+    new (Engine as Float16ArrayLike)(out.buffer).set(values);
+    return out;
+  };
+  const engineFloat16ToFloat32 = (halves: Uint16Array) =>
+    Float32Array.from(new (Engine as Float16ArrayLike)(Uint16Array.from(halves).buffer));
+  const isNaNHalf = (bits: number) => (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
+
   it("give the same bits for every half pattern and for random float32 bit patterns, NaN payloads included", () => {
-    expect(typeof (globalThis as { Float16Array?: unknown }).Float16Array).toBe("function");
     const halves = new Uint16Array(65536).map((_, i) => i);
-    const asBits = (v: Float32Array) => [...new Uint32Array(v.buffer)];
-    expect(asBits(engineFloat16ToFloat32(halves))).toEqual(asBits(portableFloat16ToFloat32(halves)));
+    const asBits = (v: Float32Array) => [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
+    expect(asBits(fastFloat16ToFloat32(halves))).toEqual(asBits(portableFloat16ToFloat32(halves)));
     const words = new Uint32Array(200_000);
     let seed = 12345;
     for (let i = 0; i < words.length; i++) {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       words[i] = seed;
     }
-    words.set([0x7f800001, 0xffc00000, 0x7fbfffff, 0x00000001, 0x477fefff, 0x477ff000]);
+    // NaN payloads, the edges of the fast path (2^-14 and 2^15, each side) and the largest values that round up.
+    words.set([
+      0x7f800001, 0xffc00000, 0x7fbfffff, 0x00000001, 0x477fefff, 0x477ff000, 0x38800000, 0x387fffff,
+      0xb8800000, 0x46ffffff, 0x47000000, 0xc6ffffff, 0x46fff000, 0x46ffefff,
+    ]);
     const floats = new Float32Array(words.buffer);
-    expect([...engineFloat32ToFloat16(floats)]).toEqual([...portableFloat32ToFloat16(floats)]);
+    expect([...fastFloat32ToFloat16(floats)]).toEqual([...portableFloat32ToFloat16(floats)]);
     // At an offset inside a larger buffer too.
-    expect([...engineFloat32ToFloat16(floats.subarray(3, 9))]).toEqual([
+    expect([...fastFloat32ToFloat16(floats.subarray(3, 9))]).toEqual([
       ...portableFloat32ToFloat16(floats.subarray(3, 9)),
     ]);
+    if (!Engine) return;
+    // The engine may canonicalise NaNs; every other value must match it exactly.
+    const engine = engineFloat32ToFloat16(floats);
+    const fast = fastFloat32ToFloat16(floats);
+    const firstDiff = fast.findIndex((bits, i) => bits !== engine[i] && !isNaNHalf(bits));
+    expect(firstDiff, `0x${words[firstDiff]?.toString(16)}`).toBe(-1);
+    const wide = asBits(engineFloat16ToFloat32(halves));
+    const ours = asBits(fastFloat16ToFloat32(halves));
+    expect(ours.filter((bits, i) => bits !== wide[i] && !isNaNHalf(i))).toEqual([]);
   });
 });
 
@@ -176,5 +203,59 @@ describe("roundToFloat16", () => {
   it("rounds a view at an offset inside a larger buffer", () => {
     const buffer = Float32Array.of(9, 0.1, 1 + 2 ** -11, 9);
     expect([...roundToFloat16(buffer.subarray(1, 3))]).toEqual([0.0999755859375, 1]);
+  });
+});
+
+describe("roundToFloat16 in place and widenToUnit", () => {
+  const randomHalves = (count: number, seed: number) => {
+    let state = seed;
+    return Uint16Array.from({ length: count }, (_, i) => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      // Mostly the values of unit embeddings, with zeros, subnormals, infinities and NaNs mixed in.
+      return i % 97 === 0 ? ([0, 0x8000, 0x0003, 0x7c00, 0x7e01][i % 5] as number) : (state >>> 16) & 0xb7ff;
+    });
+  };
+  const bits = (v: Float32Array) => [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
+
+  it("rounding in place, or into a view, gives what rounding into a new array gives", () => {
+    const values = portableFloat16ToFloat32(randomHalves(4096, 3)).map((x, i) => x * (1 + i * 1e-7));
+    const expected = bits(roundToFloat16(values));
+    const buffer = new Float32Array(values.length + 8);
+    expect(bits(roundToFloat16(values, buffer.subarray(4, 4 + values.length)))).toEqual(expected);
+    expect(bits(roundToFloat16(values, values))).toEqual(expected);
+  });
+
+  it("widenToUnit equals normalising the widened halves, bit for bit, and returns the result's dot with itself", () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const dim = 1 + ((trial * 37) % 600);
+      const halves = randomHalves(dim, trial);
+      const expected = portableFloat16ToFloat32(halves);
+      normalizeInPlace(expected);
+      const out = new Float32Array(dim + 10);
+      const selfDot = widenToUnit(halves, out, 5);
+      const ours = out.subarray(5, 5 + dim);
+      expect(bits(ours)).toEqual(bits(expected));
+      expect(Object.is(selfDot, dot(ours, ours))).toBe(true);
+    }
+    // As the GPU tier answers: unit vectors rounded to float16, some components subnormal or zero (the fast path).
+    let state = 99;
+    for (const dim of [3, 128, 512, 513, 1024]) {
+      const unit = Float32Array.from({ length: dim }, (_, i) => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const x = state / 2 ** 32 - 0.5;
+        return i % 50 === 7 ? x * 2 ** -20 : i % 77 === 3 ? 0 : x;
+      });
+      normalizeInPlace(unit);
+      const halves = fastFloat32ToFloat16(unit);
+      const expected = portableFloat16ToFloat32(halves);
+      normalizeInPlace(expected);
+      const out = new Float32Array(dim);
+      const selfDot = widenToUnit(halves, out, 0);
+      expect(bits(out)).toEqual(bits(expected));
+      expect(Object.is(selfDot, dot(out, out))).toBe(true);
+    }
+    const zero = new Float32Array(3);
+    expect(widenToUnit(new Uint16Array(3), zero, 0)).toBe(0);
+    expect([...zero]).toEqual([0, 0, 0]);
   });
 });

@@ -4,6 +4,7 @@ import {
   cosineSimilarity,
   dot,
   ensemble,
+  ensembleRows,
   l2Normalize,
   matrixVectorProduct,
   normalizeRows,
@@ -118,5 +119,62 @@ describe("ensemble (CLIP paper's prompt ensembling)", () => {
   it("of one template is just its unit vector, and rejects ragged input", () => {
     expect(Array.from(ensemble(Float32Array.of(0, 3), 2))).toEqual([0, 1]);
     expect(() => ensemble(new Float32Array(3), 2)).toThrow(RangeError);
+  });
+
+  it("ensembleRows gives the stacked ensemble's bits exactly, as the original copy-normalise-add loop computed them", () => {
+    // The loop ensemble had before rows could be passed apart: each row copied, normalised in place, added.
+    const reference = (stacked: Float32Array, dim: number) => {
+      const mean = new Float32Array(dim);
+      const row = new Float32Array(dim);
+      for (let start = 0; start < stacked.length; start += dim) {
+        row.set(stacked.subarray(start, start + dim));
+        const norm = Math.sqrt(dot(row, row));
+        if (norm > 0) for (let i = 0; i < dim; i++) row[i] = (row[i] as number) / norm;
+        for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + (row[i] as number);
+      }
+      const norm = Math.sqrt(dot(mean, mean));
+      if (norm > 0) for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) / norm;
+      return mean;
+    };
+    const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer(),
+        (templates, dim, seed) => {
+          let state = seed >>> 0;
+          const stacked = Float32Array.from({ length: templates * dim }, () => {
+            state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+            return state % 7 === 0 ? 0 : state / 2 ** 32 - 0.5;
+          });
+          const rows = Array.from({ length: templates }, (_, r) =>
+            Float32Array.from(stacked.subarray(r * dim, (r + 1) * dim)),
+          );
+          expect(bits(ensembleRows(rows, dim))).toEqual(bits(reference(stacked, dim)));
+          // With the rows' dots with themselves given (NaN: not known, computed), as a normalisation returns them.
+          const selfDots = rows.map((row, r) => (r % 2 ? Number.NaN : dot(row, row)));
+          expect(bits(ensembleRows(rows, dim, selfDots))).toEqual(bits(reference(stacked, dim)));
+          // And as stretches of the stacked array itself.
+          const offsets = rows.map((_, r) => r * dim);
+          expect(
+            bits(
+              ensembleRows(
+                rows.map(() => stacked),
+                dim,
+                selfDots,
+                offsets,
+              ),
+            ),
+          ).toEqual(bits(reference(stacked, dim)));
+          expect(bits(ensemble(stacked, dim))).toEqual(bits(reference(stacked, dim)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(bits(ensembleRows([new Float32Array(3), Float32Array.of(0, 0, 2)], 3))).toEqual(
+      bits(reference(Float32Array.of(0, 0, 0, 0, 0, 2), 3)),
+    );
+    expect(() => ensembleRows([new Float32Array(2), new Float32Array(3)], 2)).toThrow(RangeError);
   });
 });

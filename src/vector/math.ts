@@ -143,12 +143,46 @@ export function ensemble(embeddings: Float32Array, dim: number): Float32Array {
   if (dim <= 0 || embeddings.length === 0 || embeddings.length % dim !== 0) {
     throw new RangeError(`ensemble: ${embeddings.length} values are not a whole number of rows of ${dim}`);
   }
+  const rows: Float32Array[] = [];
+  for (let start = 0; start < embeddings.length; start += dim)
+    rows.push(embeddings.subarray(start, start + dim));
+  return ensembleRows(rows, dim);
+}
+
+/**
+ * {@link ensemble} over rows held apart (a label's prompts, each its own array or a stretch of a larger one), without
+ * stacking them. The same arithmetic in the same order — each row's norm summed in doubles, each normalised value
+ * rounded to float32 before it is added — so the result is the same, bit for bit. Row r is `rows[r]` from
+ * `offsets[r]` (default 0); `selfDots[r]`, when given and not NaN, must be its dot product with itself (a
+ * normalisation that has just computed it saves a pass over the row).
+ *
+ * @example ensembleRows([Float32Array.of(1, 0), Float32Array.of(0, 1)], 2) → [0.7071, 0.7071]
+ */
+export function ensembleRows(
+  rows: readonly Float32Array[],
+  dim: number,
+  selfDots?: ArrayLike<number>,
+  offsets?: ArrayLike<number>,
+): Float32Array {
+  if (dim <= 0 || rows.length === 0) throw new RangeError(`ensembleRows: no rows, or dim ${dim}`);
   const mean = new Float32Array(dim);
-  const row = new Float32Array(dim);
-  for (let start = 0; start < embeddings.length; start += dim) {
-    row.set(embeddings.subarray(start, start + dim));
-    normalizeInPlace(row);
-    for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + (row[i] as number);
+  for (const [r, row] of rows.entries()) {
+    const start = offsets?.[r] ?? 0;
+    const fits = offsets
+      ? Number.isInteger(start) && start >= 0 && start + dim <= row.length
+      : row.length === dim;
+    if (!fits) throw new RangeError(`ensembleRows: row ${r} is not ${dim} values from ${start}`);
+    const known = selfDots?.[r];
+    let norm: number;
+    if (known === undefined || Number.isNaN(known)) {
+      let squares = 0;
+      for (let i = start; i < start + dim; i++) squares += (row[i] as number) * (row[i] as number);
+      norm = Math.sqrt(squares);
+    } else norm = Math.sqrt(known);
+    if (norm > 0)
+      for (let i = 0; i < dim; i++)
+        mean[i] = (mean[i] as number) + Math.fround((row[start + i] as number) / norm);
+    else for (let i = 0; i < dim; i++) mean[i] = (mean[i] as number) + (row[start + i] as number);
   }
   normalizeInPlace(mean);
   return mean;

@@ -17,7 +17,9 @@ import {
   type GpuCaptionResult,
   parseGpuCaptionsReply,
   parseGpuProblem,
+  type ResponseItem,
 } from "../../src/protocol/index.ts";
+import { float32ToFloat16 } from "../../src/vector/index.ts";
 import type { GpuAnswer, GpuClient } from "./gpu-client/gpu-client.ts";
 import type { FetchedImage } from "./images/image-urls.ts";
 import { type CallBudget, failed, type Outcome, succeeded } from "./upstream.ts";
@@ -39,9 +41,13 @@ export interface ServedModel {
   preprocessingVersion: string;
 }
 
-/** Computes text embeddings from token-id rows (unit length, one per row), or fails as a whole. */
+/**
+ * Computes text embeddings from token-id rows, or fails as a whole: one embedding per row, unit length before rounding,
+ * as float16 bit patterns — the wire's precision, which is also the cache's, so the edge widens them once and never
+ * rounds them again.
+ */
 export interface TextEmbeddingProvider {
-  embedTexts(rows: readonly Uint32Array[], budget: CallBudget): Promise<Outcome<Float32Array[]>>;
+  embedTexts(rows: readonly Uint32Array[], budget: CallBudget): Promise<Outcome<Uint16Array[]>>;
 }
 
 /** The GPU tier's embedding routes over the wire protocol, checking every answer comes from the model we serve. */
@@ -60,10 +66,10 @@ export class Inference implements TextEmbeddingProvider {
   }
 
   /** Token-id rows; float16 on the wire, which is also what the cache stores, so fresh and cached answers agree. */
-  async embedTexts(rows: readonly Uint32Array[], budget: CallBudget): Promise<Outcome<Float32Array[]>> {
+  async embedTexts(rows: readonly Uint32Array[], budget: CallBudget): Promise<Outcome<Uint16Array[]>> {
     // A frame carries at most TEXTS_PER_FRAME texts; 1,000 labels × 32 templates need several, sent a few at a
     // time so the GPU tier's text queue is not flooded by one request.
-    const items: EmbeddedItem[] = [];
+    const items: ResponseItem[] = [];
     for (let start = 0; start < rows.length; start += TEXTS_PER_FRAME * FRAMES_IN_FLIGHT) {
       const wave: (readonly Uint32Array[])[] = [];
       for (
@@ -74,19 +80,22 @@ export class Inference implements TextEmbeddingProvider {
         wave.push(rows.slice(at, at + TEXTS_PER_FRAME));
       const answers = await Promise.all(
         wave.map((texts) =>
-          this.call("/v1/embed/texts", { kind: "texts", dtype: "f16" as EmbeddingDtype, texts }, budget),
+          this.decoded("/v1/embed/texts", { kind: "texts", dtype: "f16" as EmbeddingDtype, texts }, budget),
         ),
       );
       for (const answer of answers) {
         if (!answer.ok) return answer;
-        items.push(...answer.value);
+        for (const item of answer.value) items.push(item);
       }
     }
-    const embeddings: Float32Array[] = [];
+    const embeddings: Uint16Array[] = [];
     for (const item of items) {
-      if (!item.ok)
-        return failed("upstream_error", `a text failed on the GPU tier: ${item.code} ${item.message}`);
-      embeddings.push(item.embedding);
+      if (item.status !== "ok")
+        return failed("upstream_error", `a text failed on the GPU tier: ${item.status} ${item.message}`);
+      // Views into the answer's bytes; a backend that answered float32 all the same is rounded here, once.
+      embeddings.push(
+        item.embedding instanceof Uint16Array ? item.embedding : float32ToFloat16(item.embedding),
+      );
     }
     return succeeded(embeddings);
   }
@@ -195,6 +204,23 @@ export class Inference implements TextEmbeddingProvider {
     request: Parameters<typeof encodeRequest>[0],
     budget: CallBudget,
   ): Promise<Outcome<EmbeddedItem[]>> {
+    const decoded = await this.decoded(path, request, budget);
+    if (!decoded.ok) return decoded;
+    return succeeded(
+      decoded.value.map((item) =>
+        item.status === "ok"
+          ? { ok: true, embedding: embeddingToFloat32(item.embedding) }
+          : { ok: false, code: item.status, message: item.message },
+      ),
+    );
+  }
+
+  /** The answer's items as the wire has them (float16 bits or float32), checked to come from our model. */
+  private async decoded(
+    path: string,
+    request: Parameters<typeof encodeRequest>[0],
+    budget: CallBudget,
+  ): Promise<Outcome<ResponseItem[]>> {
     const sent = await this.send(path, request, budget);
     if (!sent.ok) return sent;
     const decoded = decodeResponse(sent.value.body, { maxItems: TEXTS_PER_FRAME });
@@ -202,13 +228,7 @@ export class Inference implements TextEmbeddingProvider {
       return failed("upstream_error", `the GPU tier's answer is malformed: ${decoded.message}`);
     const mismatch = this.checkModel(decoded.value);
     if (mismatch) return failed("upstream_error", mismatch, 60);
-    return succeeded(
-      decoded.value.items.map((item) =>
-        item.status === "ok"
-          ? { ok: true, embedding: embeddingToFloat32(item.embedding) }
-          : { ok: false, code: item.status, message: item.message },
-      ),
-    );
+    return succeeded(decoded.value.items);
   }
 
   /** Encodes, signs and posts a frame; any answer but a 2xx becomes a failure with the GPU tier's detail. */

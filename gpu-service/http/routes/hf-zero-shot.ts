@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import { API_LIMITS } from "../../../src/api/limits.ts";
 import { decodeBase64 } from "../../../src/encoding/base64.ts";
+import { fillTemplate } from "../../../src/tokenizer/index.ts";
 import { dot, softmax } from "../../../src/vector/index.ts";
 import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
@@ -42,7 +43,7 @@ async function zeroShot(c: Context, deps: ServiceDeps): Promise<Response> {
     deadline.shedIfLate(deps.texts.estimate(parsed.labels.length));
   if (late) return late;
   const rows = deps.tokenizer.tokenize(
-    parsed.labels.map((label) => parsed.template.replaceAll("{}", label)),
+    parsed.labels.map((label) => fillTemplate(parsed.template, label)),
     { contextLength: deps.model.folder.contextLength },
   );
   try {

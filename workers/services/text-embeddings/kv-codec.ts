@@ -1,9 +1,9 @@
 import { decodeBase64, encodeBase64 } from "../../../src/encoding/base64.ts";
 import {
-  float16ToFloat32,
   float32ToFloat16,
   normalizeInPlace,
   roundToFloat16,
+  widenToUnit,
 } from "../../../src/vector/index.ts";
 
 /** A cached embedding and whether its text (or any of a label's prompts) was cut to the context length. */
@@ -17,10 +17,13 @@ export interface CachedText {
 // workers/KV-SCHEMA.md documents and a test checks.
 const PREFIX = "h1:";
 const TRUNCATED_PREFIX = "h1t:";
+let scratch = new Uint16Array(512);
 
 /** @example decodeEmbedding(encodeEmbedding({ embedding: v, truncated: false }), v.length)?.embedding ≈ v */
 export function encodeEmbedding({ embedding, truncated }: CachedText): string {
-  const halves = float32ToFloat16(embedding);
+  // The halves only live until they are base64: one buffer serves every call (encoding never awaits).
+  if (scratch.length < embedding.length) scratch = new Uint16Array(embedding.length);
+  const halves = float32ToFloat16(embedding, scratch.subarray(0, embedding.length));
   return (
     (truncated ? TRUNCATED_PREFIX : PREFIX) +
     encodeBase64(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength))
@@ -35,7 +38,19 @@ export function decodeEmbedding(value: string | null | undefined, dim: number): 
   if (!bytes || bytes.length !== dim * 2) return undefined;
   const halves = new Uint16Array(dim);
   new Uint8Array(halves.buffer).set(bytes);
-  return { embedding: unitLength(float16ToFloat32(halves)), truncated };
+  return { embedding: fromHalves(halves), truncated };
+}
+
+/**
+ * The value served for float16 bits (the GPU tier's answer, a KV entry): widened and renormalised — what
+ * {@link asStored} gives for them, since rounding a float16 value to float16 changes nothing, without the rounding.
+ *
+ * @example fromHalves(Uint16Array.of(0x3c00, 0x3c00)) // Float32Array [0.7071067690849304, 0.7071067690849304]
+ */
+export function fromHalves(halves: Uint16Array): Float32Array {
+  const embedding = new Float32Array(halves.length);
+  widenToUnit(halves, embedding, 0);
+  return embedding;
 }
 
 /**
@@ -44,6 +59,11 @@ export function decodeEmbedding(value: string | null | undefined, dim: number): 
  */
 export function asStored(embedding: Float32Array): Float32Array {
   return unitLength(roundToFloat16(embedding));
+}
+
+/** {@link asStored} in place, for an embedding the caller owns (a label's fresh ensemble). */
+export function asStoredInPlace(embedding: Float32Array): Float32Array {
+  return unitLength(roundToFloat16(embedding, embedding));
 }
 
 function unitLength(embedding: Float32Array): Float32Array {

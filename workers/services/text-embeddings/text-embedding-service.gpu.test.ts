@@ -1,12 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cosineSimilarity } from "../../../src/vector/index.ts";
 import { servicesFor } from "../index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import type { CallBudget, Outcome } from "../upstream.ts";
 import { CacheWrites, KV_WRITES_PER_REQUEST } from "./cache-writes.ts";
-import { asStored, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
-import { Lru } from "./lru.ts";
 import { type TextCacheStore, TextEmbeddingService, type TextRequest } from "./text-embedding-service.ts";
 
 /** The real KV, counting the bulk reads that have completed, so a test can wait until every request has looked. */
@@ -47,7 +44,7 @@ function serviceWith(encoder: TextEmbeddingProvider, name: string, kv: TextCache
 
 /** An encoder the test answers by hand: each call waits until `answer()` or `fail()`; `nextCall()` awaits one. */
 function manualEncoder(dim: number) {
-  const calls: { rows: number; budget: CallBudget; settle: (o: Outcome<Float32Array[]>) => void }[] = [];
+  const calls: { rows: number; budget: CallBudget; settle: (o: Outcome<Uint16Array[]>) => void }[] = [];
   const waiting: (() => void)[] = [];
   const encoder: TextEmbeddingProvider = {
     embedTexts: (rows, budget) =>
@@ -56,7 +53,8 @@ function manualEncoder(dim: number) {
         for (const wake of waiting.splice(0)) wake();
       }),
   };
-  const unit = (i: number) => Float32Array.from({ length: dim }, (_, d) => (d === i % dim ? 1 : 0));
+  // One-hot float16 bits (0x3c00 is 1), as the GPU tier answers on the wire.
+  const unit = (i: number) => Uint16Array.from({ length: dim }, (_, d) => (d === i % dim ? 0x3c00 : 0));
   /** Resolves once the encoder has been called `count` times in all (however slow the cache look-ups are). */
   const nextCall = async (count = calls.length + 1) => {
     while (calls.length < count) await new Promise<void>((wake) => waiting.push(wake));
@@ -221,44 +219,5 @@ describe("TextEmbeddingService", () => {
     await fake.answer(1);
     expect((await patient).ok).toBe(true);
     expect(fake.calls).toHaveLength(1);
-  });
-});
-
-describe("KV value codec", () => {
-  it("stores float16 with a cosine error below 1e-3 (random unit vectors, 512-d)", () => {
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return (seed / 2 ** 31) * 2 - 1;
-    };
-    for (let trial = 0; trial < 50; trial++) {
-      const v = asStored(Float32Array.from({ length: 512 }, random));
-      const original = Float32Array.from(v, (x) => x * (1 + 1e-9));
-      const decoded = decodeEmbedding(encodeEmbedding({ embedding: original, truncated: false }), 512)
-        ?.embedding as Float32Array;
-      expect(1 - cosineSimilarity(original, decoded)).toBeLessThan(1e-3);
-      expect(encodeEmbedding({ embedding: original, truncated: false }).length).toBeLessThan(1400);
-    }
-  });
-
-  it("treats malformed or mis-sized values as misses", () => {
-    const value = encodeEmbedding({ embedding: new Float32Array([1, 0, 0, 0]), truncated: true });
-    expect(decodeEmbedding(value, 4)).toEqual({ embedding: new Float32Array([1, 0, 0, 0]), truncated: true });
-    expect(decodeEmbedding(value, 5)).toBeUndefined();
-    expect(decodeEmbedding("h1:@@@", 4)).toBeUndefined();
-    expect(decodeEmbedding("v0:AAAA", 2)).toBeUndefined();
-    expect(decodeEmbedding(null, 4)).toBeUndefined();
-  });
-});
-
-describe("Lru", () => {
-  it("evicts the least recently used entry", () => {
-    const lru = new Lru<string, number>(2);
-    lru.set("a", 1);
-    lru.set("b", 2);
-    lru.get("a");
-    lru.set("c", 3);
-    expect([lru.has("a"), lru.has("b"), lru.has("c")]).toEqual([true, false, true]);
-    expect(lru.size).toBe(2);
   });
 });

@@ -1,10 +1,22 @@
-import { type ClipTokenizer, cleanText } from "../../../src/tokenizer/index.ts";
-import { ensemble } from "../../../src/vector/index.ts";
+import {
+  type ClipTokenizer,
+  cleanText,
+  type PromptTokens,
+  TemplatePrompts,
+} from "../../../src/tokenizer/index.ts";
+import { ensembleRows, widenToUnit } from "../../../src/vector/index.ts";
 import type { TextEmbeddingProvider } from "../inference.ts";
 import { type CallBudget, failed, type Outcome, succeeded, withinBudget } from "../upstream.ts";
 import type { CacheWrites } from "./cache-writes.ts";
-import { idsKey, labelKey, textKey } from "./keys.ts";
-import { asStored, type CachedText, decodeEmbedding, encodeEmbedding } from "./kv-codec.ts";
+import { type Computation, ComputationsInFlight, type ComputedText, type Pending } from "./in-flight.ts";
+import { idsKey, labelKeys, textKey } from "./keys.ts";
+import {
+  asStoredInPlace,
+  type CachedText,
+  decodeEmbedding,
+  encodeEmbedding,
+  fromHalves,
+} from "./kv-codec.ts";
 import { Lru } from "./lru.ts";
 
 /** The slice of Workers KV the cache uses (KVNamespace satisfies it), so the service also runs outside workerd. */
@@ -54,26 +66,44 @@ export interface TextRequest {
 }
 
 /** An isolate key's KV key: the SHA-256 one for texts (their isolate key is their token ids), itself for labels. */
-type KvKeyOf = (key: string) => Promise<string>;
+type KvKeyOf = (key: string) => string;
 
 type Filled = Outcome<{ values: CachedText[]; computed: number; cached: number }>;
 
+/** Where each row's value comes from (a cache, or a computation in flight), and how many waited on the GPU tier. */
+interface Placed {
+  places: (CachedText | Pending)[];
+  computed: number;
+}
+
 const KV_BATCH = 100; // KV's bulk get takes at most 100 keys.
+/** Template sets kept with their pieces tokenized: a deployment uses a few (the defaults, its callers' own). */
+const TEMPLATE_SETS_KEPT = 32;
+
+/** A template set this isolate has seen: a short id for the memo's keys, and its pieces tokenized once asked for. */
+interface TemplateSet {
+  id: number;
+  prompts?: TemplatePrompts;
+}
 
 /**
  * The edge's text path: tokenize with the bundled vocabulary, look each text up in the isolate's LRU, then KV (bulk
  * reads), send only the misses to the encoder as one batch, write them back to KV after the response
  * ({@link CacheWrites}). Identical misses in flight at the same time — within a request or across requests in this
  * isolate — are computed once. Label embeddings ensembled over templates are cached the same way, one KV entry per
- * label: their prompts live only in the isolate's LRU, so N new labels cost at most N writes, whatever the templates.
+ * label: their prompts are shared only while in flight, so N new labels cost at most N writes, whatever the templates.
  *
  * A shared computation is not tied to the request that started it: it runs to its own deadline (kept alive by that
  * request's `waitUntil`), so when the first client disconnects the others still get their answer and the cache is
- * still filled. Each request waits only as long as its own budget allows. Failures are values, never thrown.
+ * still filled — a label's own entry too, so a client that gave up and retries finds its labels ready. Each request waits only as long as its own budget allows. Failures are values, never thrown.
  *
  * Two isolate LRUs: `memo`, keyed by the raw input, makes a warm request skip tokenizing and hashing altogether;
  * `byKey`, keyed like KV (by token ids), shares one entry between spellings that tokenize alike.
  * Built once per isolate; per-request state is passed in.
+ *
+ * Counts: a text is `computed` when this request found it in no cache (it waited on the GPU tier, whether its own
+ * computation or another request's); everything else is `cached`, repeats within the request among them — the same
+ * text twice, or two spellings that tokenize alike (labels: that clean alike), which are computed and written once.
  *
  * @example
  * const texts = await service.embedTexts(["a dog"], { budget: scope, waitUntil });
@@ -83,11 +113,10 @@ export class TextEmbeddingService {
   private readonly options: TextEmbeddingServiceOptions;
   private readonly memo: Lru<string, CachedText>;
   private readonly byKey: Lru<string, CachedText>;
-  /**
-   * Computations in flight, by cache key. Each entry is dropped when its computation settles; `expiresAt` guards the
-   * case where the runtime cancelled the chain that would drop it, so a key is never stuck waiting on nothing.
-   */
-  private readonly inFlight = new Map<string, { value: Promise<Outcome<CachedText>>; expiresAt: number }>();
+  private readonly inFlight = new ComputationsInFlight();
+  /** By the templates joined with U+0001 (which no template holds). Ids are never reused, so keys never mix sets. */
+  private readonly templateSets = new Lru<string, TemplateSet>(TEMPLATE_SETS_KEPT);
+  private nextTemplateSetId = 0;
 
   constructor(options: TextEmbeddingServiceOptions) {
     this.options = options;
@@ -97,56 +126,22 @@ export class TextEmbeddingService {
 
   /** Unit-length embeddings of raw texts, in order. */
   embedTexts(texts: readonly string[], request: TextRequest): Promise<Outcome<EmbeddedTexts>> {
-    return this.embedRows(texts, request, true);
-  }
-
-  /**
-   * `cache`: whether the texts are cached in KV and the memo LRU — or, as a label's prompts are, only shared while
-   * in flight and kept in the key LRU (for a retry of a request that gave up): the label's own entry is what a later
-   * request looks for.
-   */
-  private async embedRows(
-    texts: readonly string[],
-    request: TextRequest,
-    cache: boolean,
-  ): Promise<Outcome<EmbeddedTexts>> {
     return this.resolve(
       texts.map((text) => `t\u0000${text}`),
       1,
-      cache,
       async (missing) => {
         const { ids, lengths, truncated } = this.options.tokenizer.tokenize(
           missing.map((i) => texts[i] as string),
           { contextLength: this.options.contextLength },
         );
-        const rows = ids.map((row, m) => row.subarray(0, lengths[m]));
-        // In the isolate a text is keyed by its token ids themselves (exact, no hashing); only KV, whose keys are
-        // bounded, needs the SHA-256 one, computed for the texts that go there — never for a label's prompts.
-        const keys = rows.map(idsKey);
-        const kvKeys = new Map(keys.map((key, m) => [key, rows[m] as Int32Array]));
-        const kvKeyOf = (key: string) =>
-          textKey(this.options.modelId, this.options.vocabularyHash, kvKeys.get(key) as Int32Array);
-        const found = await this.lookUp(keys, cache ? kvKeyOf : undefined);
-        let computed = 0;
-        const toCompute = new Map<string, { row: Uint32Array; truncated: boolean }>();
-        for (const [m, key] of keys.entries()) {
-          if (found.has(key)) continue;
-          computed++;
-          if (!this.computing(key))
-            toCompute.set(key, {
-              row: Uint32Array.from(rows[m] as Int32Array),
-              truncated: truncated[m] as boolean,
-            });
-        }
-        if (toCompute.size > 0) this.startComputing(toCompute, request, cache ? kvKeyOf : undefined);
-        const pending = keys.map(
-          (key) =>
-            (found.has(key) ? undefined : this.computing(key)) ??
-            Promise.resolve(succeeded(found.get(key) as CachedText)),
-        );
-        const all = await withinBudget(collect(pending), request.budget);
+        const rows = ids.map((row, m) => ({
+          ids: row.subarray(0, lengths[m]),
+          truncated: truncated[m] as boolean,
+        }));
+        const { places, computed } = await this.place(rows, request, true);
+        const all = await withinBudget(this.inFlight.valuesOf(places), request.budget);
         if (!all.ok) return all;
-        return succeeded({ values: all.value, computed, cached: missing.length - computed });
+        return succeeded({ values: all.value, computed, cached: rows.length - computed });
       },
     );
   }
@@ -154,58 +149,93 @@ export class TextEmbeddingService {
   /**
    * Label embeddings ensembled over prompt templates (the CLIP paper's method), cached per (templates, label).
    * `truncated[i]` tells whether any of label i's prompts was cut to the context length. Counts are in prompts.
+   * A label's prompts are tokenized by splicing it into the templates' tokens ({@link TemplatePrompts}) and shared
+   * only while in flight; the label's own entry is what the LRU and KV keep, made even if this request stops waiting.
    */
   async embedLabels(
     labels: readonly string[],
     templates: readonly string[],
     request: TextRequest,
   ): Promise<Outcome<EmbeddedTexts>> {
-    const templateSet = templates.join("\u0001");
+    const templateSet = this.templateSetOf(templates);
     return this.resolve(
-      labels.map((label) => `l\u0000${templateSet}\u0000${label}`),
+      // Keyed by the set's short id, not its text: a warm label is one short key to hash, not 200 characters.
+      labels.map((label) => `l${templateSet.id}\u0000${label}`),
       templates.length,
-      true,
       async (missing) => {
-        const normalizedTemplates = templates.map(cleanText);
-        const keys = await Promise.all(
-          missing.map((i) =>
-            labelKey(
-              this.options.modelId,
-              this.options.vocabularyHash,
-              normalizedTemplates,
-              cleanText(labels[i] as string),
-            ),
-          ),
-        );
-        const found = await this.lookUp(keys, async (key) => key);
-        const uncached = keys.flatMap((key, m) => (found.has(key) ? [] : [m]));
-        const counts = { computed: 0, cached: (missing.length - uncached.length) * templates.length };
-        if (uncached.length > 0) {
-          const prompts = uncached.flatMap((m) =>
-            templates.map((template) => template.replaceAll("{}", labels[missing[m] as number] as string)),
+        const { modelId, vocabularyHash, embeddingDim } = this.options;
+        const keyOf = labelKeys(modelId, vocabularyHash, templates.map(cleanText));
+        const keys = missing.map((i) => keyOf(cleanText(labels[i] as string)));
+        const found = await this.lookUp(keys, (key) => key);
+        // The first label of each key not found is computed; one that cleans alike rides along, as a repeat.
+        const uncached = new Map<string, number>();
+        for (const [m, key] of keys.entries())
+          if (!found.has(key) && !uncached.has(key)) uncached.set(key, m);
+        const counts = { computed: 0, cached: (missing.length - uncached.size) * templates.length };
+        if (uncached.size > 0) {
+          templateSet.prompts ??= new TemplatePrompts(
+            this.options.tokenizer,
+            templates,
+            this.options.contextLength,
           );
-          const embedded = await this.embedRows(prompts, request, false);
-          if (!embedded.ok) return embedded;
-          const texts = embedded.value;
-          counts.computed += texts.computed;
-          counts.cached += texts.cached;
-          for (const [u, m] of uncached.entries()) {
-            const span = [u * templates.length, (u + 1) * templates.length] as const;
-            const stacked = new Float32Array(templates.length * this.options.embeddingDim);
-            for (const [r, row] of texts.embeddings.slice(...span).entries())
-              stacked.set(row, r * this.options.embeddingDim);
-            // Rounded to what KV stores, so an answer from the cache equals the first one bit for bit.
-            const value = {
-              embedding: asStored(ensemble(stacked, this.options.embeddingDim)),
-              truncated: texts.truncated.slice(...span).some(Boolean),
-            };
-            found.set(keys[m] as string, value);
-            this.store(keys[m] as string, value, request.cacheWrites, async (key) => key);
-          }
+          const prompts = templateSet.prompts;
+          const rows = [...uncached.values()].flatMap((m) =>
+            prompts.of(labels[missing[m] as number] as string),
+          );
+          const placed = await this.place(rows, request, false);
+          counts.computed += placed.computed;
+          counts.cached += rows.length - placed.computed;
+          // Ensembled and stored when the prompts arrive, whether or not this request still waits for them.
+          const ensembled = this.inFlight.textsOf(placed.places).then((prompts) => {
+            if (!prompts.ok) return prompts;
+            const ensemble = labelEnsemble(templates.length, embeddingDim);
+            for (const [u, key] of [...uncached.keys()].entries()) {
+              const value = ensemble(prompts.value, u * templates.length);
+              found.set(key, value);
+              this.store(key, value, request.cacheWrites, (kvKey) => kvKey);
+            }
+            return succeeded(undefined);
+          });
+          request.waitUntil(ensembled);
+          const done = await withinBudget(ensembled, request.budget);
+          if (!done.ok) return done;
         }
         return succeeded({ values: keys.map((key) => found.get(key) as CachedText), ...counts });
       },
     );
+  }
+
+  /**
+   * Texts (`cached`) through the key LRU and KV; one computation starts for the misses nobody is computing yet.
+   * A label's prompts are in no cache (only their label is), so they skip the look-ups and go straight to the
+   * computations in flight. Rows that tokenize alike are looked up and computed once.
+   */
+  private async place(rows: readonly PromptTokens[], request: TextRequest, cached: boolean): Promise<Placed> {
+    // In the isolate a text is keyed by its token ids themselves (exact, no hashing); only KV, whose keys are
+    // bounded, needs the SHA-256 one, computed for the texts that go there — never for a label's prompts.
+    const keys = rows.map((row) => idsKey(row.ids));
+    const kvKeyOf = cached ? this.textKvKeys(keys, rows) : undefined;
+    const found = cached ? await this.lookUp(keys, kvKeyOf) : new Map<string, CachedText>();
+    const places = new Map<string, CachedText | Pending | undefined>();
+    const toCompute = new Map<string, PromptTokens>();
+    let computed = 0;
+    for (const [m, key] of keys.entries()) {
+      if (places.has(key)) continue;
+      const hit = found.get(key);
+      if (hit) {
+        places.set(key, hit);
+        continue;
+      }
+      computed++;
+      const pending = this.inFlight.find(key);
+      places.set(key, pending);
+      if (!pending) toCompute.set(key, rows[m] as PromptTokens);
+    }
+    if (toCompute.size > 0) {
+      const computation = this.startComputing(toCompute, request, kvKeyOf);
+      for (const [index, key] of computation.keys.entries()) places.set(key, { computation, index });
+    }
+    return { places: keys.map((key) => places.get(key) as CachedText | Pending), computed };
   }
 
   /**
@@ -215,7 +245,6 @@ export class TextEmbeddingService {
   private async resolve(
     memoKeys: readonly string[],
     unit: number,
-    memoize: boolean,
     fill: (missing: number[]) => Promise<Filled>,
   ): Promise<Outcome<EmbeddedTexts>> {
     const values: (CachedText | undefined)[] = memoKeys.map((key) => this.memo.get(key));
@@ -229,9 +258,8 @@ export class TextEmbeddingService {
     const filled: Filled =
       missing.length > 0 ? await fill(missing) : succeeded({ values: [], computed: 0, cached: 0 });
     if (!filled.ok) return filled;
-    if (memoize)
-      for (const [m, i] of missing.entries())
-        this.memo.set(memoKeys[i] as string, filled.value.values[m] as CachedText);
+    for (const [m, i] of missing.entries())
+      this.memo.set(memoKeys[i] as string, filled.value.values[m] as CachedText);
     for (const [i, key] of memoKeys.entries()) values[i] ??= filled.value.values[firstOf.get(key) as number];
     const served = values as CachedText[];
     return succeeded({
@@ -243,8 +271,8 @@ export class TextEmbeddingService {
   }
 
   /**
-   * The key LRU first, then (given `kvKeyOf`, which names an isolate key's KV key) KV in bulk for what it lacks; KV
-   * hits are promoted into the LRU. Answers by isolate key.
+   * The key LRU first, then (given `kvKeyOf`, which names an isolate key's KV key) KV in bulk for what it lacks and
+   * nobody is computing; KV hits are promoted into the LRU. Answers by isolate key.
    */
   private async lookUp(keys: readonly string[], kvKeyOf?: KvKeyOf): Promise<Map<string, CachedText>> {
     const found = new Map<string, CachedText>();
@@ -252,10 +280,10 @@ export class TextEmbeddingService {
     for (const key of new Set(keys)) {
       const hit = this.byKey.get(key);
       if (hit) found.set(key, hit);
-      else if (kvKeyOf && !this.computing(key)) fromKv.push(key);
+      else if (kvKeyOf && !this.inFlight.find(key)) fromKv.push(key);
     }
     if (!kvKeyOf || fromKv.length === 0) return found;
-    const kvKeys = await Promise.all(fromKv.map(kvKeyOf));
+    const kvKeys = fromKv.map(kvKeyOf);
     const isolateKeyOf = new Map(kvKeys.map((kvKey, i) => [kvKey, fromKv[i] as string]));
     for (let start = 0; start < kvKeys.length; start += KV_BATCH) {
       // A cache that cannot be read is a cache miss: the texts are computed, the answer is still right.
@@ -274,65 +302,87 @@ export class TextEmbeddingService {
     return found;
   }
 
+  /** The KV key of each text's isolate key: `txt:` and the SHA-256 of its ids, made only when asked for. */
+  private textKvKeys(keys: readonly string[], rows: readonly PromptTokens[]): KvKeyOf {
+    const idsOf = new Map(keys.map((key, m) => [key, (rows[m] as PromptTokens).ids]));
+    const { modelId, vocabularyHash } = this.options;
+    return (key) => textKey(modelId, vocabularyHash, idsOf.get(key) as Int32Array);
+  }
+
+  /** The isolate's entry for a template set, made the first time the set is seen (again, once evicted). */
+  private templateSetOf(templates: readonly string[]): TemplateSet {
+    const text = templates.join("\u0001");
+    let set = this.templateSets.get(text);
+    if (!set) {
+      set = { id: this.nextTemplateSetId++ };
+      this.templateSets.set(text, set);
+    }
+    return set;
+  }
+
   /**
    * Starts one computation for a batch of misses, shared through `inFlight` by every request that needs them. It
    * runs to its own deadline with no request's abort signal, and the starting request's `waitUntil` keeps it alive
-   * after that request has answered or its client has gone. The results go to the key LRU and, given `kvKeyOf`,
-   * through that request's share of KV writes, to KV.
+   * after that request has answered or its client has gone. Given `kvKeyOf` (texts), each result is its own array
+   * and goes to the key LRU and, through that request's share of KV writes, to KV; otherwise (a label's prompts) the
+   * results are views into one buffer for the batch, read by the labels that need them and then dropped.
    */
   private startComputing(
-    batch: Map<string, { row: Uint32Array; truncated: boolean }>,
+    batch: Map<string, PromptTokens>,
     request: TextRequest,
     kvKeyOf: KvKeyOf | undefined,
-  ): void {
-    const entries = [...batch.entries()];
+  ): Computation {
+    const keys = [...batch.keys()];
+    const rows = [...batch.values()];
     const deadline = Date.now() + this.options.computeDeadlineMs;
-    const computation = this.options.encoder
+    const values = this.options.encoder
       .embedTexts(
-        entries.map(([, { row }]) => row),
+        // The ids as the wire wants them: non-negative, so the same values viewed as unsigned, without a copy.
+        rows.map(({ ids }) => new Uint32Array(ids.buffer, ids.byteOffset, ids.length)),
         { deadline },
       )
-      .catch((error: unknown) =>
+      .then(
+        (outcome): Outcome<ComputedText[]> =>
+          outcome.ok ? this.answered(outcome.value, rows, kvKeyOf) : outcome,
         // The encoder returns failures as values; a throw is a bug in it, reported as an upstream error, never lost.
-        failed("upstream_error", `computing text embeddings failed: ${(error as Error)?.message ?? error}`),
+        (error: unknown) =>
+          failed("upstream_error", `computing text embeddings failed: ${(error as Error)?.message ?? error}`),
       );
-    const values = entries.map(([key, { truncated }], i) => {
-      const one = computation.then((outcome): Outcome<CachedText> => {
-        if (!outcome.ok) return outcome;
-        return succeeded({ embedding: asStored(outcome.value[i] as Float32Array), truncated });
-      });
-      this.inFlight.set(key, { value: one, expiresAt: deadline + 1_000 });
-      return one;
-    });
+    const computation: Computation = { keys, texts: values, expiresAt: deadline + 1_000 };
+    this.inFlight.add(computation);
     request.waitUntil(
-      computation.then(async (outcome) => {
-        // Only its own entries: one that expired may have been replaced by a newer computation of the same text.
-        for (const [i, [key]] of entries.entries())
-          if (this.inFlight.get(key)?.value === values[i]) this.inFlight.delete(key);
-        if (!outcome.ok) return;
-        for (const [i, v] of (await Promise.all(values)).entries()) {
-          if (!v.ok) continue;
-          const key = entries[i]?.[0] as string;
-          // A label's prompts go to the key LRU only: when every request that needed them gave up first, a retry in
-          // this isolate still finds them rather than computing them again.
-          if (kvKeyOf) this.store(key, v.value, request.cacheWrites, kvKeyOf);
-          else this.byKey.set(key, v.value);
-        }
+      values.then((outcome) => {
+        if (outcome.ok && kvKeyOf)
+          for (const [i, key] of keys.entries())
+            this.store(key, outcome.value[i] as CachedText, request.cacheWrites, kvKeyOf);
+        // Stored first, then forgotten: a request arriving in between finds them in the LRU, never nowhere.
+        this.inFlight.forget(computation);
       }),
     );
+    return computation;
   }
 
-  /** The computation in flight for a key, unless it has outlived its deadline (then it is forgotten). */
-  private computing(key: string): Promise<Outcome<CachedText>> | undefined {
-    const entry = this.inFlight.get(key);
-    if (entry && entry.expiresAt <= Date.now()) this.inFlight.delete(key);
-    const value = this.inFlight.get(key)?.value;
-    // Another request's promise: workerd rejects it for everyone else if the request that started it was cut off
-    // before it settled. That is a lost computation, retryable — and forgotten, so the next request starts afresh.
-    return value?.catch(() => {
-      if (this.inFlight.get(key)?.value === value) this.inFlight.delete(key);
-      return failed("gpu_unavailable", "a text computation this request shared was cut off; retry");
-    });
+  /**
+   * The GPU tier's float16 answers, checked: for texts (given `kvKeyOf`), widened into the values served and kept;
+   * for a label's prompts, left as they came, for the label's ensemble to widen as it reads them.
+   */
+  private answered(
+    answers: readonly Uint16Array[],
+    rows: readonly PromptTokens[],
+    kvKeyOf: KvKeyOf | undefined,
+  ): Outcome<ComputedText[]> {
+    const dim = this.options.embeddingDim;
+    if (answers.length !== rows.length || answers.some((halves) => halves.length !== dim))
+      return failed(
+        "upstream_error",
+        `the GPU tier answered ${answers.length} texts for ${rows.length}, or not ${dim}-d`,
+      );
+    return succeeded(
+      answers.map((halves, i) => {
+        const truncated = (rows[i] as PromptTokens).truncated;
+        return kvKeyOf ? { embedding: fromHalves(halves), truncated } : { halves, truncated };
+      }),
+    );
   }
 
   /**
@@ -341,21 +391,44 @@ export class TextEmbeddingService {
    */
   private store(key: string, value: CachedText, writes: CacheWrites, kvKeyOf: KvKeyOf): void {
     this.byKey.set(key, value);
-    writes.add(async () =>
-      this.options.kv.put(await kvKeyOf(key), encodeEmbedding(value), {
+    writes.add(() =>
+      this.options.kv.put(kvKeyOf(key), encodeEmbedding(value), {
         expirationTtl: this.options.kvTtlSeconds,
       }),
     );
   }
 }
 
-/** All outcomes' values in order, or the first failure. */
-async function collect<T>(pending: readonly Promise<Outcome<T>>[]): Promise<Outcome<T[]>> {
-  const outcomes = await Promise.all(pending);
-  const values: T[] = [];
-  for (const outcome of outcomes) {
-    if (!outcome.ok) return outcome;
-    values.push(outcome.value);
-  }
-  return succeeded(values);
+/**
+ * A label's value from its prompts' (`texts[first…first + templates)`): each prompt widened and renormalised into a
+ * buffer reused label after label (it stays in the CPU's cache; 700 prompts never fill one large array), the rows
+ * ensembled with the dots their normalisation returned, the result rounded as KV stores it. The same bits as widening
+ * every prompt into its own array (`fromHalves`), then `asStored(ensemble(…))`.
+ */
+function labelEnsemble(
+  templates: number,
+  dim: number,
+): (texts: readonly ComputedText[], first: number) => CachedText {
+  const widened = new Float32Array(templates * dim);
+  const buffers: Float32Array[] = new Array(templates);
+  const offsets: number[] = new Array(templates);
+  const selfDots: number[] = new Array(templates);
+  return (texts, first) => {
+    let truncated = false;
+    for (let j = 0; j < templates; j++) {
+      const text = texts[first + j] as ComputedText;
+      truncated ||= text.truncated;
+      if ("halves" in text) {
+        buffers[j] = widened;
+        offsets[j] = j * dim;
+        selfDots[j] = widenToUnit(text.halves, widened, j * dim);
+      } else {
+        buffers[j] = text.embedding;
+        offsets[j] = 0;
+        selfDots[j] = Number.NaN;
+      }
+    }
+    // Rounded to what KV stores, so an answer from the cache equals the first one bit for bit.
+    return { embedding: asStoredInPlace(ensembleRows(buffers, dim, selfDots, offsets)), truncated };
+  };
 }
