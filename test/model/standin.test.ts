@@ -26,6 +26,7 @@ import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
 import { main as buildCaptionBank } from "../../tools/captions-build/main.ts";
 import { startGpuProcess } from "../support/gpu-process.ts";
 import { frame, signedPost } from "../support/gpu-service.ts";
+import { embedTokenRows, idRows } from "../support/token-rows.ts";
 
 const MODELS = join(import.meta.dirname, "../../models");
 const NAME = "standin-vit-b-32";
@@ -45,12 +46,6 @@ const TEXTS = [
   "it's a 24-hour   diner",
 ];
 
-function idRows(tensor: Tensor): number[][] {
-  const [n, length] = tensor.dims as [number, number];
-  const data = Array.from(tensor.data as BigInt64Array, Number);
-  return Array.from({ length: n }, (_, i) => data.slice(i * length, (i + 1) * length));
-}
-
 function rows(data: Float32Array, dim: number): Float32Array[] {
   return Array.from({ length: data.length / dim }, (_, i) => data.slice(i * dim, (i + 1) * dim));
 }
@@ -66,15 +61,6 @@ const VARIANTS = [
   { precision: "fp16", dtype: "fp16", suffix: "_fp16", floor: 0.9999, centredFloor: 0.9995 },
   { precision: "quantized", dtype: "q8", suffix: "_quantized", floor: 0.998, centredFloor: 0.98 },
 ] as const;
-
-/** Texts as token rows, padded with 0 after the end token, which the causal mask keeps every real token from seeing. */
-async function embedTokenRows(model: ClipModel, tokenRows: number[][]): Promise<Float32Array[]> {
-  const length = Math.max(...tokenRows.map((r) => r.length));
-  const ids = new BigInt64Array(tokenRows.length * length);
-  for (const [i, row] of tokenRows.entries()) ids.set(row.map(BigInt), i * length);
-  const lengths = tokenRows.map((r) => r.length);
-  return rows(await model.embedTexts({ ids, count: tokenRows.length, length, lengths }), 512);
-}
 
 function mean(vectors: Float32Array[]): Float32Array {
   const sum = new Float32Array(vectors[0]?.length ?? 0);
@@ -129,15 +115,7 @@ describe.skipIf(!present)("the ViT-B/32 stand-in", () => {
     const model = await CLIPTextModelWithProjection.from_pretrained(NAME, { dtype: "fp32", device: "cpu" });
     const inputs = tokenizer(TEXTS, { padding: true, truncation: true });
     const { text_embeds } = await model(inputs);
-    const ids = idRows(inputs.input_ids as Tensor);
-    const length = ids[0]?.length ?? 0;
-    const flat = await ours.embedTexts({
-      ids: BigInt64Array.from(ids.flat(), BigInt),
-      count: ids.length,
-      length,
-      lengths: ids.map(() => length),
-    });
-    const direct = rows(flat, 512);
+    const direct = await embedTokenRows(ours, idRows(inputs.input_ids as Tensor));
     rows((text_embeds as Tensor).data as Float32Array, 512).forEach((row, i) => {
       expect(cosine(row, direct[i] as Float32Array), TEXTS[i]).toBeGreaterThanOrEqual(0.999);
     });

@@ -23,6 +23,7 @@ import {
   renderShapeSample,
 } from "../../shapes-world/index.ts";
 import { cosineSimilarity as cosine } from "../../src/vector/index.ts";
+import { embedTokenRows, idRows } from "../support/token-rows.ts";
 
 const MODELS = join(import.meta.dirname, "../../models");
 const MODEL_DIR = join(MODELS, "tiny-clip");
@@ -43,12 +44,6 @@ function captionCorpus(): string[] {
     ...PROMPT_TEMPLATES.map((t) => t.replace("{}", "red circle")),
     ...labels,
   ];
-}
-
-function tensorRows(tensor: Tensor): number[][] {
-  const [n, length] = tensor.dims as [number, number];
-  const data = Array.from(tensor.data as BigInt64Array, Number);
-  return Array.from({ length: n }, (_, i) => data.slice(i * length, (i + 1) * length));
 }
 
 function embeddingRows(tensor: Tensor): Float32Array[] {
@@ -80,7 +75,7 @@ describe("tiny CLIP through Transformers.js", () => {
     const tokenizer = await AutoTokenizer.from_pretrained("tiny-clip");
     const ourTokenizer = await loadClipTokenizer(MODEL_DIR);
     for (const text of captionCorpus()) {
-      const theirs = tensorRows(tokenizer(text).input_ids as Tensor)[0];
+      const theirs = idRows(tokenizer(text).input_ids as Tensor)[0];
       expect(theirs, text).toEqual(ourTokenizer.encode(text));
     }
   });
@@ -96,15 +91,7 @@ describe("tiny CLIP through Transformers.js", () => {
       .map((c) => c.text);
     const inputs = tokenizer(texts, { padding: true, truncation: true });
     const { text_embeds } = await model(inputs);
-    const idRows = tensorRows(inputs.input_ids as Tensor);
-    const length = idRows[0]?.length ?? 0;
-    const flat = await ours.embedTexts({
-      ids: BigInt64Array.from(idRows.flat(), BigInt),
-      count: idRows.length,
-      length,
-      lengths: idRows.map(() => length),
-    });
-    const direct = idRows.map((_, r) => flat.slice(r * ours.embeddingDim, (r + 1) * ours.embeddingDim));
+    const direct = await embedTokenRows(ours, idRows(inputs.input_ids as Tensor));
     embeddingRows(text_embeds as Tensor).forEach((row, i) => {
       expect(cosine(row, direct[i] as Float32Array), texts[i]).toBeGreaterThanOrEqual(0.9999);
     });
