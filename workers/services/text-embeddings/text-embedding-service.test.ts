@@ -94,6 +94,22 @@ const LABELS = [
 ];
 const CUSTOM_TEMPLATES = ["{}", "a {}'s toy", "x{}y", "une photo d'un {} été", "{} and {}"];
 
+/** The deterministic encoder behind a gate: its answers wait until `release()` is called. */
+function gatedEncoder() {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const fake = deterministicEncoder();
+  const slow: TextEmbeddingProvider = {
+    embedTexts: async (rows, budget) => {
+      await gate;
+      return fake.encoder.embedTexts(rows, budget);
+    },
+  };
+  return { fake, slow, release: () => release() };
+}
+
 describe("TextEmbeddingService's label path", () => {
   it("gives each label the whole-prompt reference bit for bit, and sends the GPU tier the whole prompts' ids", async () => {
     for (const templates of [DEFAULT_TEMPLATES, CUSTOM_TEMPLATES]) {
@@ -161,17 +177,7 @@ describe("TextEmbeddingService's label path", () => {
   });
 
   it("a label whose request stopped waiting is still made and kept, so a retry finds it", async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const fake = deterministicEncoder();
-    const slow: TextEmbeddingProvider = {
-      embedTexts: async (rows, budget) => {
-        await gate;
-        return fake.encoder.embedTexts(rows, budget);
-      },
-    };
+    const { fake, slow, release } = gatedEncoder();
     const texts = serviceWith(slow, `gave-up-${crypto.randomUUID()}`);
     const kept: Promise<unknown>[] = [];
     const hurried = {
@@ -195,17 +201,7 @@ describe("TextEmbeddingService's label path", () => {
   });
 
   it("requests needing the same prompts at once share one computation", async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const fake = deterministicEncoder();
-    const slow: TextEmbeddingProvider = {
-      embedTexts: async (rows, budget) => {
-        await gate;
-        return fake.encoder.embedTexts(rows, budget);
-      },
-    };
+    const { fake, slow, release } = gatedEncoder();
     const texts = serviceWith(slow, `shared-computation-${crypto.randomUUID()}`);
     const one = texts.embedLabels(["red car", "blue car"], DEFAULT_TEMPLATES, requestFor());
     const two = texts.embedLabels(["blue car", "green car"], DEFAULT_TEMPLATES, requestFor());
