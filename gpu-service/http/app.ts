@@ -34,6 +34,8 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   for (const path of ["/v1/*", "/hf/*"]) {
     app.use(path, async function refuseUntilReady(c, next) {
       if (!deps.lifecycle.ready) return problem(c, "not_ready", "the model is still warming up", 1);
+      const down = deps.model.unavailable;
+      if (down) return problem(c, "not_ready", down, 1);
       await next();
     });
   }

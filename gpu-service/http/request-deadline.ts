@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { BatcherClosedError, type CompletionEstimate, QueueFullError } from "../batching/index.ts";
+import { ModelUnavailableError } from "../model/index.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
 
@@ -27,8 +28,8 @@ export interface RequestDeadline {
  * answers. The deadline is `min(REQUEST_TIMEOUT_MS, deadline_ms)` from the request's arrival, `deadline_ms` being
  * the time the edge had left when it sent the request (signed, as part of the query); a malformed one is answered
  * 400 `invalid_input` (returned instead of a deadline). Rejections: queue full → 503 `overloaded` with the batcher's
- * Retry-After, cut by the drain or queue closed by shutdown → 503 `shutting_down`, deadline passed → 503 `timeout`,
- * client gone → 400.
+ * Retry-After, cut by the drain or queue closed by shutdown → 503 `shutting_down`, the inference thread lost and
+ * being replaced → 503 `not_ready`, deadline passed → 503 `timeout`, client gone → 400.
  *
  * @example
  * const deadline = requestDeadline(c, deps);
@@ -74,6 +75,7 @@ export function requestDeadline(
         return problem(c, "overloaded", reason.message, reason.retryAfterMs / 1000);
       if (admission?.cut.aborted || reason instanceof BatcherClosedError)
         return problem(c, "shutting_down", "this instance stopped before the request finished", 1);
+      if (reason instanceof ModelUnavailableError) return problem(c, "not_ready", reason.message, 1);
       if (timeout.aborted) return problem(c, "timeout", `no answer within ${timeoutMs} ms`, 1);
       if (c.req.raw.signal.aborted) return problem(c, "invalid_input", "the client went away");
       return undefined;

@@ -25,6 +25,8 @@ export interface ClipEncoders {
   /** The providers the sessions really run on. */
   readonly providers: ExecutionProvider[];
   readonly embeddingDim: number;
+  /** Why the encoders cannot run right now (their thread is being replaced), or undefined when they can. */
+  readonly unavailable?: string;
   embedTexts(batch: TextBatch): Promise<Float32Array>;
   /** `pixels` holds `count` preprocessed images, each 3 × imageSize × imageSize. */
   embedImages(pixels: Float32Array, count: number): Promise<Float32Array>;

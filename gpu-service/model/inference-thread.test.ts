@@ -1,7 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cp, mkdtemp, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { modelPresent, TEST_MODEL_DIR } from "../../test/support/gpu-service.ts";
+import { killInferenceThread } from "../../test/support/inference-thread.ts";
 import { ClipModel, type TextBatch } from "./clip-model.ts";
-import { ThreadedClipModel } from "./inference-thread.ts";
+import { ModelUnavailableError, ThreadedClipModel } from "./inference-thread.ts";
 import { ModelFolderError } from "./model-folder.ts";
 
 /** Event-loop turns (setImmediate callbacks) that ran while `work` was in progress. */
@@ -104,5 +108,62 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
     expect(lines.join("\n")).toMatch(/no fp16 encoders/);
     await fallback.release();
     await expect(fallback.embedImages(pixels, 1)).rejects.toThrow(/released/);
+  });
+
+  describe("when its thread dies", () => {
+    it("fails what the thread held as ModelUnavailableError, refuses at once meanwhile, then serves the same again", async () => {
+      const lines: string[] = [];
+      const model = await ThreadedClipModel.load(TEST_MODEL_DIR, {
+        providers: ["cpu"],
+        log: (l) => lines.push(l),
+      });
+      const before = await model.embedImages(pixels, 2);
+      const held = model.embedImages(pixels, 2); // posted, not yet taken up by the thread
+      await killInferenceThread(model);
+      await expect(held).rejects.toBeInstanceOf(ModelUnavailableError);
+      expect(model.unavailable).toMatch(/inference thread stopped .*a new one is loading/);
+      await expect(model.embedTexts(textBatch([[1, 2]]))).rejects.toBeInstanceOf(ModelUnavailableError);
+
+      await vi.waitFor(() => expect(model.unavailable).toBeUndefined(), { timeout: 30_000, interval: 20 });
+      expect(await model.embedImages(pixels, 2)).toEqual(before);
+      expect(lines.join("\n")).toMatch(/a new inference thread serves .* after \d+ ms/);
+      await model.release();
+    });
+
+    it("keeps retrying a restart that fails, with the reason in `unavailable`, and recovers once it can load", async () => {
+      const root = await mkdtemp(join(tmpdir(), "inference-thread-"));
+      const dir = join(root, "model");
+      await cp(TEST_MODEL_DIR, dir, { recursive: true });
+      const model = await ThreadedClipModel.load(dir, { providers: ["cpu"], log: () => {} });
+      const before = await model.embedImages(pixels, 1);
+      await rename(dir, `${dir}.away`);
+      await killInferenceThread(model);
+      await vi.waitFor(() => expect(model.unavailable).toMatch(/could not be restarted .*retrying/), {
+        timeout: 30_000,
+        interval: 20,
+      });
+      await expect(model.embedImages(pixels, 1)).rejects.toBeInstanceOf(ModelUnavailableError);
+      await rename(`${dir}.away`, dir);
+      await vi.waitFor(() => expect(model.unavailable).toBeUndefined(), { timeout: 60_000, interval: 50 });
+      expect(await model.embedImages(pixels, 1)).toEqual(before);
+      await model.release();
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it("releases without waiting on a thread that is gone or a restart that waits", async () => {
+      const root = await mkdtemp(join(tmpdir(), "inference-thread-"));
+      const dir = join(root, "model");
+      await cp(TEST_MODEL_DIR, dir, { recursive: true });
+      const model = await ThreadedClipModel.load(dir, { providers: ["cpu"], log: () => {} });
+      await rm(dir, { recursive: true });
+      await killInferenceThread(model);
+      await vi.waitFor(() => expect(model.unavailable).toMatch(/could not be restarted/), {
+        timeout: 30_000,
+      });
+      await model.release();
+      await expect(model.embedImages(pixels, 1)).rejects.toThrow(/released/);
+      expect(model.unavailable).toMatch(/could not be restarted/);
+      await rm(root, { recursive: true, force: true });
+    });
   });
 });

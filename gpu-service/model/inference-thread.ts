@@ -7,7 +7,13 @@
  *
  * Pixels in a SharedArrayBuffer (the batch tensor ImageEmbedder allocates) cross without a copy; embeddings come back
  * transferred.
+ *
+ * A thread that dies (an uncaught error, its heap limit, a terminate) is replaced: what it held fails with
+ * ModelUnavailableError, which the routes answer 503 `not_ready` (retryable; the edge tries another backend), and a
+ * new thread loads the same folder. Until it is serving, calls fail the same way at once and `unavailable` says why,
+ * so /readyz takes the instance out of rotation instead of leaving it failing every batch.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
 import type { ClipEncoders, ClipModelOptions, TextBatch } from "./clip-model.ts";
 import { type ModelFolder, ModelFolderError } from "./model-folder.ts";
@@ -32,10 +38,24 @@ export type InferenceReply =
   | { kind: "failed"; id: number; message: string }
   | { kind: "released" };
 
+/** The encoders cannot run right now: their thread stopped and a new one is loading. Retry shortly, or elsewhere. */
+export class ModelUnavailableError extends Error {
+  override name = "ModelUnavailableError";
+}
+
 interface Pending {
   resolve: (embeddings: Float32Array) => void;
   reject: (error: Error) => void;
 }
+
+interface StartedThread {
+  worker: Worker;
+  folder: ModelFolder;
+  providers: ExecutionProvider[];
+}
+
+/** Longest wait between two restarts of a thread that keeps failing; the first restart is immediate. */
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
  * @example
@@ -45,52 +65,41 @@ interface Pending {
 export class ThreadedClipModel implements ClipEncoders {
   readonly folder: ModelFolder;
   readonly providers: ExecutionProvider[];
-  private readonly worker: Worker;
+  private readonly start: InferenceThreadStart;
+  private readonly log: (message: string) => void;
+  /** The serving thread; undefined while a replacement loads. */
+  private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  /** Set once the thread has stopped: every later call fails with it. */
-  private stopped: Error | undefined;
-  private onReleased: (() => void) | undefined;
+  /** Why calls fail now (the thread died, a restart failed); undefined while a thread serves. */
+  private down: ModelUnavailableError | undefined;
+  /** Deaths and failed restarts since a thread last answered a call: sets the wait before the next restart. */
+  private failures = 0;
+  /** Aborted by release: stops a restart that waits or loads. */
+  private readonly releasing = new AbortController();
 
-  private constructor(worker: Worker, folder: ModelFolder, providers: ExecutionProvider[]) {
-    this.worker = worker;
-    this.folder = folder;
-    this.providers = providers;
+  private constructor(start: InferenceThreadStart, log: (message: string) => void, started: StartedThread) {
+    this.start = start;
+    this.log = log;
+    this.folder = started.folder;
+    this.providers = started.providers;
+    this.adopt(started.worker);
   }
 
   /** Loads `dir` on a new thread; rejects with the same ModelFolderError ClipModel.load would throw. */
-  static load(dir: string, options: ClipModelOptions): Promise<ThreadedClipModel> {
+  static async load(dir: string, options: ClipModelOptions): Promise<ThreadedClipModel> {
     const { log = (message: string) => console.warn(message), ...rest } = options;
-    const worker = new Worker(new URL("./inference-thread-worker.ts", import.meta.url), {
-      workerData: { dir, options: rest } satisfies InferenceThreadStart,
-    });
-    return new Promise((resolve, reject) => {
-      let model: ThreadedClipModel | undefined;
-      worker.on("message", (reply: InferenceReply) => {
-        if (reply.kind === "log") log(reply.message);
-        else if (reply.kind === "ready") {
-          model = new ThreadedClipModel(worker, reply.folder, reply.providers);
-          resolve(model);
-        } else if (reply.kind === "load-failed") {
-          void worker.terminate();
-          reject(
-            reply.file
-              ? new ModelFolderError(reply.file, stripFile(reply.message, reply.file))
-              : new Error(reply.message),
-          );
-        } else model?.settle(reply);
-      });
-      const stop = (error: Error) => {
-        if (model) model.stop(error);
-        else reject(error);
-      };
-      worker.on("error", (error) => stop(error instanceof Error ? error : new Error(String(error))));
-      worker.on("exit", (code) => stop(new Error(`the inference thread exited (code ${code})`)));
-    });
+    const start: InferenceThreadStart = { dir, options: rest };
+    return new ThreadedClipModel(start, log, await startThread(start, log));
   }
 
   get embeddingDim(): number {
     return this.folder.embeddingDim;
+  }
+
+  /** Why the encoders cannot run right now, or undefined when they can. */
+  get unavailable(): string | undefined {
+    return this.down?.message;
   }
 
   embedImages(pixels: Float32Array, count: number): Promise<Float32Array> {
@@ -112,32 +121,50 @@ export class ThreadedClipModel implements ClipEncoders {
   }
 
   async release(): Promise<void> {
-    if (this.stopped) return;
-    const released = new Promise<void>((resolve) => {
-      this.onReleased = resolve;
+    if (this.releasing.signal.aborted) return;
+    this.releasing.abort();
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failPending(new Error("the model was released"));
+    if (!worker) return;
+    // The thread frees its sessions and says so; one that dies meanwhile has nothing left to free.
+    await new Promise<void>((resolve) => {
+      worker.on("message", (reply: InferenceReply) => {
+        if (reply.kind === "released") resolve();
+      });
+      worker.once("exit", () => resolve());
+      worker.postMessage({ kind: "release" } satisfies InferenceRequest);
     });
-    this.worker.postMessage({ kind: "release" } satisfies InferenceRequest);
-    await released;
-    this.stop(new Error("the model was released"));
-    await this.worker.terminate();
+    await worker.terminate();
   }
 
   private call(request: (id: number) => InferenceRequest): Promise<Float32Array> {
-    if (this.stopped) return Promise.reject(this.stopped);
+    if (this.releasing.signal.aborted) return Promise.reject(new Error("the model was released"));
+    const worker = this.worker;
+    if (!worker) return Promise.reject(this.down);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // A shared tensor is posted as a view on the same memory; an ordinary one is copied, as structured clone does.
-      this.worker.postMessage(request(id));
+      worker.postMessage(request(id));
     });
   }
 
+  private adopt(worker: Worker): void {
+    this.worker = worker;
+    this.down = undefined;
+    worker.on("message", (reply: InferenceReply) => {
+      if (reply.kind === "log") this.log(reply.message);
+      else this.settle(reply);
+    });
+    const lost = (why: string) => this.lost(worker, why);
+    worker.on("error", (error) => lost(error instanceof Error ? error.message : String(error)));
+    worker.on("exit", (code) => lost(`it exited with code ${code}`));
+  }
+
   private settle(reply: InferenceReply): void {
-    if (reply.kind === "released") {
-      this.onReleased?.();
-      return;
-    }
     if (reply.kind !== "embeddings" && reply.kind !== "failed") return;
+    this.failures = 0;
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
@@ -145,13 +172,102 @@ export class ThreadedClipModel implements ClipEncoders {
     else pending.reject(new Error(reply.message));
   }
 
-  /** The thread is gone (released, or it died): fail what it held and everything asked of it later. */
-  private stop(error: Error): void {
-    if (this.stopped) return;
-    this.stopped = error;
+  /** The serving thread died (an 'error' is followed by its 'exit'; the second changes nothing). */
+  private lost(worker: Worker, why: string): void {
+    if (this.worker !== worker || this.releasing.signal.aborted) return;
+    this.worker = undefined;
+    this.failures++;
+    this.down = new ModelUnavailableError(`the inference thread stopped (${why}); a new one is loading`);
+    this.log(`gpu-service: ${this.down.message}`);
+    this.failPending(this.down);
+    void this.restart();
+  }
+
+  /** Starts threads until one is serving or the model is released; waits longer after each failure in a row. */
+  private async restart(): Promise<void> {
+    const began = performance.now();
+    const { signal } = this.releasing;
+    while (!signal.aborted) {
+      const delayMs =
+        this.failures <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (this.failures - 2));
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal, ref: false }).catch(() => {});
+      if (signal.aborted) return;
+      try {
+        const started = await startThread(this.start, this.log);
+        if (signal.aborted || !sameFolder(started.folder, this.folder)) {
+          void started.worker.terminate();
+          if (signal.aborted) return;
+          throw new Error(`${this.start.dir} no longer holds ${this.folder.id} (${this.folder.precision})`);
+        }
+        this.adopt(started.worker);
+        this.log(
+          `gpu-service: a new inference thread serves ${this.folder.id} after ${Math.round(performance.now() - began)} ms`,
+        );
+        return;
+      } catch (error) {
+        this.failures++;
+        const message = error instanceof Error ? error.message : String(error);
+        this.down = new ModelUnavailableError(
+          `the inference thread stopped and could not be restarted (${message}); retrying`,
+        );
+        this.log(`gpu-service: ${this.down.message}`);
+      }
+    }
+  }
+
+  private failPending(error: Error): void {
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * A new thread with the model loaded: resolves on its "ready", rejects on "load-failed" (a ModelFolderError when a
+ * file is to blame) or when it dies first. Its log lines go to `log` until the caller attaches its own listeners.
+ */
+function startThread(start: InferenceThreadStart, log: (message: string) => void): Promise<StartedThread> {
+  const worker = new Worker(new URL("./inference-thread-worker.ts", import.meta.url), { workerData: start });
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: InferenceReply) => {
+      if (reply.kind === "log") log(reply.message);
+      else if (reply.kind === "ready") {
+        detach();
+        resolve({ worker, folder: reply.folder, providers: reply.providers });
+      } else if (reply.kind === "load-failed") {
+        detach();
+        void worker.terminate();
+        reject(
+          reply.file
+            ? new ModelFolderError(reply.file, stripFile(reply.message, reply.file))
+            : new Error(reply.message),
+        );
+      }
+    };
+    const onError = (error: unknown) => {
+      detach();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const onExit = (code: number) =>
+      onError(new Error(`the inference thread exited (code ${code}) while loading`));
+    const detach = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+  });
+}
+
+/** A restarted thread must serve what the first one did: embeddings of another model would be silently wrong. */
+function sameFolder(a: ModelFolder, b: ModelFolder): boolean {
+  return (
+    a.id === b.id &&
+    a.precision === b.precision &&
+    a.embeddingDim === b.embeddingDim &&
+    a.imageSize === b.imageSize
+  );
 }
 
 /** ModelFolderError's message is "<file>: <problem>"; the problem alone rebuilds it. */

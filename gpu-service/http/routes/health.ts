@@ -3,7 +3,8 @@ import type { ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
 
 /**
- * `GET /healthz`: the process is alive. `GET /readyz`: the model is loaded and warm and the service is not draining —
+ * `GET /healthz`: the process is alive. `GET /readyz`: the model is loaded and warm, its inference thread is serving (not being
+ * replaced after a crash) and the service is not draining —
  * load balancers and the edge's health checks route by it. Neither needs a signature.
  */
 export function registerHealthRoutes(app: Hono, deps: ServiceDeps): void {
@@ -12,6 +13,8 @@ export function registerHealthRoutes(app: Hono, deps: ServiceDeps): void {
     const { ready, requests } = deps.lifecycle;
     if (requests.draining) return problem(c, "shutting_down", "draining before exit", 1);
     if (!ready) return problem(c, "not_ready", "warming up", 1);
+    const down = deps.model.unavailable;
+    if (down) return problem(c, "not_ready", down, 1);
     return c.json({
       status: "ready",
       model: deps.model.folder.id,
