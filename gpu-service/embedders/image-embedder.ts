@@ -35,6 +35,14 @@ export interface PreparedImage {
   write(out: Float32Array, offset: number): void;
 }
 
+/**
+ * Batches preparing (or prepared, waiting for the model) at once. With one, a batch's last few images decode alone —
+ * a 12 MP photo takes several times a 1 MP one — and the other cores wait; with two, the next batch's decoding fills
+ * them. Measured on 2 cores under 64 clients: +4–5% images/s on the embedded model, no change at ViT-B/32 size
+ * (`npm run bench:gpu`, docs/benchmarks.md).
+ */
+const PREPARED_AHEAD = 2;
+
 /** Encoded bytes, or pixels ready for the model. */
 type ImageInput = Uint8Array | PreparedImage;
 
@@ -73,15 +81,16 @@ export class ImageEmbedder {
     this.model = model;
     const { outputWidth, outputHeight } = model.folder.preprocess;
     this.pixelsPerImage = 3 * outputWidth * outputHeight;
-    // One batch preparing, one prepared ahead, one running: the batcher's pipeline depth, with one to spare.
+    // The batcher's pipeline depth (PREPARED_AHEAD batches preparing or prepared, one running), with one to spare.
     this.tensors = new TensorPool(
       Math.max(...(options.padToSizes ?? []), options.maxBatchSize) * this.pixelsPerImage,
-      4,
+      PREPARED_AHEAD + 2,
     );
     this.batcher = new Batcher<ImageInput, EmbedOutcome, PreparedImages>({
       maxBatchSize: options.maxBatchSize,
       maxWaitMs: options.maxWaitMs,
       maxQueue: options.maxQueue,
+      maxPreparedAhead: PREPARED_AHEAD,
       observer: options.observer,
       prepare: async (images) => {
         const runSize = paddedSize(images.length, options.padToSizes);
