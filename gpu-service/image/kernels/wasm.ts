@@ -175,10 +175,7 @@ function exactWasm(x: Exports, job: ExactJob): Rows<Uint8Array> {
     i32.set(count, hCounts >> 2);
     i32.set(h.weights, hFixed >> 2);
     x.expandWeightsInt(hFixed, stride, hCounts, cols, hWeights, weightStride);
-    for (let s = 0; s < rows; s += stripRows) {
-      const n = Math.min(stripRows, rows - s);
-      const at = (rowFirst + s) * srcStride;
-      u8.set(src.subarray(at, at + n * srcStride), strip);
+    inStrips({ u8, src, srcStride, rowFirst, rows, stripRows, strip }, (n, s) =>
       x.horizontalInt(
         strip,
         srcStride,
@@ -190,8 +187,8 @@ function exactWasm(x: Exports, job: ExactJob): Rows<Uint8Array> {
         weightStride,
         tmp + s * tmpStride,
         tmpStride,
-      );
-    }
+      ),
+    );
   } else {
     for (let r = 0; r < rows; r++) {
       const at = ((rowFirst + r) * srcW + colFirst) * 3;
@@ -250,10 +247,7 @@ function floatWasm(x: Exports, job: FloatJob): Rows<Float32Array> {
   f64.set(vt.weights, vWeights >> 3);
   // Reads past the converted pixels must meet finite values (0 × NaN would not be 0); earlier calls left anything.
   u8.fill(0, scratch, scratch + scratchBytes);
-  for (let s = 0; s < rows; s += stripRows) {
-    const n = Math.min(stripRows, rows - s);
-    const at = (rowFirst + s) * srcStride;
-    u8.set(src.subarray(at, at + n * srcStride), strip);
+  inStrips({ u8, src, srcStride, rowFirst, rows, stripRows, strip }, (n, s) =>
     x.horizontalFloat(
       strip,
       srcStride,
@@ -268,10 +262,32 @@ function floatWasm(x: Exports, job: FloatJob): Rows<Float32Array> {
       scratch,
       tmp + s * tmpStride,
       tmpStride,
-    );
-  }
+    ),
+  );
   x.verticalFloat(tmp, tmpStride, outRows, vFirsts, vCounts, vWeights, vt.stride, rowValues, out, outStride);
   return { data: new Float32Array(buffer, out, outRows * rowValues), stride: rowValues };
+}
+
+/** The window's source rows and the strip buffer in the instance's memory they are copied through. */
+interface Strips {
+  u8: Uint8Array;
+  src: Uint8Array;
+  srcStride: number;
+  rowFirst: number;
+  rows: number;
+  stripRows: number;
+  strip: number;
+}
+
+/** Copies the window's rows into the strip buffer a strip at a time; `pass(n, s)` runs on rows s .. s + n of it. */
+function inStrips(strips: Strips, pass: (n: number, s: number) => void): void {
+  const { u8, src, srcStride, rowFirst, rows, stripRows, strip } = strips;
+  for (let s = 0; s < rows; s += stripRows) {
+    const n = Math.min(stripRows, rows - s);
+    const at = (rowFirst + s) * srcStride;
+    u8.set(src.subarray(at, at + n * srcStride), strip);
+    pass(n, s);
+  }
 }
 
 /** The vertical taps' first rows, counted from the first row the horizontal pass produced. */
