@@ -11,7 +11,6 @@
 //
 // Options: --rounds 5 (CPU), --e2eRounds 3, --seconds 6 (per e2e side and round), --skipStack.
 import { existsSync, readFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { ALL_PAIRS, renderShapeSample } from "../shapes-world/index.ts";
@@ -34,6 +33,7 @@ import {
   type TextCacheStore,
   TextEmbeddingService,
 } from "../workers/services/text-embeddings/text-embedding-service.ts";
+import { describeMachine } from "./support/machine.ts";
 import { precomputedInference } from "./support/precomputed-gpu.ts";
 import { cpuMsOf, descendantsNamed, processCpuAvailable } from "./support/process-cpu.ts";
 import { throughput } from "./support/throughput.ts";
@@ -49,7 +49,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const e2eRounds = Number(values.e2eRounds);
-const cpuModel = `${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores`;
+const cpuModel = describeMachine();
 
 /** Milliseconds over rounds: the range, and the median the goals are judged on. */
 interface Spread {

@@ -7,7 +7,7 @@
 //   · sweeps: batch size, ORT threads and spinning, PREPROCESS_THREADS, the text encoder, fp16/int8 against fp32;
 //   · for phone photos (1–12 MP) and for the SDK's small uploads (short side 448 px).
 import { existsSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Precision, readModelFolder } from "../gpu-service/model/index.ts";
@@ -24,6 +24,7 @@ import {
 import { measureService } from "./support/gpu/service-load.ts";
 import { measureTransformersJs } from "./support/gpu/transformers-js.ts";
 import { PHONE_MEGAPIXELS, phonePhotos, photosOf, sdkUploads } from "./support/gpu/workloads.ts";
+import { describeMachine } from "./support/machine.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +36,7 @@ const { values } = parseArgs({
 const modelDir = resolve(values.model as string);
 const seconds = Number(values.seconds);
 const cores = availableParallelism();
-const cpu = `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores`;
+const cpu = describeMachine();
 const folder = await readModelFolder(modelDir);
 const embedded = folder.id === "clip-edge/tiny-clip";
 const config = folder.preprocess;
