@@ -11,7 +11,11 @@ import {
   startTestService,
   TEST_MODEL_DIR,
 } from "../test/support/gpu-service.ts";
-import { killInferenceThread } from "../test/support/inference-thread.ts";
+import {
+  crashInferenceThread,
+  FAULTY_INFERENCE_THREAD,
+  killInferenceThread,
+} from "../test/support/inference-thread.ts";
 import type { RunningService } from "./service.ts";
 
 /** The inference thread dies under a running service: a clear, retryable answer while it is replaced, then service. */
@@ -25,7 +29,10 @@ describe.skipIf(!modelPresent())("GPU service when its inference thread dies", (
     root = await mkdtemp(join(tmpdir(), "thread-crash-"));
     dir = join(root, "model");
     await cp(TEST_MODEL_DIR, dir, { recursive: true });
-    service = await startTestService({ INFERENCE_THREAD: "on", MODEL_DIR: dir });
+    service = await startTestService(
+      { INFERENCE_THREAD: "on", MODEL_DIR: dir },
+      { inferenceThreadScript: FAULTY_INFERENCE_THREAD },
+    );
     image = new Uint8Array(
       await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 40, b: 90 } } })
         .jpeg()
@@ -72,5 +79,35 @@ describe.skipIf(!modelPresent())("GPU service when its inference thread dies", (
     const after = await embed();
     expect(after.status).toBe(200);
     expect(await embedding(after)).toEqual(before);
+  });
+
+  it("answers a request whose batch was being prepared when the thread died 503 not_ready, not 500", async () => {
+    await vi.waitFor(async () => expect((await fetch(`${service.url}/readyz`)).status).toBe(200), {
+      timeout: 60_000,
+    });
+    // Large photos take a while to preprocess: the thread dies after the request was admitted, before its batch runs.
+    const photo = new Uint8Array(
+      await sharp({
+        create: { width: 4000, height: 3000, channels: 3, background: { r: 90, g: 140, b: 30 } },
+      })
+        .jpeg()
+        .toBuffer(),
+    );
+    const pending = signedPost(
+      `${service.url}/v1/embed/images`,
+      frame({ kind: "images", dtype: "f32", images: Array.from({ length: 16 }, () => photo) }),
+    );
+    await vi.waitFor(() => expect(service.deps.images.stats().preparing).toBeGreaterThan(0), {
+      timeout: 30_000,
+      interval: 1,
+    });
+    await crashInferenceThread(service.deps.model);
+    const response = await pending;
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    const body = (await response.json()) as { code: string; detail: string };
+    expect(body.code).toBe("not_ready");
+    expect(body.detail).toMatch(/inference thread stopped/);
+    await vi.waitFor(async () => expect((await embed()).status).toBe(200), { timeout: 60_000, interval: 50 });
   });
 });

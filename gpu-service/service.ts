@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { openCaptionFinder } from "./captions/index.ts";
 import type { ServiceConfig } from "./config.ts";
-import { ImageEmbedder } from "./embedders/image-embedder.ts";
-import { TextEmbedder } from "./embedders/text-embedder.ts";
+import { ImageEmbedder, warmImageShapes } from "./embedders/image-embedder.ts";
+import { TextEmbedder, warmTextShapes } from "./embedders/text-embedder.ts";
 import { createImageFetcher, type ImageFetcher, type ImageFetcherOptions } from "./fetch/index.ts";
 import { createServiceApp } from "./http/app.ts";
 import type { Lifecycle, ServiceDeps } from "./http/deps.ts";
@@ -35,6 +35,8 @@ export interface StartOptions {
   imageFetcher?: ImageFetcher;
   /** Stops the start-up (SIGTERM before ready): what was loaded is released and the start rejects with StartCancelled. */
   signal?: AbortSignal;
+  /** With INFERENCE_THREAD=on: the thread's script, a wrapper of the real one (a fault test's; ThreadedClipModelOptions). */
+  inferenceThreadScript?: URL;
 }
 
 /**
@@ -106,6 +108,12 @@ async function startStages(
     interOpThreads: config.interOpThreads,
     spinIntraOpThreads: config.spinIntraOpThreads,
     log,
+    threadScript: options.inferenceThreadScript,
+    // A replacement inference thread (after a crash) sees the shapes start-up warms below before it serves.
+    rewarm: async (encoders) => {
+      await warmImageShapes(encoders, config.batchSizes);
+      await warmTextShapes(encoders, config.batchSizes);
+    },
   });
   held.push({ what: "the model", release: () => model.release() });
   unlessCancelled();

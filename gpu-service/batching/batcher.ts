@@ -305,10 +305,13 @@ export class Batcher<Item, Result, Prepared = unknown> {
       this.#executing--;
       this.#inPipeline -= entries.length;
       const finishedAt = this.#now();
-      this.#throughput.record(entries.length, batch.flushedAt, finishedAt);
       const durationMs = finishedAt - startedAt;
-      this.#averageExecuteMs =
-        this.#averageExecuteMs === 0 ? durationMs : 0.8 * this.#averageExecuteMs + 0.2 * durationMs;
+      // A batch that failed fast (the model was down) says nothing of how fast batches are served.
+      if (ok) {
+        this.#throughput.record(entries.length, batch.flushedAt, finishedAt);
+        this.#averageExecuteMs =
+          this.#averageExecuteMs === 0 ? durationMs : 0.8 * this.#averageExecuteMs + 0.2 * durationMs;
+      }
       const failedItems = outcomes.filter((outcome) => !outcome.ok).length;
       this.#emit({ type: "executed", batch: id, size: entries.length, durationMs, ok, failedItems });
       entries.forEach((entry, i) => {

@@ -157,10 +157,7 @@ export class ImageEmbedder {
   /** Runs one batch of every given size through the model, so the first real requests do not pay for it; stops
    *  between sizes once `signal` fires (a start-up stopped by SIGTERM). */
   async warmUp(sizes: readonly number[], signal?: AbortSignal): Promise<void> {
-    for (const size of sizes) {
-      if (signal?.aborted) return;
-      await this.model.embedImages(new Float32Array(size * this.pixelsPerImage), size);
-    }
+    await warmImageShapes(this.model, sizes, signal);
   }
 
   stats() {
@@ -179,5 +176,18 @@ export class ImageEmbedder {
 
   drain(): Promise<void> {
     return this.batcher.drain();
+  }
+}
+
+/** Runs the vision encoder once at each batch size (zeros), so no request meets a shape the runtime has not seen. */
+export async function warmImageShapes(
+  model: ClipEncoders,
+  sizes: readonly number[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const { outputWidth, outputHeight } = model.folder.preprocess;
+  for (const size of sizes) {
+    if (signal?.aborted) return;
+    await model.embedImages(new Float32Array(size * 3 * outputWidth * outputHeight), size);
   }
 }

@@ -1,9 +1,9 @@
-import { cp, mkdtemp, rename, rm } from "node:fs/promises";
+import { cp, mkdtemp, rename, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { modelPresent, TEST_MODEL_DIR } from "../../test/support/gpu-service.ts";
-import { killInferenceThread } from "../../test/support/inference-thread.ts";
+import { crashInferenceThread, FAULTY_INFERENCE_THREAD } from "../../test/support/inference-thread.ts";
 import { ClipModel, type TextBatch } from "./clip-model.ts";
 import { ModelUnavailableError, ThreadedClipModel } from "./inference-thread.ts";
 import { ModelFolderError } from "./model-folder.ts";
@@ -86,7 +86,11 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
   it("fails a bad folder as ClipModel.load does: a ModelFolderError naming the file", async () => {
     const [a, b] = await Promise.all(
       [ClipModel.load, ThreadedClipModel.load].map((load) =>
-        load("models/no-such-model", { providers: ["cpu"], log: () => {} }).then(
+        load("models/no-such-model", {
+          providers: ["cpu"],
+          log: () => {},
+          threadScript: FAULTY_INFERENCE_THREAD,
+        }).then(
           () => undefined,
           (e: unknown) => e,
         ),
@@ -116,10 +120,12 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
       const model = await ThreadedClipModel.load(TEST_MODEL_DIR, {
         providers: ["cpu"],
         log: (l) => lines.push(l),
+        threadScript: FAULTY_INFERENCE_THREAD,
       });
       const before = await model.embedImages(pixels, 2);
-      const held = model.embedImages(pixels, 2); // posted, not yet taken up by the thread
-      await killInferenceThread(model);
+      const crashed = crashInferenceThread(model);
+      const held = model.embedImages(pixels, 2); // posted after the fault: the thread never takes it up
+      await crashed;
       await expect(held).rejects.toBeInstanceOf(ModelUnavailableError);
       expect(model.unavailable).toMatch(/inference thread stopped .*a new one is loading/);
       await expect(model.embedTexts(textBatch([[1, 2]]))).rejects.toBeInstanceOf(ModelUnavailableError);
@@ -134,10 +140,14 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
       const root = await mkdtemp(join(tmpdir(), "inference-thread-"));
       const dir = join(root, "model");
       await cp(TEST_MODEL_DIR, dir, { recursive: true });
-      const model = await ThreadedClipModel.load(dir, { providers: ["cpu"], log: () => {} });
+      const model = await ThreadedClipModel.load(dir, {
+        providers: ["cpu"],
+        log: () => {},
+        threadScript: FAULTY_INFERENCE_THREAD,
+      });
       const before = await model.embedImages(pixels, 1);
       await rename(dir, `${dir}.away`);
-      await killInferenceThread(model);
+      await crashInferenceThread(model);
       await vi.waitFor(() => expect(model.unavailable).toMatch(/could not be restarted .*retrying/), {
         timeout: 30_000,
         interval: 20,
@@ -150,19 +160,80 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
       await rm(root, { recursive: true, force: true });
     });
 
-    it("releases without waiting on a thread that is gone or a restart that waits", async () => {
+    it("releases without waiting on a thread that is gone, and no restart follows", async () => {
       const root = await mkdtemp(join(tmpdir(), "inference-thread-"));
       const dir = join(root, "model");
       await cp(TEST_MODEL_DIR, dir, { recursive: true });
-      const model = await ThreadedClipModel.load(dir, { providers: ["cpu"], log: () => {} });
-      await rm(dir, { recursive: true });
-      await killInferenceThread(model);
+      const lines: string[] = [];
+      const model = await ThreadedClipModel.load(dir, {
+        providers: ["cpu"],
+        log: (l) => lines.push(l),
+        threadScript: FAULTY_INFERENCE_THREAD,
+      });
+      await rename(dir, `${dir}.away`);
+      await crashInferenceThread(model);
       await vi.waitFor(() => expect(model.unavailable).toMatch(/could not be restarted/), {
         timeout: 30_000,
       });
+      // The next try (1 s on) would now succeed; released first, it must never come.
+      await rename(`${dir}.away`, dir);
       await model.release();
+      const logged = lines.length;
       await expect(model.embedImages(pixels, 1)).rejects.toThrow(/released/);
-      expect(model.unavailable).toMatch(/could not be restarted/);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(lines.slice(logged)).toEqual([]);
+      expect(lines.join("\n")).not.toMatch(/a new inference thread serves/);
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it("warms a replacement (rewarm) before it serves, and retries one whose warm-up fails", async () => {
+      let warmUps = 0;
+      const seenDown: (string | undefined)[] = [];
+      const model: ThreadedClipModel = await ThreadedClipModel.load(TEST_MODEL_DIR, {
+        providers: ["cpu"],
+        log: () => {},
+        threadScript: FAULTY_INFERENCE_THREAD,
+        rewarm: async (encoders) => {
+          warmUps++;
+          seenDown.push(model.unavailable);
+          expect((await encoders.embedImages(pixels, 4)).length).toBe(4 * encoders.embeddingDim);
+          if (warmUps === 1) throw new Error("a warm-up that fails");
+        },
+      });
+      expect(warmUps).toBe(0); // the first thread is warmed by its caller (the service's start-up)
+      const before = await model.embedImages(pixels, 1);
+      await crashInferenceThread(model);
+      await vi.waitFor(() => expect(model.unavailable).toBeUndefined(), { timeout: 60_000, interval: 20 });
+      expect(warmUps).toBe(2);
+      // Out of rotation during both warm-ups; the failed one's reason was shown meanwhile.
+      expect(seenDown[0]).toMatch(/inference thread stopped/);
+      expect(seenDown[1]).toMatch(/could not be restarted \(a warm-up that fails\)/);
+      expect(await model.embedImages(pixels, 1)).toEqual(before);
+      await model.release();
+    });
+
+    it("refuses a replacement that loaded other encoder files than the first thread (a re-pull in place)", async () => {
+      const root = await mkdtemp(join(tmpdir(), "inference-thread-"));
+      const dir = join(root, "model");
+      await cp(TEST_MODEL_DIR, dir, { recursive: true });
+      const vision = join(dir, "onnx", "vision_model.onnx");
+      const mtime = new Date("2026-01-01T00:00:00Z"); // whole milliseconds: restored exactly below
+      await utimes(vision, mtime, mtime);
+      const model = await ThreadedClipModel.load(dir, {
+        providers: ["cpu"],
+        log: () => {},
+        threadScript: FAULTY_INFERENCE_THREAD,
+      });
+      expect(model.folder.visionModelPath).toBe(vision);
+      await utimes(vision, mtime, new Date(mtime.getTime() + 60_000));
+      await crashInferenceThread(model);
+      await vi.waitFor(() => expect(model.unavailable).toMatch(/did not load what the first thread did/), {
+        timeout: 30_000,
+        interval: 20,
+      });
+      await utimes(vision, mtime, mtime);
+      await vi.waitFor(() => expect(model.unavailable).toBeUndefined(), { timeout: 60_000, interval: 50 });
+      await model.release();
       await rm(root, { recursive: true, force: true });
     });
   });

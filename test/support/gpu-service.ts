@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readServiceConfig } from "../../gpu-service/config.ts";
-import { type RunningService, startService } from "../../gpu-service/service.ts";
+import { type RunningService, type StartOptions, startService } from "../../gpu-service/service.ts";
 import { type BatchRequestInput, CONTENT_TYPE, encodeRequest } from "../../src/protocol/index.ts";
 import { signRequest } from "../../src/signing/index.ts";
 
@@ -22,7 +22,10 @@ export function modelPresent(): boolean {
 }
 
 /** A real GPU service on a free loopback port, with the embedded model on the CPU. */
-export async function startTestService(env: Record<string, string> = {}): Promise<RunningService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<RunningService> {
   const config = readServiceConfig({
     GPU_SHARED_SECRET: TEST_SECRET,
     MODEL_DIR: TEST_MODEL_DIR,
@@ -30,7 +33,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     BATCH_SIZES: "1,4,16,64",
     ...env,
   });
-  return startService(config, () => {});
+  return startService(config, () => {}, options);
 }
 
 /** POSTs a body the way the edge does: signed with the shared secret. */
