@@ -124,9 +124,13 @@ describe.skipIf(!modelPresent())("ThreadedClipModel", () => {
       });
       const before = await model.embedImages(pixels, 2);
       const crashed = crashInferenceThread(model);
-      const held = model.embedImages(pixels, 2); // posted after the fault: the thread never takes it up
+      // Posted after the fault: the thread never takes it up. Caught at once: it may fail before `crashed` resolves.
+      const held = model.embedImages(pixels, 2).then(
+        () => "answered",
+        (error: unknown) => error,
+      );
       await crashed;
-      await expect(held).rejects.toBeInstanceOf(ModelUnavailableError);
+      expect(await held).toBeInstanceOf(ModelUnavailableError);
       expect(model.unavailable).toMatch(/inference thread stopped .*a new one is loading/);
       await expect(model.embedTexts(textBatch([[1, 2]]))).rejects.toBeInstanceOf(ModelUnavailableError);
 
