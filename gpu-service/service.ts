@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { openCaptionFinder } from "./captions/index.ts";
 import type { ServiceConfig } from "./config.ts";
-import { ImageEmbedder, warmImageShapes } from "./embedders/image-embedder.ts";
-import { TextEmbedder, warmTextShapes } from "./embedders/text-embedder.ts";
+import { ImageEmbedder } from "./embedders/image-embedder.ts";
+import { TextEmbedder } from "./embedders/text-embedder.ts";
+import { warmEncoders } from "./embedders/warm-up.ts";
 import { createImageFetcher, type ImageFetcher, type ImageFetcherOptions } from "./fetch/index.ts";
 import { createServiceApp } from "./http/app.ts";
 import type { Lifecycle, ServiceDeps } from "./http/deps.ts";
@@ -110,10 +111,7 @@ async function startStages(
     log,
     threadScript: options.inferenceThreadScript,
     // A replacement inference thread (after a crash) sees the shapes start-up warms below before it serves.
-    rewarm: async (encoders) => {
-      await warmImageShapes(encoders, config.batchSizes);
-      await warmTextShapes(encoders, config.batchSizes);
-    },
+    rewarm: (encoders) => warmEncoders(encoders, config.batchSizes),
   });
   held.push({ what: "the model", release: () => model.release() });
   unlessCancelled();
@@ -189,9 +187,7 @@ async function startStages(
     log(`gpu-service: image URLs may never reach ${config.urlFetchDeny.entries.join(", ")} (URL_FETCH_DENY)`);
 
   const warmStart = performance.now();
-  await images.warmUp(config.batchSizes, signal);
-  unlessCancelled();
-  await texts.warmUp(config.batchSizes, signal);
+  await warmEncoders(model, config.batchSizes, signal);
   unlessCancelled();
   await captions?.warmUp(config.batchSizes, signal);
   unlessCancelled();

@@ -154,12 +154,6 @@ export class ImageEmbedder {
     return this.batcher.submit(input, { signal });
   }
 
-  /** Runs one batch of every given size through the model, so the first real requests do not pay for it; stops
-   *  between sizes once `signal` fires (a start-up stopped by SIGTERM). */
-  async warmUp(sizes: readonly number[], signal?: AbortSignal): Promise<void> {
-    await warmImageShapes(this.model, sizes, signal);
-  }
-
   stats() {
     return this.batcher.stats();
   }
@@ -176,18 +170,5 @@ export class ImageEmbedder {
 
   drain(): Promise<void> {
     return this.batcher.drain();
-  }
-}
-
-/** Runs the vision encoder once at each batch size (zeros), so no request meets a shape the runtime has not seen. */
-export async function warmImageShapes(
-  model: ClipEncoders,
-  sizes: readonly number[],
-  signal?: AbortSignal,
-): Promise<void> {
-  const { outputWidth, outputHeight } = model.folder.preprocess;
-  for (const size of sizes) {
-    if (signal?.aborted) return;
-    await model.embedImages(new Float32Array(size * 3 * outputWidth * outputHeight), size);
   }
 }

@@ -85,11 +85,6 @@ export class TextEmbedder {
     return this.batcher.submit(ids, { signal });
   }
 
-  /** Runs the text encoder at each batch size with full-length rows, then short ones; stops once `signal` fires. */
-  async warmUp(sizes: readonly number[], signal?: AbortSignal): Promise<void> {
-    await warmTextShapes(this.model, sizes, signal);
-  }
-
   stats() {
     return this.batcher.stats();
   }
@@ -128,23 +123,4 @@ function checkIds(ids: Uint32Array, contextLength: number, vocabularySize: numbe
       };
   }
   return { ok: true, embedding: new Float32Array(0) };
-}
-
-/** Runs the text encoder at each batch size, full-length and short rows (id 0), for the same reason as images. */
-export async function warmTextShapes(
-  model: ClipEncoders,
-  sizes: readonly number[],
-  signal?: AbortSignal,
-): Promise<void> {
-  for (const size of sizes) {
-    for (const length of [model.folder.contextLength, 2]) {
-      if (signal?.aborted) return;
-      await model.embedTexts({
-        ids: new BigInt64Array(size * length),
-        count: size,
-        length,
-        lengths: new Array(size).fill(length),
-      });
-    }
-  }
 }

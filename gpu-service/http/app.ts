@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { ServiceDeps } from "./deps.ts";
+import { notReadyReason, type ServiceDeps } from "./deps.ts";
 import { admitUntilDrain } from "./middleware/admission/index.ts";
 import { verifySignature } from "./middleware/verify-signature/index.ts";
 import { problem } from "./problem.ts";
@@ -33,9 +33,8 @@ export function createServiceApp(deps: ServiceDeps, log: (message: string) => vo
   for (const path of ["/v1/*", "/hf/*", "/metrics"]) app.use(path, signed);
   for (const path of ["/v1/*", "/hf/*"]) {
     app.use(path, async function refuseUntilReady(c, next) {
-      if (!deps.lifecycle.ready) return problem(c, "not_ready", "the model is still warming up", 1);
-      const down = deps.model.unavailable;
-      if (down) return problem(c, "not_ready", down, 1);
+      const notReady = notReadyReason(deps);
+      if (notReady) return problem(c, "not_ready", notReady, 1);
       await next();
     });
   }

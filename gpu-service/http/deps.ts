@@ -15,6 +15,14 @@ export interface Lifecycle {
   readonly requests: RequestGate;
 }
 
+/**
+ * Why the service cannot take model work right now — still warming up, or its inference thread being replaced after a
+ * crash — or undefined when it can. `/readyz` and the routes' admission answer 503 `not_ready` with it.
+ */
+export function notReadyReason(deps: Pick<ServiceDeps, "lifecycle" | "model">): string | undefined {
+  return deps.lifecycle.ready ? deps.model.unavailable : "the model is still warming up";
+}
+
 /** Everything the routes use, built once at start-up. */
 export interface ServiceDeps {
   config: ServiceConfig;

@@ -118,7 +118,8 @@ export class ThreadedClipModel implements ClipEncoders {
     this.folder = started.folder;
     this.providers = started.providers;
     this.loaded = identity(started);
-    this.adopt(started.worker);
+    this.listen(started.worker);
+    this.serve(started.worker);
   }
 
   /** Loads `dir` on a new thread; rejects with the same ModelFolderError ClipModel.load would throw. */
@@ -138,21 +139,11 @@ export class ThreadedClipModel implements ClipEncoders {
   }
 
   embedImages(pixels: Float32Array, count: number): Promise<Float32Array> {
-    const size = this.folder.imageSize;
-    if (pixels.length < count * 3 * size * size)
-      return Promise.reject(
-        new RangeError(`embedImages: ${count} images need ${count * 3 * size * size} values`),
-      );
-    return this.call((id) => ({
-      kind: "images",
-      id,
-      pixels: pixels.subarray(0, count * 3 * size * size),
-      count,
-    }));
+    return this.embedImagesOn(this.worker, pixels, count);
   }
 
   embedTexts(batch: TextBatch): Promise<Float32Array> {
-    return this.call((id) => ({ kind: "texts", id, batch }));
+    return this.callOn(this.worker, (id) => ({ kind: "texts", id, batch }));
   }
 
   /** Frees the sessions and ends the thread; a restart under way is stopped, and its thread ended, first. */
@@ -166,8 +157,22 @@ export class ThreadedClipModel implements ClipEncoders {
     if (worker) await retire(worker);
   }
 
-  private call(request: (id: number) => InferenceRequest): Promise<Float32Array> {
-    return this.callOn(this.worker, request);
+  private embedImagesOn(
+    worker: Worker | undefined,
+    pixels: Float32Array,
+    count: number,
+  ): Promise<Float32Array> {
+    const size = this.folder.imageSize;
+    if (pixels.length < count * 3 * size * size)
+      return Promise.reject(
+        new RangeError(`embedImages: ${count} images need ${count * 3 * size * size} values`),
+      );
+    return this.callOn(worker, (id) => ({
+      kind: "images",
+      id,
+      pixels: pixels.subarray(0, count * 3 * size * size),
+      count,
+    }));
   }
 
   /** Posts to `worker` (the serving thread, or a replacement being warmed); none: the reason it is down. */
@@ -186,9 +191,8 @@ export class ThreadedClipModel implements ClipEncoders {
     });
   }
 
-  /** Listens to `worker`; it serves calls once `serve` makes it the serving thread. */
-  private adopt(worker: Worker, serve = true): void {
-    if (serve) this.serve(worker);
+  /** Takes `worker`'s replies and notices its death; it takes calls once `serve` makes it the serving thread. */
+  private listen(worker: Worker): void {
     worker.on("message", (reply: InferenceReply) => {
       if (reply.kind === "log") this.log(reply.message);
       else this.settle(reply, worker);
@@ -244,6 +248,7 @@ export class ThreadedClipModel implements ClipEncoders {
       if (signal.aborted) return;
       try {
         const started = await startThread(this.start, this.log);
+        this.listen(started.worker);
         if (signal.aborted) return await retire(started.worker);
         if (identity(started) !== this.loaded) {
           await retire(started.worker);
@@ -272,17 +277,15 @@ export class ThreadedClipModel implements ClipEncoders {
     }
   }
 
-  /** Listens to a replacement and runs `rewarm` on it before it serves; its death meanwhile fails the warm-up. */
+  /** Runs `rewarm` on a replacement before it serves; its death meanwhile fails the warm-up. */
   private async warmUp(worker: Worker): Promise<void> {
-    this.adopt(worker, false);
     if (!this.rewarm) return;
     this.warming = worker;
     const encoders: ClipEncoders = {
       folder: this.folder,
       providers: this.providers,
       embeddingDim: this.embeddingDim,
-      embedImages: (pixels, count) =>
-        this.callOn(this.warming, (id) => ({ kind: "images", id, pixels, count })),
+      embedImages: (pixels, count) => this.embedImagesOn(this.warming, pixels, count),
       embedTexts: (batch) => this.callOn(this.warming, (id) => ({ kind: "texts", id, batch })),
       release: async () => {},
     };

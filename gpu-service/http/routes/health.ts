@@ -1,20 +1,19 @@
 import type { Hono } from "hono";
-import type { ServiceDeps } from "../deps.ts";
+import { notReadyReason, type ServiceDeps } from "../deps.ts";
 import { problem } from "../problem.ts";
 
 /**
- * `GET /healthz`: the process is alive. `GET /readyz`: the model is loaded and warm, its inference thread is serving (not being
- * replaced after a crash) and the service is not draining —
- * load balancers and the edge's health checks route by it. Neither needs a signature.
+ * `GET /healthz`: the process is alive. `GET /readyz`: the model is loaded and warm, its inference thread is
+ * serving (not being replaced after a crash) and the service is not draining — load balancers and the edge's health
+ * checks route by it. Neither needs a signature.
  */
 export function registerHealthRoutes(app: Hono, deps: ServiceDeps): void {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const { ready, requests } = deps.lifecycle;
+    const { requests } = deps.lifecycle;
     if (requests.draining) return problem(c, "shutting_down", "draining before exit", 1);
-    if (!ready) return problem(c, "not_ready", "warming up", 1);
-    const down = deps.model.unavailable;
-    if (down) return problem(c, "not_ready", down, 1);
+    const notReady = notReadyReason(deps);
+    if (notReady) return problem(c, "not_ready", notReady, 1);
     return c.json({
       status: "ready",
       model: deps.model.folder.id,
