@@ -20,7 +20,6 @@
  * k = 10) and reports their latency and recall.
  * 100,000 items is opt-in (`--sizes 100000 --dim 512`); docs/benchmarks.md says how long it takes.
  */
-import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { type FilterCondition, parseFilter } from "../src/api/collections.ts";
@@ -31,6 +30,7 @@ import {
 } from "../workers/services/collections/collection-store.ts";
 import { ItemStore, type ItemToWrite } from "../workers/services/collections/item-store.ts";
 import { BENCH_FILTERS, benchMetadata, clusteredVectors, type Mixture } from "./support/clustered-vectors.ts";
+import { describeMachine } from "./support/machine.ts";
 import { startPostgresThread } from "./support/postgres-thread.ts";
 import { statementProbe } from "./support/statement-probe.ts";
 
@@ -330,10 +330,9 @@ function percentiles(ms: number[]): { p50: number; p95: number } {
 }
 
 function report(): void {
-  const cpu = cpus();
   const f1 = (x: number) => x.toFixed(1);
   console.log(
-    `Collections benchmark — ${cpu[0]?.model.trim()}, ${cpu.length} cores, Node ${process.version}, ` +
+    `Collections benchmark — ${describeMachine()}, Node ${process.version}, ` +
       `PostgreSQL ${versions?.pg} (PGlite) with pgvector ${versions?.vector}; ${queryCount} queries per row, ` +
       `top-${K}; ${clusters} gaussian clusters on the sphere, ${rank ? `each along ${rank} directions` : "isotropic"}`,
   );

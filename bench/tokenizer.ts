@@ -1,7 +1,7 @@
 // npm run bench:tokenizer — our CLIP tokenizer against Transformers.js and the Hugging Face `tokenizers` binding,
 // side by side in one process on OpenAI's golden corpus. Prints texts/s cold (first pass) and warm, and our ratios.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { AutoTokenizer, env } from "@huggingface/transformers";
@@ -14,6 +14,7 @@ import {
   parseMerges,
   vocabularyFromMerges,
 } from "../src/tokenizer/index.ts";
+import { describeMachine } from "./support/machine.ts";
 
 const shared = new URL("../../shared/clip/", import.meta.url);
 if (!existsSync(new URL("golden-tokens.jsonl", shared))) {
@@ -111,7 +112,7 @@ constructions.sort((a, b) => a - b);
 
 const ours = rows[0];
 console.log(
-  `CLIP tokenizer benchmark — ${texts.length} golden texts, ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, Node ${process.version}`,
+  `CLIP tokenizer benchmark — ${texts.length} golden texts, ${describeMachine()}, Node ${process.version}`,
 );
 console.log(
   "| tokenizer | exact | load ms | cold texts/s | warm texts/s | ours ÷ it (cold) | ours ÷ it (warm) |",
