@@ -8,9 +8,15 @@ export const processCpuAvailable = existsSync("/proc/self/stat");
 // utime and stime are in clock ticks; USER_HZ is 100 on every Linux architecture Node runs on.
 const TICK_MS = 10;
 
+/** /proc/<pid>/stat's fields after the command name (which may hold spaces and parentheses): state first. */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** User + system CPU milliseconds a process has used so far (all its threads). */
 export function cpuMsOf(pid: number): number {
-  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
@@ -20,10 +26,7 @@ export function descendantsNamed(pid: number, name: string): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      parentOf.set(
-        Number(entry),
-        Number((readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1] ?? "").split(" ")[1]),
-      );
+      parentOf.set(Number(entry), Number(statFields(Number(entry))[1]));
     } catch {
       // The process ended while we looked.
     }

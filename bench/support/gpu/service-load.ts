@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { type GpuProcess, startGpuProcess } from "../../../test/support/gpu-process.ts";
 import { frame, signedPost } from "../../../test/support/gpu-service.ts";
+import { cpuMsOf, processCpuAvailable } from "../process-cpu.ts";
 import { throughput } from "../throughput.ts";
 import type { Workload } from "./workloads.ts";
 
@@ -24,14 +25,11 @@ export interface ServiceRun {
   peakRssBytes: number;
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** utime + stime of every thread of `pid`, in seconds; undefined off Linux. */
+/** utime + stime of every thread of `pid`, in seconds; undefined off Linux or once the process is gone. */
 function processCpuSeconds(pid: number): number | undefined {
+  if (!processCpuAvailable) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return cpuMsOf(pid) / 1000;
   } catch {
     return undefined;
   }
