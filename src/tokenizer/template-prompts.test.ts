@@ -174,16 +174,7 @@ describe("TemplatePrompts (small vocabulary)", () => {
   });
 
   it("equals whole-prompt tokenization for generated labels and templates", () => {
-    fc.assert(
-      fc.property(
-        fc.array(templateArbitrary, { minLength: 1, maxLength: 4 }),
-        fc.array(labelArbitrary, { minLength: 1, maxLength: 8 }),
-        (templates, labels) => {
-          expectSame(tokenizer, templates, labels);
-        },
-      ),
-      { numRuns: 2000 },
-    );
+    expectSameForGenerated(tokenizer, 2000);
   });
 
   it("equals it for the probing templates, and at a context length that cuts some prompts", () => {
@@ -209,6 +200,20 @@ describe("TemplatePrompts (small vocabulary)", () => {
   });
 });
 
+/** `expectSame` over `numRuns` generated sets of 1–4 templates and 1–8 labels. */
+function expectSameForGenerated(tokenizer: ClipTokenizer, numRuns: number): void {
+  fc.assert(
+    fc.property(
+      fc.array(templateArbitrary, { minLength: 1, maxLength: 4 }),
+      fc.array(labelArbitrary, { minLength: 1, maxLength: 8 }),
+      (templates, labels) => {
+        expectSame(tokenizer, templates, labels);
+      },
+    ),
+    { numRuns },
+  );
+}
+
 describe.skipIf(!present)("TemplatePrompts (OpenAI's vocabulary)", () => {
   const tokenizer = present
     ? new ClipTokenizer(vocabularyFromMerges(parseMerges(gunzipSync(readFileSync(MERGES)).toString("utf8"))))
@@ -230,16 +235,7 @@ describe.skipIf(!present)("TemplatePrompts (OpenAI's vocabulary)", () => {
 
   it("equals it for generated labels and templates", () => {
     const t = tokenizer as ClipTokenizer;
-    fc.assert(
-      fc.property(
-        fc.array(templateArbitrary, { minLength: 1, maxLength: 4 }),
-        fc.array(labelArbitrary, { minLength: 1, maxLength: 8 }),
-        (templates, labels) => {
-          expectSame(t, templates, labels);
-        },
-      ),
-      { numRuns: 1000 },
-    );
+    expectSameForGenerated(t, 1000);
   });
 
   it("equals it for labels long enough to be cut (words at the limit, giant words)", () => {
